@@ -1,0 +1,70 @@
+# tsrun: build, test, conformance and benchmarks. `make help` lists targets.
+SHELL := /bin/bash
+DEBIAN_PACKAGES := build-essential busybox-static linux-libc-dev
+CC ?= gcc
+EXECUTOR_CFLAGS := -static -O2 -Wall -Wextra -Werror
+ROOTFS := bundles/busybox/rootfs
+
+.PHONY: help setup deps node-deps build gen executor bundle typecheck rootfs demo test test-unit test-root test-cgroup2 conformance bench clean
+
+help:
+	@echo "make setup        install Debian packages and npm packages, build, make the busybox rootfs"
+	@echo "make demo         run bundles/busybox with bin/tsrun"
+	@echo "make test         run the test suite (as root: real namespaces, mounts and cgroups)"
+	@echo "make test-cgroup2 run the cgroup v2 tests inside the cgroup2 VM"
+	@echo "make conformance  run the OCI runtime-tools validation suite against bin/tsrun"
+	@echo "make bench        benchmark tsrun against runc and crun"
+
+setup: deps node-deps build rootfs
+
+# Installs only what is missing, so a second `make setup` does not touch apt.
+deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+node-deps: node_modules/.package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: gen executor bundle
+
+gen: src/spec/generated/config.ts
+src/spec/generated/config.ts: scripts/gen-spec.mjs $(wildcard schema/*.json)
+	node scripts/gen-spec.mjs
+
+executor: dist/tsrun-executor
+dist/tsrun-executor: src/native/executor.c
+	@mkdir -p dist
+	$(CC) $(EXECUTOR_CFLAGS) -o $@ $<
+
+bundle: gen
+	TSRUN_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) node scripts/build.mjs
+
+typecheck: gen
+	npx tsc -p tsconfig.json --noEmit
+
+rootfs: $(ROOTFS)/bin/busybox
+$(ROOTFS)/bin/busybox: scripts/make-rootfs.sh
+	scripts/make-rootfs.sh $(ROOTFS)
+
+demo: build rootfs
+	bin/tsrun run --bundle bundles/busybox tsrun-demo-$$$$
+
+test: build rootfs
+	test/run.sh
+
+test-cgroup2: build
+	TSRUN_VM_TIMEOUT=$${TSRUN_VM_TIMEOUT:-1200} ../shared/cgroup2-vm/run-in-vm.sh 'test/run.sh test/cgroups'
+
+conformance: build rootfs
+	scripts/conformance.sh
+
+bench: build rootfs
+	bench/run.sh
+
+clean:
+	rm -rf dist src/spec/generated $(ROOTFS)

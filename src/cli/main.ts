@@ -1,0 +1,1 @@
+console.log('hi', process.env.NODE_EXTRA_CA_CERTS, process.argv.slice(2))

@@ -1,0 +1,862 @@
+/*
+ * tsrun-executor: the plan interpreter.
+ *
+ * All policy lives in TypeScript (src/plan). This program only reads a
+ * binary plan from the sync socket and runs its operations in order, one
+ * syscall (or one fixed syscall sequence) each. It parses no config.json and
+ * makes no decisions beyond "did this call fail". It is linked statically and
+ * is single-threaded, so clone() without CLONE_VM is safe here, unlike in Node.
+ *
+ * Invocation: tsrun-executor SYNC_FD
+ *   The parent writes: u32 length (LE) + plan bytes.
+ *   We write lines:    "P <pid>\n"            after CLONE, from the parent side
+ *                      "R\n"                  from the child, at OP_READY
+ *                      "E <op> <errno>\n"     from whichever side failed
+ *   The parent writes: "G\n"                  to release the child at OP_WAIT_GO
+ *
+ * Plan format (little endian):
+ *   "TSRP" u32 version u32 nops, then per op:
+ *   u16 code, u16 flags, u16 argc, u16 reserved, then argc args,
+ *   each arg: u8 kind (0 = i64, 1 = bytes) then i64, or u32 len + bytes.
+ *   Byte strings used as C strings carry their own trailing NUL.
+ *
+ * Keep the opcode list in step with src/plan/opcodes.ts (a test compares them).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+
+enum opcode {
+	OP_SETNS = 1,          /* path, nstype                     (before clone) */
+	OP_MKFIFO = 2,         /* path, mode                       (before clone) */
+	OP_OPEN_FIFO = 3,      /* path: kept open O_RDWR, read at OP_WAIT_START  */
+	OP_SUBREAPER = 4,      /* mark the executor a child subreaper            */
+	OP_CLONE = 5,          /* flags, wait(0|1)                               */
+	OP_WAIT_GO = 6,        /* block until the parent writes "G"              */
+	OP_UNSHARE = 7,        /* flags                                          */
+	OP_MOUNT = 8,          /* src, target, fstype, flags, data               */
+	OP_OPEN_ROOT = 9,      /* path: directory later *_IN_ROOT ops resolve in */
+	OP_MKDIR_IN_ROOT = 10, /* rel, mode: mkdir -p, never leaving the root    */
+	OP_MKFILE_IN_ROOT = 11,/* rel, mode: parents + an empty file             */
+	OP_MKNOD_IN_ROOT = 12, /* rel, mode(with type), major, minor, uid, gid   */
+	OP_SYMLINK_IN_ROOT = 13,/* target, rel                                    */
+	OP_MASK_PATH = 14,     /* rel: tmpfs ro over a directory, else /dev/null */
+	OP_READONLY_PATH = 15, /* rel: bind onto itself, remount read-only       */
+	OP_PIVOT_ROOT = 16,    /* path                                           */
+	OP_MOVE_ROOT = 17,     /* path: MS_MOVE + chroot, for --no-pivot         */
+	OP_SETHOSTNAME = 18,   /* name                                           */
+	OP_SETDOMAINNAME = 19, /* name                                           */
+	OP_WRITE_FILE = 20,    /* path, data                                     */
+	OP_PRCTL = 21,         /* option, a2, a3, a4, a5                         */
+	OP_CAPSET = 22,        /* effective, permitted, inheritable (64-bit)     */
+	OP_SETGROUPS = 23,     /* gid...                                         */
+	OP_SETRESGID = 24,     /* gid                                            */
+	OP_SETRESUID = 25,     /* uid                                            */
+	OP_PRLIMIT = 26,       /* resource, soft, hard                           */
+	OP_UMASK = 27,         /* mask                                           */
+	OP_SECCOMP = 28,       /* program bytes (struct sock_filter[]), flags    */
+	OP_CHDIR = 29,         /* path: refused when it resolves outside root    */
+	OP_SETSID = 30,        /*                                                */
+	OP_CLOEXEC_FROM = 31,  /* first fd: everything from it closes on exec    */
+	OP_RESOLVE_EXEC = 32,  /* name, PATH value                               */
+	OP_READY = 33,         /* tell the parent set-up is done                 */
+	OP_WAIT_START = 34,    /* block on the exec fifo until `start`           */
+	OP_EXEC = 35,          /* argc, argv..., envc, env...                    */
+	OP_CLOSE_FIFO = 36,    /* close the exec fifo before the last ops        */
+};
+
+/* Op flags. */
+#define F_TARGET_IN_ROOT 0x1   /* resolve the target inside the root fd     */
+#define F_SRC_IN_ROOT 0x2      /* resolve the source inside the root fd     */
+#define F_KEEP_LOCKED 0x4      /* OR in the target mount's current flags     */
+#define F_IGNORE_EXIST 0x8     /* EEXIST is not an error                     */
+
+#define MAX_OPS 8192
+#define MAX_ARGS 4096
+#define ESCAPED_ROOT 4095      /* pseudo errno: a path resolved outside root */
+
+struct arg {
+	int is_bytes;
+	int64_t num;
+	const char *bytes;
+	uint32_t len;
+};
+
+struct op {
+	uint16_t code, flags, argc;
+	struct arg *args;
+};
+
+static struct op ops[MAX_OPS];
+static struct arg arg_pool[MAX_OPS * 4];
+static size_t arg_used;
+static uint32_t nops;
+
+static int sync_fd = -1;
+static int fifo_fd = -1;
+static int root_fd = -1;
+static char exec_path[4096];
+static uint32_t current_op;
+
+/* ---- tiny async-signal-safe helpers (no stdio, no malloc) ---- */
+
+static size_t fmt_u(char *out, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0, i;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, buf, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		buf += w;
+		len -= (size_t)w;
+	}
+}
+
+static void send_line2(char tag, uint64_t a, int has_b, uint64_t b)
+{
+	char line[64];
+	size_t n = 0;
+	line[n++] = tag;
+	line[n++] = ' ';
+	n += fmt_u(line + n, a);
+	if (has_b) {
+		line[n++] = ' ';
+		n += fmt_u(line + n, b);
+	}
+	line[n++] = '\n';
+	write_all(sync_fd, line, n);
+}
+
+static _Noreturn void fail(int err)
+{
+	if (err == 0)
+		err = EIO;
+	if (sync_fd >= 0)
+		send_line2('E', current_op, 1, (uint64_t)err);
+	_exit(1);
+}
+
+static void fmt_fd_path(char *out, int fd)
+{
+	static const char prefix[] = "/proc/self/fd/";
+	memcpy(out, prefix, sizeof(prefix) - 1);
+	size_t n = fmt_u(out + sizeof(prefix) - 1, (uint64_t)fd);
+	out[sizeof(prefix) - 1 + n] = '\0';
+}
+
+/* ---- plan decoding ---- */
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	while (len > 0) {
+		ssize_t r = read(fd, p, len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+static uint16_t get16(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static uint32_t get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+static int decode_plan(const unsigned char *buf, size_t len)
+{
+	size_t pos = 12;
+	if (len < 12 || memcmp(buf, "TSRP", 4) != 0 || get32(buf + 4) != 1)
+		return -1;
+	nops = get32(buf + 8);
+	if (nops > MAX_OPS)
+		return -1;
+	for (uint32_t i = 0; i < nops; i++) {
+		if (pos + 8 > len)
+			return -1;
+		ops[i].code = get16(buf + pos);
+		ops[i].flags = get16(buf + pos + 2);
+		ops[i].argc = get16(buf + pos + 4);
+		pos += 8;
+		if (ops[i].argc > MAX_ARGS || arg_used + ops[i].argc > sizeof(arg_pool) / sizeof(arg_pool[0]))
+			return -1;
+		ops[i].args = &arg_pool[arg_used];
+		arg_used += ops[i].argc;
+		for (uint16_t a = 0; a < ops[i].argc; a++) {
+			struct arg *g = &ops[i].args[a];
+			if (pos + 1 > len)
+				return -1;
+			unsigned char kind = buf[pos++];
+			if (kind == 0) {
+				if (pos + 8 > len)
+					return -1;
+				uint64_t v = (uint64_t)get32(buf + pos) | ((uint64_t)get32(buf + pos + 4) << 32);
+				g->is_bytes = 0;
+				g->num = (int64_t)v;
+				pos += 8;
+			} else if (kind == 1) {
+				if (pos + 4 > len)
+					return -1;
+				g->len = get32(buf + pos);
+				pos += 4;
+				if (pos + g->len > len)
+					return -1;
+				g->is_bytes = 1;
+				g->bytes = (const char *)buf + pos;
+				pos += g->len;
+			} else {
+				return -1;
+			}
+		}
+	}
+	return pos == len ? 0 : -1;
+}
+
+static const char *S(const struct op *o, int i) { return o->args[i].bytes; }
+static int64_t N(const struct op *o, int i) { return o->args[i].num; }
+
+/* ---- resolving paths inside the container root ---- */
+
+static int open_in_root(const char *rel, int flags)
+{
+	struct open_how how;
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(flags | O_CLOEXEC);
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	while (*rel == '/')
+		rel++;
+	if (*rel == '\0')
+		rel = ".";
+	return (int)syscall(SYS_openat2, root_fd, rel, &how, sizeof(how));
+}
+
+/*
+ * mkdir -p below root_fd. Each existing prefix is resolved with
+ * RESOLVE_IN_ROOT, so a symlink such as rootfs/mnt -> /etc is followed as if
+ * root_fd were "/" and cannot lead out; each missing component is created
+ * with mkdirat() relative to its resolved parent. Returns an O_PATH fd of the
+ * last directory (the parent of the leaf when skip_last is set).
+ */
+static int mkdirs_in_root(const char *rel, mode_t mode, int skip_last, const char **leaf)
+{
+	char path[4096];
+	size_t len = strlen(rel);
+	if (len >= sizeof(path))
+		fail(ENAMETOOLONG);
+	memcpy(path, rel, len + 1);
+	int dir = open_in_root(".", O_PATH | O_DIRECTORY);
+	if (dir < 0)
+		fail(errno);
+	char *p = path;
+	while (*p == '/')
+		p++;
+	while (*p) {
+		char *slash = strchr(p, '/');
+		if (!slash && skip_last) {
+			if (leaf)
+				*leaf = rel + (p - path);
+			return dir;
+		}
+		if (slash)
+			*slash = '\0';
+		if (strcmp(p, ".") != 0 && *p != '\0') {
+			int next = open_in_root(path, O_PATH | O_DIRECTORY);
+			if (next < 0 && errno == ENOENT) {
+				if (mkdirat(dir, p, mode) < 0 && errno != EEXIST)
+					fail(errno);
+				next = open_in_root(path, O_PATH | O_DIRECTORY);
+			}
+			if (next < 0)
+				fail(errno);
+			close(dir);
+			dir = next;
+		}
+		if (!slash)
+			break;
+		*slash = '/';
+		p = slash + 1;
+		while (*p == '/')
+			p++;
+	}
+	if (leaf)
+		*leaf = NULL;
+	return dir;
+}
+
+/* The flags a bind remount must keep, or the kernel refuses it (EPERM). */
+static unsigned long locked_flags(const char *path)
+{
+	struct statvfs sv;
+	unsigned long f = 0;
+	if (statvfs(path, &sv) < 0)
+		return 0;
+	if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
+	if (sv.f_flag & ST_RDONLY) f |= MS_RDONLY;
+	return f;
+}
+
+/* ---- the operations ---- */
+
+static void op_mount(const struct op *o)
+{
+	const char *src = o->args[0].len ? S(o, 0) : NULL;
+	const char *target = S(o, 1);
+	const char *fstype = o->args[2].len ? S(o, 2) : NULL;
+	unsigned long flags = (unsigned long)N(o, 3);
+	const char *data = o->args[4].len ? S(o, 4) : NULL;
+	char target_path[64], src_path[64];
+	int tfd = -1, sfd = -1;
+
+	if (o->flags & F_TARGET_IN_ROOT) {
+		tfd = open_in_root(target, O_PATH);
+		if (tfd < 0)
+			fail(errno);
+		fmt_fd_path(target_path, tfd);
+		target = target_path;
+	}
+	if (src && (o->flags & F_SRC_IN_ROOT)) {
+		sfd = open_in_root(src, O_PATH);
+		if (sfd < 0)
+			fail(errno);
+		fmt_fd_path(src_path, sfd);
+		src = src_path;
+	}
+	if (o->flags & F_KEEP_LOCKED)
+		flags |= locked_flags(target) & ~(unsigned long)(MS_RDONLY & ~flags);
+	if (mount(src, target, fstype, flags, data) < 0)
+		fail(errno);
+	if (tfd >= 0)
+		close(tfd);
+	if (sfd >= 0)
+		close(sfd);
+}
+
+static void op_mkfile_in_root(const struct op *o)
+{
+	const char *leaf;
+	int dir = mkdirs_in_root(S(o, 0), 0755, 1, &leaf);
+	if (!leaf)
+		fail(EISDIR);
+	int fd = openat(dir, leaf, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, (mode_t)N(o, 1));
+	if (fd < 0 && errno != EEXIST && errno != ELOOP && errno != EISDIR)
+		fail(errno);
+	if (fd >= 0)
+		close(fd);
+	close(dir);
+}
+
+static void op_mknod_in_root(const struct op *o)
+{
+	const char *leaf;
+	int dir = mkdirs_in_root(S(o, 0), 0755, 1, &leaf);
+	if (!leaf)
+		fail(EISDIR);
+	dev_t dev = makedev((unsigned)N(o, 2), (unsigned)N(o, 3));
+	if (mknodat(dir, leaf, (mode_t)N(o, 1), dev) < 0) {
+		if (!(errno == EEXIST && (o->flags & F_IGNORE_EXIST)))
+			fail(errno);
+	}
+	/* mknod applies the umask; set the exact mode and owner asked for. */
+	if (fchmodat(dir, leaf, (mode_t)N(o, 1) & 07777, 0) < 0)
+		fail(errno);
+	if (fchownat(dir, leaf, (uid_t)N(o, 4), (gid_t)N(o, 5), AT_SYMLINK_NOFOLLOW) < 0)
+		fail(errno);
+	close(dir);
+}
+
+static void op_symlink_in_root(const struct op *o)
+{
+	const char *leaf;
+	int dir = mkdirs_in_root(S(o, 1), 0755, 1, &leaf);
+	if (!leaf)
+		fail(EEXIST);
+	if (symlinkat(S(o, 0), dir, leaf) < 0 && !(errno == EEXIST && (o->flags & F_IGNORE_EXIST)))
+		fail(errno);
+	close(dir);
+}
+
+static void op_mask_path(const struct op *o)
+{
+	char p[64];
+	int fd = open_in_root(S(o, 0), O_PATH);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return;
+		fail(errno);
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		fail(errno);
+	fmt_fd_path(p, fd);
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0k") < 0)
+			fail(errno);
+	} else {
+		if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0)
+			fail(errno);
+	}
+	close(fd);
+}
+
+static void op_readonly_path(const struct op *o)
+{
+	char p[64];
+	int fd = open_in_root(S(o, 0), O_PATH);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return;
+		fail(errno);
+	}
+	fmt_fd_path(p, fd);
+	if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0)
+		fail(errno);
+	close(fd);
+	/* Reopen: the fd above names the dentry under the new bind mount. */
+	fd = open_in_root(S(o, 0), O_PATH);
+	if (fd < 0)
+		fail(errno);
+	fmt_fd_path(p, fd);
+	unsigned long f = locked_flags(p) | MS_BIND | MS_REMOUNT | MS_RDONLY;
+	if (mount(NULL, p, NULL, f, NULL) < 0)
+		fail(errno);
+	close(fd);
+}
+
+static void op_pivot_root(const struct op *o)
+{
+	int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	int newroot = open(S(o, 0), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (oldroot < 0 || newroot < 0)
+		fail(errno);
+	if (fchdir(newroot) < 0)
+		fail(errno);
+	/* pivot_root(".", ".") stacks the old root on top of the new one. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		fail(errno);
+	if (fchdir(oldroot) < 0)
+		fail(errno);
+	/* Detaching must not propagate unmounts back to the host. */
+	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+		fail(errno);
+	if (umount2(".", MNT_DETACH) < 0)
+		fail(errno);
+	if (fchdir(newroot) < 0 || chdir("/") < 0)
+		fail(errno);
+	close(oldroot);
+	close(newroot);
+}
+
+static void op_move_root(const struct op *o)
+{
+	if (chdir(S(o, 0)) < 0)
+		fail(errno);
+	if (mount(S(o, 0), "/", NULL, MS_MOVE, NULL) < 0)
+		fail(errno);
+	if (chroot(".") < 0 || chdir("/") < 0)
+		fail(errno);
+}
+
+static void op_write_file(const struct op *o)
+{
+	int fd = open(S(o, 0), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		fail(errno);
+	ssize_t w = write(fd, o->args[1].bytes, o->args[1].len);
+	if (w < 0)
+		fail(errno);
+	if ((uint32_t)w != o->args[1].len)
+		fail(EIO);
+	close(fd);
+}
+
+static void op_capset(const struct op *o)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	uint64_t eff = (uint64_t)N(o, 0), prm = (uint64_t)N(o, 1), inh = (uint64_t)N(o, 2);
+	data[0].effective = (uint32_t)eff;
+	data[1].effective = (uint32_t)(eff >> 32);
+	data[0].permitted = (uint32_t)prm;
+	data[1].permitted = (uint32_t)(prm >> 32);
+	data[0].inheritable = (uint32_t)inh;
+	data[1].inheritable = (uint32_t)(inh >> 32);
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		fail(errno);
+}
+
+static void op_setgroups(const struct op *o)
+{
+	static gid_t groups[MAX_ARGS];
+	for (int i = 0; i < o->argc; i++)
+		groups[i] = (gid_t)N(o, i);
+	if (syscall(SYS_setgroups, (size_t)o->argc, groups) < 0)
+		fail(errno);
+}
+
+static void op_chdir(const struct op *o)
+{
+	char cwd[4096];
+	if (chdir(S(o, 0)) < 0)
+		fail(errno);
+	/*
+	 * CVE-2024-21626: a cwd reached through a leaked fd lies outside the
+	 * root; the kernel then reports it as "(unreachable)..." or with no
+	 * leading slash. Refuse to run anything there.
+	 */
+	if (syscall(SYS_getcwd, cwd, sizeof(cwd)) < 0)
+		fail(errno);
+	if (cwd[0] != '/')
+		fail(ESCAPED_ROOT);
+}
+
+static int is_executable_file(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EACCES;
+	if (access(path, X_OK) < 0)
+		return -errno;
+	return 0;
+}
+
+static void op_resolve_exec(const struct op *o)
+{
+	const char *name = S(o, 0);
+	const char *path = S(o, 1);
+	size_t nlen = strlen(name);
+	if (nlen == 0)
+		fail(ENOENT);
+	if (strchr(name, '/')) {
+		if (nlen >= sizeof(exec_path))
+			fail(ENAMETOOLONG);
+		int r = is_executable_file(name);
+		if (r < 0)
+			fail(-r);
+		memcpy(exec_path, name, nlen + 1);
+		return;
+	}
+	int last_err = ENOENT;
+	const char *p = path;
+	while (1) {
+		const char *end = strchr(p, ':');
+		size_t dlen = end ? (size_t)(end - p) : strlen(p);
+		if (dlen == 0) {
+			dlen = 1;
+			p = ".";
+		}
+		if (dlen + 1 + nlen + 1 <= sizeof(exec_path)) {
+			memcpy(exec_path, p, dlen);
+			exec_path[dlen] = '/';
+			memcpy(exec_path + dlen + 1, name, nlen + 1);
+			int r = is_executable_file(exec_path);
+			if (r == 0)
+				return;
+			if (r != -ENOENT && r != -ENOTDIR)
+				last_err = -r;
+		}
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	fail(last_err);
+}
+
+static void op_exec(const struct op *o)
+{
+	static char *argv[MAX_ARGS + 1];
+	static char *envp[MAX_ARGS + 1];
+	int i = 0;
+	int argc = (int)N(o, i++);
+	for (int a = 0; a < argc; a++)
+		argv[a] = (char *)S(o, i++);
+	argv[argc] = NULL;
+	int envc = (int)N(o, i++);
+	for (int e = 0; e < envc; e++)
+		envp[e] = (char *)S(o, i++);
+	envp[envc] = NULL;
+	execve(exec_path[0] ? exec_path : argv[0], argv, envp);
+	fail(errno);
+}
+
+static void op_clone(const struct op *o)
+{
+	unsigned long flags = (unsigned long)N(o, 0);
+	int wait_child = (int)N(o, 1);
+	pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, NULL, NULL, 0);
+	if (pid < 0)
+		fail(errno);
+	if (pid == 0)
+		return; /* the child goes on with the next op */
+
+	send_line2('P', (uint64_t)pid, 0, 0);
+	if (!wait_child)
+		_exit(0);
+	/* Only the child talks to the caller from here on. */
+	close(sync_fd);
+	sync_fd = -1;
+
+	/*
+	 * Foreground `run`: stay as the container's parent (and subreaper when
+	 * the plan asked for it), reap whatever is reparented to us, and exit
+	 * with the init's status, 128+signal when it was killed.
+	 */
+	if (fifo_fd >= 0)
+		close(fifo_fd);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	for (;;) {
+		int status;
+		pid_t w = waitpid(-1, &status, __WALL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(255);
+		}
+		if (w != pid)
+			continue;
+		if (WIFEXITED(status))
+			_exit(WEXITSTATUS(status));
+		if (WIFSIGNALED(status))
+			_exit(128 + WTERMSIG(status));
+	}
+}
+
+static void run_op(const struct op *o)
+{
+	switch (o->code) {
+	case OP_SETNS: {
+		int fd = open(S(o, 0), O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fail(errno);
+		if (setns(fd, (int)N(o, 1)) < 0)
+			fail(errno);
+		close(fd);
+		break;
+	}
+	case OP_MKFIFO:
+		if (mkfifo(S(o, 0), (mode_t)N(o, 1)) < 0)
+			fail(errno);
+		break;
+	case OP_OPEN_FIFO:
+		/* O_RDWR never blocks on a fifo; the init later blocks in read(). */
+		fifo_fd = open(S(o, 0), O_RDWR | O_CLOEXEC);
+		if (fifo_fd < 0)
+			fail(errno);
+		break;
+	case OP_SUBREAPER:
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+			fail(errno);
+		break;
+	case OP_CLONE:
+		op_clone(o);
+		break;
+	case OP_WAIT_GO: {
+		char c[2];
+		if (read_full(sync_fd, c, 2) < 0 || c[0] != 'G')
+			_exit(1); /* the parent went away: nothing to report to */
+		break;
+	}
+	case OP_UNSHARE:
+		if (unshare((int)N(o, 0)) < 0)
+			fail(errno);
+		break;
+	case OP_MOUNT:
+		op_mount(o);
+		break;
+	case OP_OPEN_ROOT:
+		if (root_fd >= 0)
+			close(root_fd);
+		root_fd = open(S(o, 0), O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root_fd < 0)
+			fail(errno);
+		break;
+	case OP_MKDIR_IN_ROOT:
+		close(mkdirs_in_root(S(o, 0), (mode_t)N(o, 1), 0, NULL));
+		break;
+	case OP_MKFILE_IN_ROOT:
+		op_mkfile_in_root(o);
+		break;
+	case OP_MKNOD_IN_ROOT:
+		op_mknod_in_root(o);
+		break;
+	case OP_SYMLINK_IN_ROOT:
+		op_symlink_in_root(o);
+		break;
+	case OP_MASK_PATH:
+		op_mask_path(o);
+		break;
+	case OP_READONLY_PATH:
+		op_readonly_path(o);
+		break;
+	case OP_PIVOT_ROOT:
+		op_pivot_root(o);
+		break;
+	case OP_MOVE_ROOT:
+		op_move_root(o);
+		break;
+	case OP_SETHOSTNAME:
+		if (sethostname(S(o, 0), strlen(S(o, 0))) < 0)
+			fail(errno);
+		break;
+	case OP_SETDOMAINNAME:
+		if (setdomainname(S(o, 0), strlen(S(o, 0))) < 0)
+			fail(errno);
+		break;
+	case OP_WRITE_FILE:
+		op_write_file(o);
+		break;
+	case OP_PRCTL:
+		if (prctl((int)N(o, 0), (unsigned long)N(o, 1), (unsigned long)N(o, 2),
+			  (unsigned long)N(o, 3), (unsigned long)N(o, 4)) < 0)
+			fail(errno);
+		break;
+	case OP_CAPSET:
+		op_capset(o);
+		break;
+	case OP_SETGROUPS:
+		op_setgroups(o);
+		break;
+	case OP_SETRESGID: /* raw syscalls: glibc's wrappers would signal other threads */
+		if (syscall(SYS_setresgid, (gid_t)N(o, 0), (gid_t)N(o, 0), (gid_t)N(o, 0)) < 0)
+			fail(errno);
+		break;
+	case OP_SETRESUID:
+		if (syscall(SYS_setresuid, (uid_t)N(o, 0), (uid_t)N(o, 0), (uid_t)N(o, 0)) < 0)
+			fail(errno);
+		break;
+	case OP_PRLIMIT: {
+		struct rlimit rl = { (rlim_t)N(o, 1), (rlim_t)N(o, 2) };
+		if (prlimit(0, (int)N(o, 0), &rl, NULL) < 0)
+			fail(errno);
+		break;
+	}
+	case OP_UMASK:
+		umask((mode_t)N(o, 0));
+		break;
+	case OP_SECCOMP: {
+		struct sock_fprog prog;
+		prog.len = (unsigned short)(o->args[0].len / sizeof(struct sock_filter));
+		prog.filter = (struct sock_filter *)o->args[0].bytes;
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)N(o, 1), &prog) < 0)
+			fail(errno);
+		break;
+	}
+	case OP_CHDIR:
+		op_chdir(o);
+		break;
+	case OP_SETSID:
+		if (setsid() < 0 && errno != EPERM)
+			fail(errno);
+		break;
+	case OP_CLOEXEC_FROM:
+		if (syscall(SYS_close_range, (unsigned)N(o, 0), ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+			fail(errno);
+		break;
+	case OP_RESOLVE_EXEC:
+		op_resolve_exec(o);
+		break;
+	case OP_READY:
+		write_all(sync_fd, "R\n", 2);
+		close(sync_fd);
+		sync_fd = -1;
+		break;
+	case OP_WAIT_START: {
+		char c;
+		ssize_t r;
+		do {
+			r = read(fifo_fd, &c, 1);
+		} while (r < 0 && errno == EINTR);
+		if (r != 1)
+			_exit(1);
+		break;
+	}
+	case OP_CLOSE_FIFO:
+		if (fifo_fd >= 0)
+			close(fifo_fd);
+		fifo_fd = -1;
+		break;
+	case OP_EXEC:
+		op_exec(o);
+		break;
+	default:
+		fail(ENOSYS);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2)
+		return 2;
+	sync_fd = 0;
+	for (const char *p = argv[1]; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return 2;
+		sync_fd = sync_fd * 10 + (*p - '0');
+	}
+
+	unsigned char hdr[4];
+	if (read_full(sync_fd, hdr, 4) < 0)
+		return 3;
+	uint32_t len = get32(hdr);
+	if (len > (64u << 20))
+		return 3;
+	/* The plan stays in memory we own for the whole life of the init. */
+	unsigned char *buf = mmap(NULL, len ? len : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (buf == MAP_FAILED)
+		return 3;
+	if (read_full(sync_fd, buf, len) < 0 || decode_plan(buf, len) < 0) {
+		current_op = 0;
+		fail(EBADMSG);
+	}
+	for (current_op = 0; current_op < nops; current_op++) {
+		run_op(&ops[current_op]);
+	}
+	_exit(0);
+}

@@ -1,0 +1,131 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Readable, Writable } from 'node:stream';
+import { errnoName } from './errno.js';
+
+/** Where the built executor lives: next to the bundle in dist/, or dist/ when running from src/. */
+export function executorPath(): string {
+  const env = process.env.TSRUN_EXECUTOR;
+  if (env) return env;
+  for (const rel of ['./tsrun-executor', '../tsrun-executor', '../../dist/tsrun-executor']) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  throw new Error('tsrun-executor not found: run `make build`');
+}
+
+/** A failure the executor reported: op index and errno. */
+export class ExecutorError extends Error {
+  constructor(
+    readonly opIndex: number,
+    readonly errno: number,
+  ) {
+    super(`op ${opIndex}: ${errnoName(errno)}`);
+  }
+}
+
+export interface ExecutorOptions {
+  /** Fds passed to the container as 3, 4, ... (--preserve-fds, LISTEN_FDS). */
+  extraFds?: number[];
+  /** stdio of the executor and so of the container: defaults to inherit. */
+  stdio?: ('inherit' | 'ignore' | 'pipe' | number)[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * A running executor. The protocol (see executor.c): we send the plan; it
+ * answers "P pid" after clone; we answer "G" to release the child; the child
+ * answers "R" when set-up is done or "E op errno" when an op failed.
+ */
+export class ExecutorSession {
+  readonly child: ChildProcess;
+  readonly syncFd: number;
+  private buffered = '';
+  private waiters: Array<() => void> = [];
+  private lines: string[] = [];
+  private closed = false;
+  /** Resolves with the executor's own exit: code, or 128+signal. */
+  readonly exited: Promise<number>;
+
+  constructor(plan: Buffer, opts: ExecutorOptions = {}) {
+    const extra = opts.extraFds ?? [];
+    const stdio = [...(opts.stdio ?? ['inherit', 'inherit', 'inherit']), ...extra, 'pipe'];
+    this.syncFd = 3 + extra.length;
+    this.child = spawn(executorPath(), [String(this.syncFd)], {
+      stdio: stdio as never,
+      env: opts.env ?? {},
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
+      this.child.on('error', () => resolve(255));
+    });
+    const sock = this.child.stdio[this.syncFd] as (Readable & Writable) | null;
+    if (!sock) throw new Error('executor sync socket missing');
+    sock.setEncoding?.('latin1');
+    sock.on('data', (chunk: string) => {
+      this.buffered += chunk;
+      let nl;
+      while ((nl = this.buffered.indexOf('\n')) >= 0) {
+        this.lines.push(this.buffered.slice(0, nl));
+        this.buffered = this.buffered.slice(nl + 1);
+      }
+      this.wake();
+    });
+    const done = () => {
+      this.closed = true;
+      this.wake();
+    };
+    sock.on('end', done);
+    sock.on('close', done);
+    sock.on('error', done);
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(plan.length, 0);
+    sock.write(Buffer.concat([len, plan]));
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** The next protocol line, or null when the socket closed. */
+  async next(): Promise<string | null> {
+    for (;;) {
+      const line = this.lines.shift();
+      if (line !== undefined) return line;
+      if (this.closed) return null;
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+
+  /** Waits for a line with the given tag; an "E" line throws ExecutorError. */
+  async expect(tag: 'P' | 'R'): Promise<string> {
+    const line = await this.next();
+    if (line === null) throw new Error(`executor exited before ${tag === 'P' ? 'clone' : 'set-up finished'}`);
+    if (line.startsWith('E ')) {
+      const [, op, errno] = line.split(' ');
+      throw new ExecutorError(Number(op), Number(errno));
+    }
+    if (!line.startsWith(tag)) throw new Error(`executor protocol: expected ${tag}, got ${JSON.stringify(line)}`);
+    return line.slice(2);
+  }
+
+  /** Releases the child past OP_WAIT_GO. */
+  release(): void {
+    (this.child.stdio[this.syncFd] as Writable).write('G\n');
+  }
+
+  /** Drops our end of the sync socket so nothing keeps the event loop alive. */
+  close(): void {
+    const s = this.child.stdio[this.syncFd] as (Readable & Writable) | null;
+    s?.destroy();
+    this.child.unref();
+  }
+}
+
+function signalNumber(name: string): number {
+  return (osConstants.signals as Record<string, number>)[name] ?? 0;
+}

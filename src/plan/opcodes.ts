@@ -1,0 +1,55 @@
+// The executor's instruction set. Keep in step with the enum in
+// src/native/executor.c: test/plan-encode.test.ts compares the two.
+export const OpCode = {
+  SETNS: 1,
+  MKFIFO: 2,
+  OPEN_FIFO: 3,
+  SUBREAPER: 4,
+  CLONE: 5,
+  WAIT_GO: 6,
+  UNSHARE: 7,
+  MOUNT: 8,
+  OPEN_ROOT: 9,
+  MKDIR_IN_ROOT: 10,
+  MKFILE_IN_ROOT: 11,
+  MKNOD_IN_ROOT: 12,
+  SYMLINK_IN_ROOT: 13,
+  MASK_PATH: 14,
+  READONLY_PATH: 15,
+  PIVOT_ROOT: 16,
+  MOVE_ROOT: 17,
+  SETHOSTNAME: 18,
+  SETDOMAINNAME: 19,
+  WRITE_FILE: 20,
+  PRCTL: 21,
+  CAPSET: 22,
+  SETGROUPS: 23,
+  SETRESGID: 24,
+  SETRESUID: 25,
+  PRLIMIT: 26,
+  UMASK: 27,
+  SECCOMP: 28,
+  CHDIR: 29,
+  SETSID: 30,
+  CLOEXEC_FROM: 31,
+  RESOLVE_EXEC: 32,
+  READY: 33,
+  WAIT_START: 34,
+  EXEC: 35,
+  CLOSE_FIFO: 36,
+} as const;
+export type OpCode = (typeof OpCode)[keyof typeof OpCode];
+
+export const OpFlag = {
+  /** Resolve the target path inside the root opened by OPEN_ROOT (openat2 RESOLVE_IN_ROOT). */
+  TARGET_IN_ROOT: 0x1,
+  /** Resolve the source path inside the root as well (bind mounts within the container). */
+  SRC_IN_ROOT: 0x2,
+  /** OR in the target's current mount flags: a bind remount must keep locked flags. */
+  KEEP_LOCKED: 0x4,
+  /** EEXIST is not an error. */
+  IGNORE_EXIST: 0x8,
+} as const;
+
+/** Pseudo errno the executor reports when a path resolved outside the container root. */
+export const ESCAPED_ROOT = 4095;
