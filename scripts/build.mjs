@@ -3,9 +3,11 @@
 // ajv, the plan builder or koffi (splitting gives each its own chunk).
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { version } = JSON.parse(readFileSync(join(top, 'package.json'), 'utf8'));
 await build({
   absWorkingDir: top,
   entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
@@ -21,5 +23,5 @@ await build({
   minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning',
-  define: { TSRUN_COMMIT: JSON.stringify(process.env.TSRUN_COMMIT ?? 'unknown') },
+  define: { TSRUN_COMMIT: JSON.stringify(process.env.TSRUN_COMMIT ?? 'unknown'), TSRUN_VERSION: JSON.stringify(version) },
 });

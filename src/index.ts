@@ -1,1 +1,78 @@
-export {}
+/**
+ * tsrun as a library. The CLI is a thin layer over this class. Each method
+ * loads its own code on first use, so a program that only reads state does
+ * not load the validator, the plan builder or koffi.
+ */
+import type { Logger } from './log.js';
+import { silentLogger } from './log.js';
+import { DEFAULT_ROOT, StateStore } from './state/store.js';
+import type { RuntimeContext } from './lifecycle/context.js';
+import type { CreateOptions } from './lifecycle/create.js';
+import type { RunOptions } from './lifecycle/run.js';
+import type { KillOptions } from './lifecycle/kill.js';
+import type { DeleteOptions } from './lifecycle/delete.js';
+import type { ContainerState } from './lifecycle/state.js';
+import type { Spec } from './spec/types.js';
+
+export type { Logger, CreateOptions, RunOptions, KillOptions, DeleteOptions, ContainerState, Spec };
+export { TsrunError } from './errors.js';
+export { DEFAULT_ROOT };
+
+export interface RuntimeOptions {
+  /** State directory (runc's --root). Default /run/tsrun. */
+  root?: string;
+  log?: Logger;
+}
+
+export class Runtime {
+  private readonly ctx: RuntimeContext;
+
+  constructor(opts: RuntimeOptions = {}) {
+    this.ctx = { store: new StateStore(opts.root ?? DEFAULT_ROOT), log: opts.log ?? silentLogger };
+  }
+
+  get root(): string {
+    return this.ctx.store.root;
+  }
+
+  /** Creates the container and leaves its init waiting for start(). With dryRun, returns the plan as text. */
+  async create(id: string, opts: CreateOptions = {}): Promise<string | void> {
+    return (await import('./lifecycle/create.js')).create(this.ctx, id, opts);
+  }
+
+  async start(id: string): Promise<void> {
+    return (await import('./lifecycle/start.js')).start(this.ctx, id);
+  }
+
+  async state(id: string): Promise<ContainerState> {
+    return (await import('./lifecycle/state.js')).state(this.ctx, id);
+  }
+
+  async list(): Promise<ContainerState[]> {
+    return (await import('./lifecycle/state.js')).list(this.ctx);
+  }
+
+  async kill(id: string, signal: string | number = 'SIGTERM', opts: KillOptions = {}): Promise<void> {
+    return (await import('./lifecycle/kill.js')).kill(this.ctx, id, signal, opts);
+  }
+
+  async delete(id: string, opts: DeleteOptions = {}): Promise<void> {
+    return (await import('./lifecycle/delete.js')).deleteContainer(this.ctx, id, opts);
+  }
+
+  /** create + start; in the foreground resolves with the exit code (128+signal when killed). */
+  async run(id: string, opts: RunOptions = {}): Promise<number> {
+    return (await import('./lifecycle/run.js')).run(this.ctx, id, opts);
+  }
+}
+
+/** Validates a bundle's config.json; throws a TsrunError naming the file, JSON pointer and rule. */
+export async function validate(bundle: string): Promise<Spec> {
+  return (await import('./spec/load.js')).loadBundle(bundle).spec;
+}
+
+/** The default config.json (`tsrun spec`), or the rootless one. */
+export async function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: number } = {}): Promise<Spec> {
+  const d = await import('./spec/defaults.js');
+  return opts.rootless ? d.rootlessSpec(opts.uid ?? process.getuid!(), opts.gid ?? process.getgid!()) : d.defaultSpec();
+}

@@ -1,1 +1,105 @@
-console.log('hi', process.env.NODE_EXTRA_CA_CERTS, process.argv.slice(2))
+// The tsrun CLI entry: global flags, then one command, loaded on demand so
+// that each command pays only for its own code.
+import { parseArgs, usage, type FlagSpec } from './args.js';
+import { CliLogger } from './log.js';
+import type { Command } from './command.js';
+import { Runtime, TsrunError, DEFAULT_ROOT } from '../index.js';
+
+declare const TSRUN_VERSION: string;
+declare const TSRUN_COMMIT: string;
+
+const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
+  create: () => import('./commands/create.js'),
+  start: () => import('./commands/start.js'),
+  state: () => import('./commands/state.js'),
+  kill: () => import('./commands/kill.js'),
+  delete: () => import('./commands/delete.js'),
+  run: () => import('./commands/run.js'),
+  list: () => import('./commands/list.js'),
+  spec: () => import('./commands/spec.js'),
+};
+
+const GLOBAL_FLAGS: FlagSpec[] = [
+  { name: 'root', kind: 'string', help: `state directory (default ${DEFAULT_ROOT})` },
+  { name: 'log', kind: 'string', help: 'log file (default: stderr)' },
+  { name: 'log-format', kind: 'string', help: 'text or json (default text)' },
+  { name: 'debug', kind: 'bool', help: 'log debug output, including the time of each create phase' },
+  { name: 'systemd-cgroup', kind: 'bool', help: 'use systemd for cgroups (not supported)' },
+  { name: 'rootless', kind: 'string', help: 'accepted for runc compatibility: true, false or auto' },
+  { name: 'criu', kind: 'string', help: 'accepted for runc compatibility (checkpoint is not supported)' },
+  { name: 'version', alias: 'v', kind: 'bool', help: 'print the version' },
+  { name: 'help', alias: 'h', kind: 'bool', help: 'show help' },
+];
+
+function versionText(): string {
+  return `tsrun version ${TSRUN_VERSION}\ncommit: ${TSRUN_COMMIT}\nspec: 1.3.0\n`;
+}
+
+function mainHelp(): string {
+  return [
+    'tsrun: an OCI runtime-spec container runtime, command-compatible with runc',
+    '',
+    usage('[global options] command', '[command options] [arguments...]', GLOBAL_FLAGS),
+    '',
+    'Commands:',
+    ...Object.keys(COMMANDS).map((c) => `   ${c}`),
+    '',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  // Global flags come before the command name.
+  const cmdIndex = argv.findIndex((a, i) => !a.startsWith('-') && !isValueOfGlobal(argv, i));
+  const globalArgs = parseArgs(cmdIndex < 0 ? argv : argv.slice(0, cmdIndex), GLOBAL_FLAGS);
+  const g = globalArgs.flags;
+  const format = (g['log-format'] as string | undefined) ?? 'text';
+  const log = new CliLogger(g.log as string | undefined, format === 'json' ? 'json' : 'text', g.debug === true);
+  try {
+    if (format !== 'text' && format !== 'json') throw new TsrunError(`invalid log format ${JSON.stringify(format)}: use text or json`);
+    if (g.version) {
+      process.stdout.write(versionText());
+      return 0;
+    }
+    if (cmdIndex < 0 || g.help) {
+      process.stdout.write(mainHelp());
+      return cmdIndex < 0 && !g.help ? 1 : 0;
+    }
+    if (g['systemd-cgroup']) throw new TsrunError('--systemd-cgroup is not supported: tsrun manages cgroups through cgroupfs only');
+    const name = argv[cmdIndex]!;
+    const load = COMMANDS[name];
+    if (!load) throw new TsrunError(`No help topic for '${name}'`);
+    const cmd = (await load()).default;
+    const rest = argv.slice(cmdIndex + 1);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(`${cmd.description}\n\n${usage(name, cmd.synopsis, cmd.flags)}\n`);
+      return 0;
+    }
+    const args = parseArgs(rest, cmd.flags, cmd.stopAfter);
+    const runtime = new Runtime({ root: g.root as string | undefined, log });
+    return await cmd.run(args, { runtime, log });
+  } catch (e) {
+    const msg = e instanceof TsrunError ? e.message : `internal error: ${(e as Error)?.stack ?? e}`;
+    log.error(msg);
+    if (log.logsToFile) process.stderr.write(msg + '\n');
+    return e instanceof TsrunError ? e.exitCode : 1;
+  }
+}
+
+/** True when argv[i] is the value of a global flag that takes one (`--root /x`). */
+function isValueOfGlobal(argv: string[], i: number): boolean {
+  if (i === 0) return false;
+  const prev = argv[i - 1]!;
+  if (!prev.startsWith('-') || prev.includes('=')) return false;
+  const spec = GLOBAL_FLAGS.find((f) => `--${f.name}` === prev || `-${f.name}` === prev || (f.alias && `-${f.alias}` === prev));
+  return spec !== undefined && spec.kind !== 'bool';
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`internal error: ${e?.stack ?? e}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -118,11 +118,10 @@ export class ExecutorSession {
     (this.child.stdio[this.syncFd] as Writable).write('G\n');
   }
 
-  /** Drops our end of the sync socket so nothing keeps the event loop alive. */
+  /** Drops our end of the sync socket; the child's exit is still reported through `exited`. */
   close(): void {
     const s = this.child.stdio[this.syncFd] as (Readable & Writable) | null;
     s?.destroy();
-    this.child.unref();
   }
 }
 

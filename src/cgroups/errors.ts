@@ -1,0 +1,44 @@
+// Errors of the cgroup code. Every message names what failed (the file and
+// the errno, or the linux.resources field and the host state) so the CLI can
+// print it as is.
+import { getSystemErrorMap } from 'node:util';
+import { TsrunError } from '../errors.js';
+
+export class CgroupError extends TsrunError {
+  constructor(
+    message: string,
+    /** The cgroup file or directory involved, when there is one. */
+    readonly path?: string,
+    /** errno name such as "EBUSY", when a system call failed. */
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'CgroupError';
+  }
+}
+
+/** "EINVAL (Invalid argument)" for a Node fs error (or a bare errno number). */
+export function errnoText(err: unknown): { code: string; text: string } {
+  const e = err as NodeJS.ErrnoException;
+  const num = typeof err === 'number' ? -Math.abs(err) : e?.errno;
+  const entry = typeof num === 'number' ? getSystemErrorMap().get(num < 0 ? num : -num) : undefined;
+  const code = (typeof err === 'object' && e?.code) || entry?.[0] || 'EIO';
+  const raw = entry?.[1] ?? e?.message?.replace(/^[A-Z]+: /, '').replace(/, .*$/, '') ?? String(err);
+  return { code, text: raw.charAt(0).toUpperCase() + raw.slice(1) };
+}
+
+/** "write /sys/fs/cgroup/memory/x/memory.limit_in_bytes: EINVAL (Invalid argument)". */
+export function ioError(op: string, path: string, err: unknown): CgroupError {
+  const { code, text } = errnoText(err);
+  return new CgroupError(`${op} ${path}: ${code} (${text})`, path, code);
+}
+
+/** An error about one linux.resources field: "linux.resources.<field>: <why>". */
+export function fieldError(field: string, why: string, cause?: CgroupError): CgroupError {
+  return new CgroupError(`linux.resources.${field}: ${why}`, cause?.path, cause?.code);
+}
+
+/** errno name of an error thrown by the helpers in fsutil.ts (or Node fs). */
+export function codeOf(err: unknown): string | undefined {
+  return (err as { code?: string })?.code;
+}

@@ -1,0 +1,41 @@
+// The one interface both cgroup drivers (v1 and v2) implement. The lifecycle
+// code (create, delete, kill, state) uses only this.
+import type { Resources } from '../spec/types.js';
+
+export type CgroupMode = 'v1' | 'hybrid' | 'v2';
+
+/** What a container records in its state so a later command can reopen its cgroup. */
+export interface CgroupRecord {
+  mode: CgroupMode;
+  /** The cgroup path inside each hierarchy, e.g. "/tsrun/abc" (always absolute). */
+  path: string;
+  /** v1: controller name (or "name=systemd") -> absolute directory; v2: { unified: dir }. */
+  dirs: Record<string, string>;
+  /**
+   * The directories create() made (absolute, parents before children), so
+   * that destroy() in a later command removes those and nothing it joined.
+   * Absent in a record written before create(): destroy() then removes nothing.
+   */
+  created?: string[];
+}
+
+export interface CgroupManager {
+  readonly mode: CgroupMode;
+  readonly record: CgroupRecord;
+  /** Creates the directories (nested paths too). Existing ones are joined, not an error. */
+  create(): void;
+  /** Moves pid into the cgroup (every hierarchy on v1). */
+  addProcess(pid: number): void;
+  /** Writes linux.resources. Returns warnings for fields skipped on this host. Throws naming the field. */
+  setResources(resources: Resources, opts?: { update?: boolean }): string[];
+  /** Host pids in the cgroup. */
+  pids(): number[];
+  /** Sends sig to every process in the cgroup (cgroup.kill on v2 for SIGKILL where present). */
+  killAll(signal: number): void;
+  freeze(): void;
+  thaw(): void;
+  /** True when the freezer says FROZEN / cgroup.freeze is 1. */
+  isFrozen(): boolean;
+  /** Removes the directories it created; retries briefly while tasks drain. */
+  destroy(): void;
+}

@@ -1,0 +1,26 @@
+import type { Runtime } from '../index.js';
+import type { FlagSpec, Parsed } from './args.js';
+import type { CliLogger } from './log.js';
+import { TsrunError } from '../errors.js';
+
+export interface GlobalContext {
+  runtime: Runtime;
+  log: CliLogger;
+}
+
+/** One CLI command: its flags, and what it does with them. Returns the exit status. */
+export interface Command {
+  synopsis: string;
+  description: string;
+  flags: FlagSpec[];
+  /** Stop flag parsing after this many positionals (exec's command line). */
+  stopAfter?: number;
+  run(args: Parsed, g: GlobalContext): Promise<number>;
+}
+
+/** The container id: the first positional, required. */
+export function idArg(args: Parsed, name: string): string {
+  const id = args.positionals[0];
+  if (!id) throw new TsrunError(`"${name}" requires a container id`);
+  return id;
+}

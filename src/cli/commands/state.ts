@@ -1,0 +1,13 @@
+import { idArg, type Command } from '../command.js';
+
+const command: Command = {
+  synopsis: '<container-id>',
+  description: "print a container's state as JSON",
+  flags: [],
+  async run(args, g) {
+    const s = await g.runtime.state(idArg(args, 'state'));
+    process.stdout.write(JSON.stringify(s, null, '  ') + '\n');
+    return 0;
+  },
+};
+export default command;

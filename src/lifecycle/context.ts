@@ -1,0 +1,8 @@
+import type { Logger } from '../log.js';
+import type { StateStore } from '../state/store.js';
+
+/** What every lifecycle operation gets: no globals. */
+export interface RuntimeContext {
+  store: StateStore;
+  log: Logger;
+}

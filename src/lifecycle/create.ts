@@ -1,0 +1,200 @@
+import { renameSync, writeFileSync, rmSync } from 'node:fs';
+import { dirname, basename, join, resolve } from 'node:path';
+import { TsrunError } from '../errors.js';
+import { PhaseTimer } from '../log.js';
+import { openCgroup } from '../cgroups/index.js';
+import type { CgroupManager } from '../cgroups/types.js';
+import { readProcStat } from '../linux/proc.js';
+import { ExecutorError, ExecutorSession } from '../native/executor.js';
+import { errnoName } from '../native/errno.js';
+import { buildPlan, describePlan, type Plan } from '../plan/build.js';
+import { cgroupMountSources } from '../plan/cgroup-sources.js';
+import { hostFacts } from '../plan/host.js';
+import { encodePlan } from '../plan/encode.js';
+import { OpCode } from '../plan/opcodes.js';
+import type { PlanContext } from '../plan/context.js';
+import { loadBundle } from '../spec/load.js';
+import type { Spec } from '../spec/types.js';
+import { lockDir } from '../state/lock.js';
+import { checkId, type ContainerRecord } from '../state/store.js';
+import type { RuntimeContext } from './context.js';
+import { killAndWait } from './wait.js';
+
+export interface CreateOptions {
+  /** Bundle directory; defaults to the current directory. */
+  bundle?: string;
+  /** File to write the init's host pid to. */
+  pidFile?: string;
+  /** Use MS_MOVE + chroot instead of pivot_root (for a rootfs on a ramdisk). */
+  noPivot?: boolean;
+  /** Accepted for runc compatibility: tsrun does not create session keyrings. */
+  noNewKeyring?: boolean;
+  /** Pass fds 3 .. 3+N-1 to the container. */
+  preserveFds?: number;
+  /** Print the plan instead of doing it. */
+  dryRun?: boolean;
+}
+
+export interface Created {
+  record: ContainerRecord;
+  /** The executor: in 'run' mode it exits with the container's status. */
+  session: ExecutorSession;
+}
+
+/** `tsrun create`: sets the container up and leaves its init waiting for `start`. */
+export async function create(ctx: RuntimeContext, id: string, opts: CreateOptions = {}): Promise<string | void> {
+  if (opts.dryRun) return dryRun(ctx, id, opts);
+  const { session } = await createContainer(ctx, id, opts, 'create');
+  session.close();
+}
+
+/** Prints what create would do; creates nothing. */
+async function dryRun(ctx: RuntimeContext, id: string, opts: CreateOptions): Promise<string> {
+  checkId(id);
+  const { spec, bundle, rootfs } = loadBundle(opts.bundle ?? '.');
+  const cg = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id });
+  const plan = makePlan(spec, ctx, id, bundle, rootfs, opts, 'create', cg, await loadSeccompCompiler(spec));
+  return describePlan(plan);
+}
+
+function makePlan(
+  spec: Spec,
+  ctx: RuntimeContext,
+  id: string,
+  bundle: string,
+  rootfs: string,
+  opts: CreateOptions,
+  mode: 'create' | 'run',
+  cg: CgroupManager | null,
+  compileSeccomp?: PlanContext['compileSeccomp'],
+): Plan {
+  const host = hostFacts(cg ? { mode: cg.mode, sources: cgroupMountSources(cg.record) } : null);
+  try {
+    return buildPlan(spec, {
+      id,
+      bundle,
+      rootfs,
+      fifoPath: ctx.store.fifoPath(id),
+      mode,
+      noPivot: opts.noPivot ?? false,
+      preserveFds: opts.preserveFds ?? 0,
+      host,
+      compileSeccomp,
+    });
+  } catch (e) {
+    if (e instanceof TsrunError) throw e;
+    throw new TsrunError(`config.json: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The steps of create, in an order that leaves something `delete --force`
+ * can clean up if we are killed at any point: the state directory first,
+ * state.json (with the cgroup to remove) before the cgroup exists, and the
+ * init's pid recorded before the init is released to do anything.
+ */
+export async function createContainer(ctx: RuntimeContext, id: string, opts: CreateOptions, mode: 'create' | 'run'): Promise<Created> {
+  checkId(id);
+  const timer = new PhaseTimer(ctx.log, 'create');
+  const { spec, bundle, rootfs } = loadBundle(opts.bundle ?? '.');
+  timer.mark('load and validate');
+
+  const store = ctx.store;
+  if (store.exists(id)) throw new TsrunError(`container with id ${JSON.stringify(id)} already exists`);
+  const dir = store.makeDir(id);
+  const unlock = lockDir(dir);
+  const record: ContainerRecord = {
+    ociVersion: spec.ociVersion,
+    id,
+    pid: 0,
+    bundle,
+    rootfs,
+    created: new Date().toISOString(),
+    owner: '',
+    annotations: spec.annotations,
+    cgroup: null,
+    config: spec,
+  };
+  let cg: CgroupManager | null = null;
+  let plan: Plan | undefined;
+  let session: ExecutorSession | undefined;
+  try {
+    const cgroup = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id });
+    cg = cgroup;
+    record.cgroup = cgroup.record;
+    store.write(record);
+    const compileSeccomp = await loadSeccompCompiler(spec);
+    plan = makePlan(spec, ctx, id, bundle, rootfs, opts, mode, cgroup, compileSeccomp);
+    for (const w of plan.warnings) ctx.log.warn(w);
+    timer.mark('plan');
+    cgroup.create();
+    if (spec.linux?.resources) for (const w of cgroup.setResources(spec.linux.resources)) ctx.log.warn(w);
+    timer.mark('cgroup');
+
+    const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
+    session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved });
+    const pid = Number(await session.expect('P'));
+    record.pid = pid;
+    record.startTime = readProcStat(pid)?.startTime;
+    store.write(record);
+    timer.mark('clone');
+
+    cgroup.addProcess(pid);
+    if (spec.process?.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(spec.process.oomScoreAdj));
+    if (plan.newUserNs) writeIdMaps(pid, spec);
+    session.release();
+    await session.expect('R');
+    timer.mark('init set-up');
+    if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    return { record, session };
+  } catch (e) {
+    if (record.pid) killAndWait(record.pid, record.startTime);
+    session?.close();
+    try {
+      cg?.destroy();
+    } catch (err) {
+      ctx.log.warn(`cleaning up after a failed create: ${(err as Error).message}`);
+    }
+    store.remove(id);
+    throw explain(e, plan);
+  } finally {
+    unlock();
+  }
+}
+
+function writeIdMaps(pid: number, spec: Spec): void {
+  const fmt = (m: { containerID: number; hostID: number; size: number }[] = []) =>
+    m.map((x) => `${x.containerID} ${x.hostID} ${x.size}`).join('\n') + '\n';
+  writeFileSync(`/proc/${pid}/uid_map`, fmt(spec.linux?.uidMappings));
+  writeFileSync(`/proc/${pid}/gid_map`, fmt(spec.linux?.gidMappings));
+}
+
+/** The seccomp compiler, loaded only for a config that has a seccomp section. */
+async function loadSeccompCompiler(spec: Spec): Promise<PlanContext['compileSeccomp']> {
+  if (!spec.linux?.seccomp) return undefined;
+  return undefined; // wired in when src/seccomp lands
+}
+
+/** Writes the pid file atomically, as engines read it as soon as it appears. */
+export function writePidFile(path: string, pid: number): void {
+  const abs = resolve(path);
+  const tmp = join(dirname(abs), `.${basename(abs)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, String(pid));
+    renameSync(tmp, abs);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new TsrunError(`write pid file ${abs}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+}
+
+/** Turns an executor failure into a sentence naming the op that failed. */
+function explain(e: unknown, plan: Plan | undefined): unknown {
+  if (!(e instanceof ExecutorError) || !plan) return e;
+  const o = plan.ops[e.opIndex];
+  if (!o) return new TsrunError(`container init failed: ${errnoName(e.errno)}`);
+  if (o.code === OpCode.RESOLVE_EXEC && (e.errno === 2 || e.errno === 20)) {
+    return new TsrunError(`exec: ${JSON.stringify(o.args[0])}: executable file not found in $PATH`);
+  }
+  return new TsrunError(`${o.what}: ${errnoName(e.errno)} (op ${e.opIndex} of ${plan.ops.length})`);
+}

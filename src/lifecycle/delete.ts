@@ -1,0 +1,61 @@
+import { TsrunError } from '../errors.js';
+import { checkId, type ContainerRecord } from '../state/store.js';
+import { lockDir } from '../state/lock.js';
+import { containerStatus } from '../state/status.js';
+import type { RuntimeContext } from './context.js';
+import { killAndWait, waitGone } from './wait.js';
+
+export interface DeleteOptions {
+  /** Kill a created, running or paused container first. */
+  force?: boolean;
+}
+
+/**
+ * `tsrun delete`: removes a stopped container's cgroup and state. A created
+ * container is killed first (as runc does); a running or paused one only
+ * with --force. With --force an unknown id is not an error.
+ */
+export async function deleteContainer(ctx: RuntimeContext, id: string, opts: DeleteOptions = {}): Promise<void> {
+  checkId(id);
+  const store = ctx.store;
+  if (!store.exists(id)) {
+    if (opts.force) return;
+    throw new TsrunError('container does not exist');
+  }
+  const dir = store.dir(id);
+  const unlock = lockDir(dir);
+  try {
+    const rec = store.read(id);
+    if (!rec) {
+      // A create killed before it wrote state.json: nothing else can exist.
+      store.remove(id);
+      return;
+    }
+    const status = containerStatus(rec, dir);
+    if ((status === 'running' || status === 'paused') && !opts.force) {
+      throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
+    }
+    await destroy(rec);
+    store.remove(id);
+  } finally {
+    unlock();
+  }
+}
+
+/** Kills whatever is left of the container and removes its cgroup. */
+async function destroy(rec: ContainerRecord): Promise<void> {
+  const cgroups = rec.cgroup ? await import('../cgroups/index.js') : undefined;
+  const cg = rec.cgroup && cgroups ? cgroups.reopenCgroup(rec.cgroup) : undefined;
+  if (cg) {
+    // Without a pid namespace, children of the init outlive it: the cgroup knows them all.
+    if (cg.pids().length) {
+      cg.killAll(9);
+      if (cg.isFrozen()) cg.thaw();
+    }
+  }
+  if (rec.pid) {
+    killAndWait(rec.pid, rec.startTime);
+    if (!waitGone(rec.pid, rec.startTime, 5000)) throw new TsrunError(`container init ${rec.pid} did not die`);
+  }
+  cg?.destroy();
+}

@@ -1,0 +1,44 @@
+import type { RuntimeContext } from './context.js';
+import { create, createContainer, type CreateOptions } from './create.js';
+import { deleteContainer } from './delete.js';
+import { start } from './start.js';
+
+export interface RunOptions extends CreateOptions {
+  /** Return once the container has started instead of waiting for it. */
+  detach?: boolean;
+  /** Keep the stopped container (do not delete it) after a foreground run. */
+  keep?: boolean;
+}
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+
+/**
+ * `tsrun run`: create + start. In the foreground the executor stays as the
+ * container's parent and subreaper and exits with its status, which we
+ * return: the exit code, or 128+signal. SIGINT, SIGTERM and friends sent to
+ * us go to the container.
+ */
+export async function run(ctx: RuntimeContext, id: string, opts: RunOptions = {}): Promise<number> {
+  if (opts.detach) {
+    await create(ctx, id, opts);
+    await start(ctx, id);
+    return 0;
+  }
+  const { record, session } = await createContainer(ctx, id, opts, 'run');
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(record.pid, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  for (const s of FORWARDED) process.on(s, forward);
+  try {
+    await start(ctx, id);
+    session.close();
+    return await session.exited;
+  } finally {
+    for (const s of FORWARDED) process.off(s, forward);
+    if (!opts.keep) await deleteContainer(ctx, id, { force: true });
+  }
+}

@@ -1,0 +1,39 @@
+import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
+import { TsrunError } from '../errors.js';
+import { lockDir } from '../state/lock.js';
+import { containerStatus } from '../state/status.js';
+import type { RuntimeContext } from './context.js';
+
+/**
+ * `tsrun start`: releases an init waiting on its exec fifo. The init holds
+ * the fifo open for reading, so a non-blocking open for writing succeeds
+ * at once, and fails with ENXIO if the init is gone: start never hangs.
+ */
+export async function start(ctx: RuntimeContext, id: string): Promise<void> {
+  const rec = ctx.store.load(id);
+  const dir = ctx.store.dir(id);
+  const unlock = lockDir(dir);
+  try {
+    const status = containerStatus(rec, dir);
+    if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped');
+    if (status === 'running') throw new TsrunError('cannot start an already running container');
+    if (status === 'paused') throw new TsrunError('cannot start a paused container');
+    if (status === 'creating') throw new TsrunError('cannot start a container that is still being created');
+    const fifo = ctx.store.fifoPath(id);
+    let fd: number;
+    try {
+      fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENXIO') throw new TsrunError('cannot start container: its init is no longer waiting');
+      throw new TsrunError(`open exec fifo ${fifo}: ${(e as NodeJS.ErrnoException).code}`);
+    }
+    try {
+      writeSync(fd, '0');
+    } finally {
+      closeSync(fd);
+    }
+    unlinkSync(fifo);
+  } finally {
+    unlock();
+  }
+}

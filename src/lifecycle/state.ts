@@ -1,0 +1,46 @@
+import { containerStatus, type Status } from '../state/status.js';
+import type { ContainerRecord } from '../state/store.js';
+import type { RuntimeContext } from './context.js';
+
+/** The state document of runtime.md, with runc's field order and its `owner` field. */
+export interface ContainerState {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  status: Status;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  annotations?: Record<string, string>;
+  owner: string;
+}
+
+export function describeState(rec: ContainerRecord, dir: string): ContainerState {
+  const status = containerStatus(rec, dir);
+  const annotations = rec.annotations && Object.keys(rec.annotations).length ? { annotations: rec.annotations } : {};
+  return {
+    ociVersion: rec.ociVersion,
+    id: rec.id,
+    pid: status === 'stopped' ? 0 : rec.pid,
+    status,
+    bundle: rec.bundle,
+    rootfs: rec.rootfs,
+    created: rec.created,
+    ...annotations,
+    owner: rec.owner,
+  };
+}
+
+export async function state(ctx: RuntimeContext, id: string): Promise<ContainerState> {
+  return describeState(ctx.store.load(id), ctx.store.dir(id));
+}
+
+/** Every container under the root; directories without state.json (a create in progress) are skipped. */
+export async function list(ctx: RuntimeContext): Promise<ContainerState[]> {
+  const out: ContainerState[] = [];
+  for (const id of ctx.store.ids()) {
+    const rec = ctx.store.read(id);
+    if (rec) out.push(describeState(rec, ctx.store.dir(id)));
+  }
+  return out;
+}

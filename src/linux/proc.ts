@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+
+export interface ProcStat {
+  /** One-letter state: R, S, D, Z, T, X, ... */
+  state: string;
+  ppid: number;
+  /** Start time in clock ticks since boot (field 22): with the pid, it names one process. */
+  startTime: string;
+}
+
+/** Parses /proc/PID/stat; undefined when the process does not exist. */
+export function readProcStat(pid: number): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may hold spaces and parentheses: split after the last ')'.
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: rest[0]!, ppid: Number(rest[1]), startTime: rest[19]! };
+}
+
+/** True while pid names the same live (not zombie) process that started at startTime. */
+export function isAlive(pid: number, startTime: string | undefined): boolean {
+  if (pid <= 0) return false;
+  const st = readProcStat(pid);
+  if (!st || st.state === 'Z' || st.state === 'X') return false;
+  return startTime === undefined || st.startTime === startTime;
+}

@@ -1,0 +1,92 @@
+import { CLONE, PR } from '../linux/constants.js';
+import { planDevices } from '../rootfs/devices.js';
+import { planMounts } from '../rootfs/mounts.js';
+import { planMaskedPaths, planReadonlyPaths } from '../rootfs/paths.js';
+import { planEnterRoot, planFinishRoot, planPrepareRoot } from '../rootfs/root.js';
+import { planInit } from '../process/init-plan.js';
+import type { Spec } from '../spec/types.js';
+import type { PlanContext } from './context.js';
+import { planNamespaces } from './namespaces.js';
+import { op, type Op } from './op.js';
+import { OpCode } from './opcodes.js';
+
+export interface Plan {
+  ops: Op[];
+  /** Index of the CLONE op: ops before it run in the executor, after it in the container's init. */
+  cloneIndex: number;
+  newUserNs: boolean;
+  warnings: string[];
+}
+
+/**
+ * spec + context -> the ordered ops the executor runs. Pure: everything it
+ * needs from the host comes in through ctx.host.
+ */
+export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
+  const warnings: string[] = [];
+  const linux = spec.linux ?? {};
+  const proc = spec.process;
+  if (!proc) throw new Error('/process: required to create a container');
+  const ns = planNamespaces(linux.namespaces);
+  const hasMountNs = (linux.namespaces ?? []).some((n) => n.type === 'mount');
+  if (!hasMountNs) throw new Error('/linux/namespaces: a mount namespace is required (the root filesystem is set up in it)');
+
+  let seccomp: Op | null = null;
+  if (linux.seccomp) {
+    if (!ctx.compileSeccomp) throw new Error('/linux/seccomp: no seccomp compiler available');
+    const compiled = ctx.compileSeccomp(linux.seccomp);
+    warnings.push(...compiled.warnings);
+    seccomp = op(OpCode.SECCOMP, `load seccomp filter (${compiled.filter.length / 8} instructions, flags ${compiled.flags})`, [compiled.filter, compiled.flags]);
+  }
+
+  const ops: Op[] = [
+    op(OpCode.MKFIFO, `mkfifo ${ctx.fifoPath}`, [ctx.fifoPath, 0o622]),
+    op(OpCode.OPEN_FIFO, `open ${ctx.fifoPath}`, [ctx.fifoPath]),
+    ...ns.joins,
+  ];
+  if (ctx.mode === 'run') ops.push(op(OpCode.SUBREAPER, 'become a subreaper for the container'));
+  const cloneIndex = ops.length;
+  ops.push(op(OpCode.CLONE, `clone the init (${describeClone(ns.cloneFlags)})`, [ns.cloneFlags, ctx.mode === 'run' ? 1 : 0]));
+  ops.push(op(OpCode.WAIT_GO, 'wait for the runtime (cgroup, id maps)'));
+  ops.push(op(OpCode.PRCTL, 'make the init non-dumpable until exec', [PR.SET_DUMPABLE, 0, 0, 0, 0]));
+  if (ns.newUserNs) {
+    ops.push(op(OpCode.SETRESGID, 'become root in the user namespace (gid)', [0]));
+    ops.push(op(OpCode.SETRESUID, 'become root in the user namespace (uid)', [0]));
+  }
+  // Unshared after the runtime put us in our cgroup, so that it is the namespace's root.
+  if (ns.newCgroupNs) ops.push(op(OpCode.UNSHARE, 'unshare the cgroup namespace', [CLONE.NEWCGROUP]));
+
+  ops.push(...planPrepareRoot(spec, ctx));
+  ops.push(...planMounts(spec.mounts ?? [], ctx, ns.newCgroupNs));
+  ops.push(...planDevices(linux.devices));
+  ops.push(...planEnterRoot(ctx));
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    ops.push(op(OpCode.WRITE_FILE, `sysctl ${key}=${value}`, [`/proc/sys/${key.replace(/\./g, '/')}`, Buffer.from(value)]));
+  }
+  ops.push(...planReadonlyPaths(linux.readonlyPaths));
+  ops.push(...planMaskedPaths(linux.maskedPaths));
+  ops.push(...planFinishRoot(spec));
+  if (spec.hostname !== undefined) ops.push(op(OpCode.SETHOSTNAME, `sethostname ${spec.hostname}`, [spec.hostname]));
+  if (spec.domainname !== undefined) ops.push(op(OpCode.SETDOMAINNAME, `setdomainname ${spec.domainname}`, [spec.domainname]));
+  ops.push(...planInit(proc, ctx, seccomp, warnings));
+  return { ops, cloneIndex, newUserNs: ns.newUserNs, warnings };
+}
+
+function describeClone(flags: number): string {
+  const names = Object.entries(CLONE)
+    .filter(([, bit]) => flags & bit)
+    .map(([n]) => n.toLowerCase().replace('new', ''));
+  return names.length ? 'new ' + names.join(', ') : 'no new namespaces';
+}
+
+/** The plan as text, one op a line, for `create --dry-run`. */
+export function describePlan(plan: Plan): string {
+  const names = Object.fromEntries(Object.entries(OpCode).map(([k, v]) => [v, k]));
+  const width = String(plan.ops.length).length;
+  return plan.ops
+    .map((o, i) => {
+      const side = i < plan.cloneIndex ? 'runtime' : i === plan.cloneIndex ? 'clone  ' : 'init   ';
+      return `${String(i).padStart(width)}  ${side}  ${names[o.code]!.padEnd(15)} ${o.what}`;
+    })
+    .join('\n');
+}

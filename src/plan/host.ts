@@ -1,0 +1,40 @@
+import { readFileSync, statSync } from 'node:fs';
+import type { HostFacts, CgroupMountSource } from './context.js';
+import type { CgroupMode } from '../cgroups/types.js';
+
+/** Reads the host facts a plan needs from /proc. */
+export function hostFacts(cgroup: { mode: CgroupMode; sources: CgroupMountSource[] } | null): HostFacts {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const capBnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0';
+  const limits = readFileSync('/proc/self/limits', 'utf8');
+  const nofile = /^Max open files\s+\S+\s+(\S+)/m.exec(limits)?.[1] ?? '1048576';
+  let mountPoints: string[] | undefined;
+  return {
+    capLastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
+    boundingSet: BigInt('0x' + capBnd),
+    nofileHard: nofile === 'unlimited' ? 2 ** 32 - 1 : Number(nofile),
+    pathKind(path) {
+      try {
+        return statSync(path).isDirectory() ? 'dir' : 'file';
+      } catch {
+        return undefined;
+      }
+    },
+    mountPointOf(path) {
+      mountPoints ??= readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => unescapeMountPath(l.split(' ')[4]!));
+      let best = '/';
+      for (const m of mountPoints) {
+        if ((path === m || path.startsWith(m.endsWith('/') ? m : m + '/')) && m.length > best.length) best = m;
+      }
+      return best;
+    },
+    cgroup,
+  };
+}
+
+function unescapeMountPath(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}

@@ -1,0 +1,34 @@
+import { CLONE, NAMESPACE_FLAG } from '../linux/constants.js';
+import { op, type Op } from './op.js';
+import { OpCode } from './opcodes.js';
+import type { NamespaceReference } from '../spec/types.js';
+
+// Join order: the user namespace first (it decides what we may do in the
+// others), the mount namespace last (after it, host paths no longer resolve).
+const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+
+export interface NamespacePlan {
+  /** Flags for clone(2): namespaces to create (the cgroup one is unshared later). */
+  cloneFlags: number;
+  /** setns ops to run before clone, for namespaces given by path. */
+  joins: Op[];
+  newCgroupNs: boolean;
+  newUserNs: boolean;
+}
+
+export function planNamespaces(namespaces: readonly NamespaceReference[] = []): NamespacePlan {
+  let cloneFlags = 0;
+  for (const ns of namespaces) {
+    if (!ns.path && ns.type !== 'cgroup') cloneFlags |= NAMESPACE_FLAG[ns.type]!;
+  }
+  const joins = [...namespaces]
+    .filter((ns) => ns.path)
+    .sort((a, b) => JOIN_ORDER.indexOf(a.type) - JOIN_ORDER.indexOf(b.type))
+    .map((ns) => op(OpCode.SETNS, `join ${ns.type} namespace ${ns.path}`, [ns.path!, NAMESPACE_FLAG[ns.type]!]));
+  return {
+    cloneFlags,
+    joins,
+    newCgroupNs: namespaces.some((n) => n.type === 'cgroup' && !n.path),
+    newUserNs: (cloneFlags & CLONE.NEWUSER) !== 0,
+  };
+}

@@ -1,0 +1,44 @@
+import { PR, RLIMIT } from '../linux/constants.js';
+import { op, type Op } from '../plan/op.js';
+import { OpCode } from '../plan/opcodes.js';
+import type { PlanContext } from '../plan/context.js';
+import type { Process } from '../spec/types.js';
+import { planCredentials } from './credentials.js';
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** The ops that turn the set-up child into the container's process and exec it. */
+export function planInit(proc: Process, ctx: PlanContext, seccomp: Op | null, warnings: string[]): Op[] {
+  const ops: Op[] = [];
+  const rlimits = proc.rlimits ?? [];
+  for (const r of rlimits) {
+    ops.push(op(OpCode.PRLIMIT, `setrlimit ${r.type} soft=${r.soft} hard=${r.hard}`, [RLIMIT[r.type]!, BigInt(r.soft), BigInt(r.hard)]));
+  }
+  if (!rlimits.some((r) => r.type === 'RLIMIT_NOFILE')) {
+    // Node raises its own soft NOFILE limit to the hard one; give the
+    // container the usual default back rather than Node's leftover.
+    const soft = Math.min(1024, ctx.host.nofileHard);
+    ops.push(op(OpCode.PRLIMIT, `setrlimit RLIMIT_NOFILE soft=${soft} (undo Node's raise)`, [RLIMIT.RLIMIT_NOFILE!, soft, ctx.host.nofileHard]));
+  }
+  ops.push(op(OpCode.SETSID, 'setsid'));
+  if (proc.noNewPrivileges) ops.push(op(OpCode.PRCTL, 'set no_new_privs', [PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0]));
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before the capabilities drop.
+  if (seccomp && !proc.noNewPrivileges) ops.push(seccomp);
+  ops.push(...planCredentials(proc, ctx.host, warnings));
+  ops.push(op(OpCode.CHDIR, `chdir ${proc.cwd}`, [proc.cwd]));
+  const umask = proc.user?.umask ?? 0o022;
+  ops.push(op(OpCode.UMASK, `umask ${umask.toString(8).padStart(4, '0')}`, [umask]));
+
+  const args = proc.args ?? [];
+  const env = proc.env ?? [];
+  const path = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
+  ops.push(op(OpCode.RESOLVE_EXEC, `find ${args[0]} in $PATH`, [args[0] ?? '', path]));
+  ops.push(op(OpCode.CLOEXEC_FROM, `close every fd from ${3 + ctx.preserveFds} on exec`, [3 + ctx.preserveFds]));
+  ops.push(op(OpCode.READY, 'report set-up done'));
+  ops.push(op(OpCode.WAIT_START, 'wait for start on the exec fifo'));
+  ops.push(op(OpCode.CLOSE_FIFO, 'close the exec fifo'));
+  // With no_new_privs the filter goes on last, so it need not allow our own set-up calls.
+  if (seccomp && proc.noNewPrivileges) ops.push(seccomp);
+  ops.push(op(OpCode.EXEC, `exec ${JSON.stringify(args)}`, [args.length, ...args, env.length, ...env]));
+  return ops;
+}

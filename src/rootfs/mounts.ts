@@ -1,0 +1,108 @@
+import { isAbsolute, join } from 'node:path';
+import { MS } from '../linux/constants.js';
+import { op, type Op } from '../plan/op.js';
+import { OpCode, OpFlag } from '../plan/opcodes.js';
+import type { PlanContext } from '../plan/context.js';
+import type { Mount } from '../spec/types.js';
+import { describeMountFlags, parseMountOptions } from './mount-options.js';
+
+const IN_ROOT = OpFlag.TARGET_IN_ROOT;
+
+/**
+ * The ops for config.json's mounts, in order. Every target is resolved
+ * inside the root by the executor (openat2 RESOLVE_IN_ROOT), so a symlink in
+ * the rootfs cannot redirect a mount onto the host.
+ */
+export function planMounts(mounts: readonly Mount[], ctx: PlanContext, ownCgroupNs: boolean): Op[] {
+  const ops: Op[] = [];
+  mounts.forEach((m, i) => {
+    let opts;
+    try {
+      opts = parseMountOptions(m.options);
+    } catch (e) {
+      throw new Error(`/mounts/${i}/options: ${(e as Error).message}`);
+    }
+    if (m.type === 'bind' || opts.bind) ops.push(...bindMount(m, i, opts, ctx));
+    else if (m.type === 'cgroup' || m.type === 'cgroup2') ops.push(...cgroupMount(m, opts.flags, ctx, ownCgroupNs));
+    else ops.push(...fsMount(m, opts.flags, opts.data));
+    for (const p of opts.propagation) {
+      ops.push(op(OpCode.MOUNT, `set propagation ${describeMountFlags(p)} on ${m.destination}`, ['', m.destination, '', p, ''], IN_ROOT));
+    }
+  });
+  return ops;
+}
+
+function fsMount(m: Mount, flags: number, data: string[]): Op[] {
+  const type = m.type ?? 'none';
+  return [
+    op(OpCode.MKDIR_IN_ROOT, `mkdir ${m.destination}`, [m.destination, 0o755]),
+    op(
+      OpCode.MOUNT,
+      `mount ${type} on ${m.destination} (${describeMountFlags(flags)}${data.length ? ', ' + data.join(',') : ''})`,
+      [m.source ?? type, m.destination, type, flags, data.join(',')],
+      IN_ROOT,
+    ),
+  ];
+}
+
+function bindMount(m: Mount, i: number, opts: ReturnType<typeof parseMountOptions>, ctx: PlanContext): Op[] {
+  if (!m.source) throw new Error(`/mounts/${i}/source: a bind mount needs a source`);
+  const source = isAbsolute(m.source) ? m.source : join(ctx.bundle, m.source);
+  const kind = ctx.host.pathKind(source);
+  if (!kind) throw new Error(`/mounts/${i}/source: ${source} does not exist`);
+  const bindFlags = MS.BIND | (opts.recursive ? MS.REC : 0);
+  const ops = [
+    kind === 'dir'
+      ? op(OpCode.MKDIR_IN_ROOT, `mkdir ${m.destination}`, [m.destination, 0o755])
+      : op(OpCode.MKFILE_IN_ROOT, `create file ${m.destination}`, [m.destination, 0o644]),
+    op(OpCode.MOUNT, `bind ${source} on ${m.destination}${opts.recursive ? ' (recursive)' : ''}`, [source, m.destination, '', bindFlags, ''], IN_ROOT),
+  ];
+  // A bind mount ignores every flag but MS_BIND|MS_REC: the rest needs a remount.
+  const extra = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+  if (extra) {
+    ops.push(
+      op(
+        OpCode.MOUNT,
+        `remount ${m.destination} (${describeMountFlags(extra)})`,
+        ['', m.destination, '', extra | MS.BIND | MS.REMOUNT, ''],
+        IN_ROOT | OpFlag.KEEP_LOCKED,
+      ),
+    );
+  }
+  return ops;
+}
+
+/**
+ * /sys/fs/cgroup for the container. On v2 one cgroup2 mount. On v1 a tmpfs
+ * holding one directory per hierarchy: a fresh cgroup mount when the
+ * container has its own cgroup namespace (it then sees its cgroup as the
+ * root), else a bind of its cgroup directory from the host.
+ */
+function cgroupMount(m: Mount, flags: number, ctx: PlanContext, ownNs: boolean): Op[] {
+  const dest = m.destination;
+  const cg = ctx.host.cgroup;
+  if (!cg) return [];
+  const mkdir = (d: string) => op(OpCode.MKDIR_IN_ROOT, `mkdir ${d}`, [d, 0o755]);
+  if (cg.mode === 'v2') {
+    return [mkdir(dest), op(OpCode.MOUNT, `mount cgroup2 on ${dest} (${describeMountFlags(flags)})`, ['cgroup2', dest, 'cgroup2', flags, ''], IN_ROOT)];
+  }
+  const ops = [
+    mkdir(dest),
+    op(OpCode.MOUNT, `mount tmpfs on ${dest} for cgroup hierarchies`, ['tmpfs', dest, 'tmpfs', MS.NOSUID | MS.NODEV | MS.NOEXEC, 'mode=755'], IN_ROOT),
+  ];
+  for (const s of cg.sources) {
+    const d = `${dest}/${s.name}`;
+    ops.push(mkdir(d));
+    if (ownNs) {
+      ops.push(op(OpCode.MOUNT, `mount cgroup (${s.data}) on ${d}`, ['cgroup', d, 'cgroup', flags, s.data], IN_ROOT));
+    } else {
+      ops.push(op(OpCode.MOUNT, `bind ${s.hostDir} on ${d}`, [s.hostDir, d, '', MS.BIND, ''], IN_ROOT));
+      const extra = flags & ~(MS.BIND | MS.REC);
+      if (extra) ops.push(op(OpCode.MOUNT, `remount ${d} (${describeMountFlags(extra)})`, ['', d, '', extra | MS.BIND | MS.REMOUNT, ''], IN_ROOT | OpFlag.KEEP_LOCKED));
+    }
+  }
+  if (flags & MS.RDONLY) {
+    ops.push(op(OpCode.MOUNT, `remount ${dest} read-only`, ['', dest, '', MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, 'mode=755'], IN_ROOT));
+  }
+  return ops;
+}

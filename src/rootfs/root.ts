@@ -1,0 +1,50 @@
+import { MS } from '../linux/constants.js';
+import { op, type Op } from '../plan/op.js';
+import { OpCode, OpFlag } from '../plan/opcodes.js';
+import type { PlanContext } from '../plan/context.js';
+import type { Spec } from '../spec/types.js';
+
+const PROPAGATION: Record<string, number> = {
+  private: MS.PRIVATE,
+  shared: MS.SHARED,
+  slave: MS.SLAVE,
+  unbindable: MS.UNBINDABLE,
+};
+
+/**
+ * Before any mount: stop our mounts from propagating to the host, and make
+ * the rootfs a mount point of its own so pivot_root accepts it.
+ */
+export function planPrepareRoot(spec: Spec, ctx: PlanContext): Op[] {
+  const prop = spec.linux?.rootfsPropagation;
+  const flag = prop ? PROPAGATION[prop]! | MS.REC : MS.SLAVE | MS.REC;
+  const parent = ctx.host.mountPointOf(ctx.rootfs);
+  return [
+    op(OpCode.MOUNT, `make / ${prop ? 'r' + prop : 'rslave'} in the container's mount namespace`, ['', '/', '', flag, '']),
+    // pivot_root refuses a new root whose parent mount is shared.
+    op(OpCode.MOUNT, `make ${parent} private`, ['', parent, '', MS.PRIVATE, '']),
+    op(OpCode.MOUNT, `bind ${ctx.rootfs} onto itself`, [ctx.rootfs, ctx.rootfs, '', MS.BIND | MS.REC, '']),
+    op(OpCode.OPEN_ROOT, `open root ${ctx.rootfs}`, [ctx.rootfs]),
+  ];
+}
+
+/** pivot_root into the rootfs (or MS_MOVE + chroot with --no-pivot). */
+export function planEnterRoot(ctx: PlanContext): Op[] {
+  return [
+    ctx.noPivot
+      ? op(OpCode.MOVE_ROOT, `move ${ctx.rootfs} to / and chroot (--no-pivot)`, [ctx.rootfs])
+      : op(OpCode.PIVOT_ROOT, `pivot_root to ${ctx.rootfs}`, [ctx.rootfs]),
+    op(OpCode.OPEN_ROOT, 'open root /', ['/']),
+  ];
+}
+
+/** After the pivot and the path rules: root.readonly and rootfsPropagation on the new "/". */
+export function planFinishRoot(spec: Spec): Op[] {
+  const ops: Op[] = [];
+  if (spec.root?.readonly) {
+    ops.push(op(OpCode.MOUNT, 'remount / read-only', ['', '/', '', MS.BIND | MS.REMOUNT | MS.RDONLY, ''], OpFlag.KEEP_LOCKED));
+  }
+  const prop = spec.linux?.rootfsPropagation;
+  if (prop) ops.push(op(OpCode.MOUNT, `make / ${prop}`, ['', '/', '', PROPAGATION[prop]!, '']));
+  return ops;
+}

@@ -1,0 +1,33 @@
+import { TsrunError } from '../errors.js';
+import { validateConfig } from './generated/validate-config.js';
+import { checkSemantics } from './semantic.js';
+
+export interface ValidateContext {
+  /** Absolute bundle directory, to resolve root.path; omit to skip file-system checks. */
+  bundle?: string;
+  /** Name used in messages. */
+  file?: string;
+}
+
+/**
+ * Validates a config against the runtime-spec schema, then against the rules
+ * the schema cannot express. Throws a TsrunError whose lines read
+ * `config.json: /json/pointer: what is wrong`.
+ */
+export function validateSpec(spec: unknown, ctx: ValidateContext = {}): void {
+  const file = ctx.file ?? 'config.json';
+  if (!validateConfig(spec)) {
+    const errors = validateConfig.errors ?? [];
+    // oneOf/anyOf summaries repeat what their branches said; keep the branches.
+    const specific = errors.filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf');
+    const shown = (specific.length ? specific : errors).map((e) => {
+      let msg = e.message ?? 'is invalid';
+      if (e.keyword === 'enum') msg += `: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+      if (e.keyword === 'pattern') msg = `must match ${(e.params as { pattern: string }).pattern}`;
+      return `${file}: ${e.instancePath || '/'}: ${msg}`;
+    });
+    throw new TsrunError([...new Set(shown)].slice(0, 8).join('\n'));
+  }
+  const problems = checkSemantics(spec as never, ctx.bundle);
+  if (problems.length) throw new TsrunError(problems.map((p) => `${file}: ${p}`).join('\n'));
+}
