@@ -276,14 +276,21 @@ obj('AUDIT_ARCH', audit.map(([k, v]) => [k.slice('AUDIT_ARCH_'.length), v]));
 obj('SECCOMP', seccomp.map(([k, v]) => [k.slice('SECCOMP_'.length), v]));
 obj('BPF', bpf.map(([k, v]) => [k.slice('BPF_'.length), v]));
 lines.push(`/** Bit 30 of the syscall number marks an x32 call on x86_64. */`, `export const X32_SYSCALL_BIT = 0x${x32Bit.toString(16)};`, '');
-lines.push('/** Syscall name -> number, per architecture. Maps, so no name can hit Object.prototype. */');
-lines.push('export const SYSCALLS: Record<"x86_64" | "x86" | "x32" | "aarch64", ReadonlyMap<string, number>> = {');
-for (const [arch, rows] of Object.entries(tables)) {
-  lines.push(`  ${arch}: new Map<string, number>([`);
-  for (const [sys, nr] of rows) lines.push(`    [${JSON.stringify(sys)}, ${nr}],`);
-  lines.push('  ]),');
-}
-lines.push('};', '');
+// One row per name across the ABIs, so the compiler resolves a name with a
+// single lookup; -1 where an ABI lacks the syscall.
+const abis = Object.keys(tables);
+const rows = new Map();
+abis.forEach((abi, i) => {
+  for (const [sys, nr] of tables[abi]) {
+    if (!rows.has(sys)) rows.set(sys, abis.map(() => -1));
+    rows.get(sys)[i] = nr;
+  }
+});
+lines.push(`/** The ABIs of SYSCALLS' columns. */`, `export const ABIS = ${JSON.stringify(abis)} as const;`, '');
+lines.push('/** Syscall name -> its number per ABI (in ABIS order), -1 where absent. A Map: no name can hit Object.prototype. */');
+lines.push('export const SYSCALLS: ReadonlyMap<string, readonly number[]> = new Map<string, readonly number[]>([');
+for (const sys of [...rows.keys()].sort()) lines.push(`  [${JSON.stringify(sys)}, [${rows.get(sys).join(', ')}]],`);
+lines.push(']);', '');
 
 const text = lines.join('\n');
 mkdirSync(dirname(out), { recursive: true });

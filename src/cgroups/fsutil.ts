@@ -29,7 +29,7 @@ export function writeCg(dir: string, file: string, value: string): void {
   const path = join(dir, file);
   let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_CLOEXEC);
+    fd = openSync(path, constants.O_WRONLY);
   } catch (err) {
     throw ioError('open', path, err);
   }

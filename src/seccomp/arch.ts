@@ -3,11 +3,32 @@
 // The kernel reports every syscall with an AUDIT_ARCH_* value in
 // seccomp_data.arch. x86_64 and x32 share AUDIT_ARCH_X86_64; an x32 call is
 // told apart by bit 30 (__X32_SYSCALL_BIT) of the syscall number.
-import { AUDIT_ARCH, SYSCALLS } from './generated/syscalls.js';
+import { ABIS, AUDIT_ARCH, SYSCALLS } from './generated/syscalls.js';
 
 export type NativeArch = 'x86_64' | 'aarch64';
 /** The ABIs we have syscall tables for. */
-export type Abi = keyof typeof SYSCALLS;
+export type Abi = (typeof ABIS)[number];
+
+/** Column of an ABI in SYSCALLS' rows. */
+export const abiColumn = (abi: Abi): number => ABIS.indexOf(abi);
+
+/** [lowest, highest] syscall number of each ABI column: x32 numbers all carry bit 30. */
+export const ABI_RANGE: readonly (readonly [number, number])[] = ABIS.map((_, col) => {
+  let lo = Infinity;
+  let hi = -1;
+  for (const row of SYSCALLS.values()) {
+    if (row[col] < 0) continue;
+    if (row[col] < lo) lo = row[col];
+    if (row[col] > hi) hi = row[col];
+  }
+  return [lo, hi] as const;
+});
+
+/** A syscall's number on an ABI, or undefined. */
+export function syscallNumber(abi: Abi, name: string): number | undefined {
+  const nr = SYSCALLS.get(name)?.[abiColumn(abi)];
+  return nr === undefined || nr < 0 ? undefined : nr;
+}
 
 interface ArchInfo {
   /** Our syscall table, or null when we have none (32-bit ARM). */

@@ -24,6 +24,8 @@ export interface Rule {
   ret: number;
   cmps: Cmp[];
   where: string;
+  /** Index in linux.seccomp.syscalls. */
+  entry: number;
 }
 
 export interface Profile {
@@ -154,8 +156,8 @@ export function parseProfile(seccomp: Seccomp, warnings: string[]): Profile {
       // when one argument is compared twice, so they are ORed, not ANDed.
       // Profiles are written against that behaviour; keep it.
       warnings.push(`${where}.args: an argument is compared more than once; as in runc, each condition becomes its own rule (they are ORed)`);
-      cmps.forEach((c, k) => rules.push({ names, ret, cmps: [c], where: `${where}.args[${k}]` }));
-    } else rules.push({ names, ret, cmps, where });
+      cmps.forEach((c, k) => rules.push({ names, ret, cmps: [c], where: `${where}.args[${k}]`, entry: i }));
+    } else rules.push({ names, ret, cmps, where, entry: i });
   });
 
   if (notify) {

@@ -1,0 +1,52 @@
+// cgroup.procs access shared by both drivers.
+import { readdirSync } from 'node:fs';
+import { posix } from 'node:path';
+import { CgroupError, ioError } from './errors.js';
+import { readCgOpt, sleepMs, writeCg } from './fsutil.js';
+
+/**
+ * Writes pid to dir/cgroup.procs. EINVAL can mean the task is still being
+ * created (TASK_NEW); runc retries 5 times 30 ms apart, so do we.
+ */
+export function writeProc(dir: string, pid: number): void {
+  for (let i = 0; ; i++) {
+    try {
+      writeCg(dir, 'cgroup.procs', String(pid));
+      return;
+    } catch (err) {
+      if ((err as CgroupError).code !== 'EINVAL' || i >= 4) throw err;
+      sleepMs(30);
+    }
+  }
+}
+
+/** Pids in dir and, recursively, its sub-cgroups (a container may make its own). */
+export function allPids(dir: string): number[] {
+  const out: number[] = [];
+  const walk = (d: string) => {
+    const text = readCgOpt(d, 'cgroup.procs');
+    if (text === undefined) return;
+    for (const l of text.split('\n')) if (l) out.push(Number(l));
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw ioError('readdir', d, err);
+    }
+    for (const e of entries) if (e.isDirectory()) walk(posix.join(d, e.name));
+  };
+  walk(dir);
+  return out;
+}
+
+/** kill(2) ignoring processes that are already gone. */
+export function signalPids(pids: number[], signal: number): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw new CgroupError(`kill ${pid}: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,134 @@
+// The cgroup v2 driver: one directory in the unified hierarchy.
+import { posix } from 'node:path';
+import type { Resources } from '../spec/types.js';
+import type { CgroupManager, CgroupMode, CgroupRecord } from './types.js';
+import { CgroupError } from './errors.js';
+import { hasFile, readCg, readCgOpt, sleepMs, writeCg } from './fsutil.js';
+import { makeDirs, removeCreated } from './dirs.js';
+import { allPids, signalPids, writeProc } from './procs.js';
+import { setResourcesV2 } from './v2-resources.js';
+
+export class V2Manager implements CgroupManager {
+  readonly mode: CgroupMode = 'v2';
+
+  constructor(
+    readonly record: CgroupRecord,
+    /** The cgroup2 mount point; create() makes directories only below it. */
+    private readonly mountpoint = '/sys/fs/cgroup',
+  ) {}
+
+  private get dir(): string {
+    return this.record.dirs.unified;
+  }
+
+  create(): void {
+    const made = makeDirs(this.mountpoint, this.dir);
+    this.record.created = [...(this.record.created ?? []), ...made];
+    enableControllers(this.mountpoint, this.dir);
+  }
+
+  addProcess(pid: number): void {
+    try {
+      writeProc(this.dir, pid);
+    } catch (err) {
+      // The "no internal processes" rule: a cgroup that hands controllers to
+      // children cannot hold processes itself.
+      if ((err as CgroupError).code === 'EBUSY') {
+        throw new CgroupError(`${(err as Error).message}: ${this.dir} has controllers enabled for its children (cgroup.subtree_control), so it cannot hold processes`, this.dir, 'EBUSY');
+      }
+      throw err;
+    }
+  }
+
+  /** opts.update changes nothing on v2: every write is already an in-place update. */
+  setResources(resources: Resources, _opts?: { update?: boolean }): string[] {
+    return setResourcesV2(this.dir, resources);
+  }
+
+  pids(): number[] {
+    return allPids(this.dir);
+  }
+
+  killAll(signal: number): void {
+    // cgroup.kill (Linux >= 5.14) kills the whole subtree atomically, forks included.
+    if (signal === 9 && hasFile(this.dir, 'cgroup.kill')) {
+      writeCg(this.dir, 'cgroup.kill', '1');
+      return;
+    }
+    // Otherwise freeze so nothing forks between listing and signalling; a
+    // paused container stays paused (frozen tasks still get the signal when
+    // thawed), except for SIGKILL.
+    const canFreeze = hasFile(this.dir, 'cgroup.freeze');
+    const wasFrozen = canFreeze && this.isFrozen();
+    if (canFreeze) this.freeze();
+    try {
+      signalPids(this.pids(), signal);
+    } finally {
+      if (canFreeze && (!wasFrozen || signal === 9)) this.thaw();
+    }
+  }
+
+  freeze(): void {
+    if (!hasFile(this.dir, 'cgroup.freeze')) {
+      throw new CgroupError(`cannot freeze: ${this.dir}/cgroup.freeze does not exist (the cgroup v2 freezer needs Linux >= 5.2)`, this.dir);
+    }
+    writeCg(this.dir, 'cgroup.freeze', '1');
+    // The write only starts freezing; cgroup.events says when every task is
+    // stopped. runc polls every 10 ms for up to 10 s.
+    for (let i = 0; i < 1000; i++) {
+      if (/^frozen 1$/m.test(readCg(this.dir, 'cgroup.events'))) return;
+      sleepMs(10);
+    }
+    try {
+      writeCg(this.dir, 'cgroup.freeze', '0');
+    } catch {
+      // the timeout matters more
+    }
+    throw new CgroupError(`${this.dir}: not frozen 10 s after writing 1 to cgroup.freeze`, this.dir);
+  }
+
+  thaw(): void {
+    if (hasFile(this.dir, 'cgroup.freeze')) writeCg(this.dir, 'cgroup.freeze', '0');
+  }
+
+  isFrozen(): boolean {
+    return readCgOpt(this.dir, 'cgroup.freeze')?.trim() === '1';
+  }
+
+  destroy(): void {
+    // An attached device filter goes away with the directory.
+    removeCreated(this.record.created ?? [], new Set([this.dir]));
+  }
+}
+
+/**
+ * Makes every controller the hierarchy offers available to dir: each
+ * ancestor from the mount point down to dir's parent gets the controllers it
+ * has (cgroup.controllers) enabled for its children (cgroup.subtree_control),
+ * as runc does. A refusal (e.g. EBUSY: that ancestor holds processes) is not
+ * fatal here; a resource that then needs the missing controller fails with a
+ * message naming it.
+ */
+export function enableControllers(mountpoint: string, dir: string): void {
+  const rel = posix.relative(mountpoint, dir);
+  let cur = mountpoint;
+  for (const part of rel.split('/').filter(Boolean)) {
+    const have = new Set(readCg(cur, 'cgroup.subtree_control').split(/\s+/).filter(Boolean));
+    const missing = readCg(cur, 'cgroup.controllers').split(/\s+/).filter((c) => c && !have.has(c));
+    if (missing.length > 0) {
+      try {
+        writeCg(cur, 'cgroup.subtree_control', missing.map((c) => '+' + c).join(' '));
+      } catch {
+        // All at once failed: enable what can be, one by one.
+        for (const c of missing) {
+          try {
+            writeCg(cur, 'cgroup.subtree_control', '+' + c);
+          } catch {
+            // reported later by the resource that needs it
+          }
+        }
+      }
+    }
+    cur = posix.join(cur, part);
+  }
+}

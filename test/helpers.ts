@@ -1,0 +1,109 @@
+// Shared by the tests: a private state root, throw-away bundles made from
+// the busybox rootfs, and a way to run the real bin/tsrun. Everything made
+// here is removed in t.teardown, which also runs when a test fails.
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Spec } from '../src/spec/types.js';
+
+export const TOP = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const TSRUN = join(TOP, 'bin/tsrun');
+export const ROOTFS = join(TOP, 'bundles/busybox/rootfs');
+
+interface Teardown {
+  teardown(fn: () => void | Promise<void>): void;
+}
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let counter = 0;
+/** An id no other test (or test run) uses. */
+export function uniqueId(prefix = 't'): string {
+  return `${prefix}-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/**
+ * Runs bin/tsrun with args; never throws on a non-zero exit. Output goes
+ * through files, not pipes: a created container inherits tsrun's stdio and
+ * would hold a pipe open long after tsrun exits.
+ */
+export function tsrun(args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+  const tmp = mkdtempSync('/tmp/tsrun-test-out-');
+  const outFile = join(tmp, 'out');
+  const errFile = join(tmp, 'err');
+  const out = openSync(outFile, 'w');
+  const err = openSync(errFile, 'w');
+  return new Promise((res) => {
+    const child = spawn(TSRUN, args, { stdio: ['pipe', out, err], env: opts.env ?? process.env });
+    closeSync(out);
+    closeSync(err);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const result = { code: code ?? 128 + (signal ? 9 : 0), stdout: readFileSync(outFile, 'utf8'), stderr: readFileSync(errFile, 'utf8') };
+      rmSync(tmp, { recursive: true, force: true });
+      res(result);
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/**
+ * A private --root for one test. On teardown every container left in it is
+ * deleted with --force (killing it, removing its cgroup), then the root goes.
+ */
+export function stateRoot(t: Teardown): { root: string; run: (args: string[], opts?: Parameters<typeof tsrun>[1]) => Promise<Result> } {
+  const root = mkdtempSync('/tmp/tsrun-test-root-');
+  t.teardown(async () => {
+    for (const id of existsSync(root) ? readdirSync(root) : []) {
+      await tsrun(['--root', root, 'delete', '--force', id]);
+    }
+    rmSync(root, { recursive: true, force: true });
+  });
+  return { root, run: (args, opts) => tsrun(['--root', root, ...args], opts) };
+}
+
+/** The busybox bundle's config with the given changes, for a config of one's own. */
+export function baseSpec(): Spec {
+  const spec = JSON.parse(readFileSync(join(TOP, 'bundles/busybox/config.json'), 'utf8')) as Spec;
+  spec.root = { path: 'rootfs', readonly: false };
+  return spec;
+}
+
+/**
+ * A throw-away bundle: a copy of the busybox rootfs (tests may write to it)
+ * and a config.json made by `edit` from baseSpec().
+ */
+export function makeBundle(t: Teardown, edit: (spec: Spec) => void = () => {}): { dir: string; rootfs: string; spec: Spec } {
+  const dir = mkdtempSync('/tmp/tsrun-test-bundle-');
+  t.teardown(() => {
+    // Mounts made by a container live in its own mount namespace, so none can be left here.
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const rootfs = join(dir, 'rootfs');
+  cpSync(ROOTFS, rootfs, { recursive: true, verbatimSymlinks: true });
+  const spec = baseSpec();
+  edit(spec);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(spec, null, 2));
+  return { dir, rootfs, spec };
+}
+
+/** Runs `sh -c script` in a fresh container with the given config changes; returns its output and exit code. */
+export async function runScript(t: Teardown, script: string, edit: (spec: Spec) => void = () => {}): Promise<Result> {
+  const { run } = stateRoot(t);
+  const { dir } = makeBundle(t, (s) => {
+    s.process!.args = ['sh', '-c', script];
+    edit(s);
+  });
+  return run(['run', '--bundle', dir, uniqueId('run')]);
+}
+
+/** The host's view of a namespace: the target of /proc/PID/ns/TYPE. */
+export function nsOf(pid: number | 'self', type: string): string {
+  return spawnSync('readlink', [`/proc/${pid}/ns/${type}`], { encoding: 'utf8' }).stdout.trim();
+}
