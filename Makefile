@@ -32,9 +32,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 build: gen executor bundle
 
-gen: src/spec/generated/config.ts
+gen: src/spec/generated/config.ts src/seccomp/generated/syscalls.ts
 src/spec/generated/config.ts: scripts/gen-spec.mjs $(wildcard schema/*.json)
 	node scripts/gen-spec.mjs
+# Syscall numbers come from Debian's linux-libc-dev headers, never typed by hand.
+src/seccomp/generated/syscalls.ts: scripts/gen-syscalls.mjs
+	node scripts/gen-syscalls.mjs
 
 executor: dist/tsrun-executor
 dist/tsrun-executor: src/native/executor.c

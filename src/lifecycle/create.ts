@@ -3,6 +3,7 @@ import { dirname, basename, join, resolve } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { PhaseTimer } from '../log.js';
 import { openCgroup } from '../cgroups/index.js';
+import { effectiveResources } from '../cgroups/device-policy.js';
 import type { CgroupManager } from '../cgroups/types.js';
 import { readProcStat } from '../linux/proc.js';
 import { ExecutorError, ExecutorSession } from '../native/executor.js';
@@ -128,7 +129,8 @@ export async function createContainer(ctx: RuntimeContext, id: string, opts: Cre
     for (const w of plan.warnings) ctx.log.warn(w);
     timer.mark('plan');
     cgroup.create();
-    if (spec.linux?.resources) for (const w of cgroup.setResources(spec.linux.resources)) ctx.log.warn(w);
+    store.write(record); // now with the directories create() made, for delete --force
+    for (const w of cgroup.setResources(effectiveResources(spec.linux?.resources, spec.linux?.devices))) ctx.log.warn(w);
     timer.mark('cgroup');
 
     const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
@@ -172,7 +174,12 @@ function writeIdMaps(pid: number, spec: Spec): void {
 /** The seccomp compiler, loaded only for a config that has a seccomp section. */
 async function loadSeccompCompiler(spec: Spec): Promise<PlanContext['compileSeccomp']> {
   if (!spec.linux?.seccomp) return undefined;
-  return undefined; // wired in when src/seccomp lands
+  const { compileSeccomp } = await import('../seccomp/compile.js');
+  return (seccomp) => {
+    const c = compileSeccomp(seccomp);
+    if (c.notify) throw new Error('/linux/seccomp: SCMP_ACT_NOTIFY is not supported yet');
+    return c;
+  };
 }
 
 /** Writes the pid file atomically, as engines read it as soon as it appears. */

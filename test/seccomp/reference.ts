@@ -68,7 +68,7 @@ export function abiOf(profile: Seccomp, native: NativeArch, arch: number, nr: nu
 export function expected(profile: Seccomp, native: NativeArch, arch: number, nr: number, args: bigint[] = []): number {
   const abi = abiOf(profile, native, arch, nr);
   if (abi === null) return 0; // KILL_THREAD
-  const a = (i: number) => args[i] ?? 0n;
+  const a = (i: number) => BigInt.asUintN(64, args[i] ?? 0n); // what the kernel stores
   let max = -1;
   const cond: { ret: number; cmps: { index: number; op: string; value: bigint; valueTwo: bigint }[] }[] = [];
   let uncond: number | undefined;
