@@ -53,6 +53,16 @@ CONFORMANCE_BUILD_DIR=$(readlink -f "$CONFORMANCE_BUILD_DIR")
 RESULTS=${CONFORMANCE_RESULTS_DIR:-$CONFORMANCE_BUILD_DIR/conformance-results/tsrun}
 SUITE=$CONFORMANCE_BUILD_DIR/runtime-tools/suite
 
+# One conformance.sh at a time per build folder, from setup to the final
+# check: run.sh's own lock is released when it exits, and a second run would
+# then wipe the results folder this one is still reading (and setup.sh
+# replaces the suite in place). Children do not inherit the lock (8>&-).
+exec 8>"$CONFORMANCE_BUILD_DIR/.tsrun-conformance.lock"
+if ! flock -n 8; then
+  echo "conformance.sh: waiting for another conformance.sh run in $CONFORMANCE_BUILD_DIR..." >&2
+  flock 8
+fi
+
 # User-namespace tests run the container as host uid 1000, which must be able
 # to reach its bundle under the build folder: every ancestor needs o+x.
 d=$CONFORMANCE_BUILD_DIR
@@ -78,7 +88,7 @@ case $SETUP_MODE in
 esac
 if [ "$run_setup" = 1 ]; then
   echo "== building the validation suite in $CONFORMANCE_BUILD_DIR (setup.sh)" >&2
-  "$HARNESS/setup.sh" || die "setup.sh failed"
+  "$HARNESS/setup.sh" 8>&- || die "setup.sh failed"
 fi
 
 # 2. Run the suite. run.sh prints per-test progress on stderr; its summary
@@ -86,7 +96,7 @@ fi
 #    the Markdown table below, which also shows the expected-pass column.
 echo "== running the validation suite against $RUNTIME" >&2
 mkdir -p "$RESULTS" || die "cannot create $RESULTS"
-"$HARNESS/run.sh" "$RUNTIME" "$RESULTS" >"$RESULTS/run.out"
+"$HARNESS/run.sh" "$RUNTIME" "$RESULTS" >"$RESULTS/run.out" 8>&-
 rc=$?
 if [ "$rc" -ge 2 ] || [ ! -s "$RESULTS/summary.tsv" ]; then
   cat "$RESULTS/run.out" >&2

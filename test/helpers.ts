@@ -107,3 +107,74 @@ export async function runScript(t: Teardown, script: string, edit: (spec: Spec) 
 export function nsOf(pid: number | 'self', type: string): string {
   return spawnSync('readlink', [`/proc/${pid}/ns/${type}`], { encoding: 'utf8' }).stdout.trim();
 }
+
+/** One line of /proc/PID/mountinfo, split into its fields (see proc(5)). */
+export interface MountInfo {
+  id: number;
+  parent: number;
+  root: string;
+  mountPoint: string;
+  /** Per-mount options: "rw,nosuid,relatime". */
+  options: string[];
+  /** Optional fields: "shared:1", "master:2", ... */
+  optional: string[];
+  fstype: string;
+  source: string;
+  /** Per-superblock options: "rw,size=65536k,mode=755". */
+  superOptions: string[];
+}
+
+/** Parses mountinfo text (the host's, or what a container printed). */
+export function parseMountinfo(text: string): MountInfo[] {
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+  return text
+    .split('\n')
+    .filter((l) => / - /.test(l))
+    .map((l) => {
+      const [left, right] = l.split(' - ') as [string, string];
+      const f = left.split(' ');
+      const r = right.split(' ');
+      return {
+        id: Number(f[0]),
+        parent: Number(f[1]),
+        root: unescape(f[3]!),
+        mountPoint: unescape(f[4]!),
+        options: f[5]!.split(','),
+        optional: f.slice(6).filter(Boolean),
+        fstype: r[0]!,
+        source: unescape(r[1]!),
+        superOptions: (r[2] ?? '').split(','),
+      };
+    });
+}
+
+/** Host cgroup directories named `name` (any hierarchy, any depth up to 6): leftovers of a container. */
+export function cgroupDirsNamed(name: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory()) continue;
+      const p = join(dir, e.name);
+      if (e.name === name) found.push(p);
+      if (depth < 6) walk(p, depth + 1);
+    }
+  };
+  walk('/sys/fs/cgroup', 0);
+  return found;
+}
+
+/** Polls `cond` every 20 ms until it is true or `ms` have passed; returns its last value. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await cond()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -15,6 +15,7 @@ import { encodePlan } from '../plan/encode.js';
 import { OpCode } from '../plan/opcodes.js';
 import type { PlanContext } from '../plan/context.js';
 import { loadBundle } from '../spec/load.js';
+import { unmountUnder } from '../rootfs/host-mounts.js';
 import type { Spec } from '../spec/types.js';
 import { lockDir } from '../state/lock.js';
 import { checkId, type ContainerRecord } from '../state/store.js';
@@ -154,6 +155,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, opts: Cre
     session?.close();
     try {
       cg?.destroy();
+      if (plan?.hostMounts) unmountUnder(rootfs);
     } catch (err) {
       ctx.log.warn(`cleaning up after a failed create: ${(err as Error).message}`);
     }

@@ -4,6 +4,7 @@ import { lockDir } from '../state/lock.js';
 import { containerStatus } from '../state/status.js';
 import type { RuntimeContext } from './context.js';
 import { killAndWait, waitGone } from './wait.js';
+import { unmountUnder, usesHostMountNs } from '../rootfs/host-mounts.js';
 
 export interface DeleteOptions {
   /** Kill a created, running or paused container first. */
@@ -58,4 +59,8 @@ async function destroy(rec: ContainerRecord): Promise<void> {
     if (!waitGone(rec.pid, rec.startTime, 5000)) throw new TsrunError(`container init ${rec.pid} did not die`);
   }
   cg?.destroy();
+  if (usesHostMountNs(rec.config)) {
+    const errors = unmountUnder(rec.rootfs);
+    if (errors.length) throw new TsrunError(`unmounting the container's mounts: ${errors.join('; ')}`);
+  }
 }

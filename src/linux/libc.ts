@@ -7,6 +7,7 @@ import { TsrunError } from '../errors.js';
 type Fn = (...args: unknown[]) => number;
 interface Libc {
   flock: Fn;
+  umount2: Fn;
   prctl: Fn;
   errno: () => number;
 }
@@ -20,6 +21,7 @@ function load(): Libc {
   const lib = koffi.load('libc.so.6');
   libc = {
     flock: lib.func('int flock(int fd, int op)'),
+    umount2: lib.func('int umount2(const char *target, int flags)'),
     prctl: lib.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)'),
     errno: () => koffi.errno() as number,
   };
@@ -44,4 +46,11 @@ export function flock(fd: number, operation: number, what: string): void {
 
 export function setChildSubreaper(): void {
   check(load().prctl(36, 1, 0, 0, 0) as number, 'prctl PR_SET_CHILD_SUBREAPER');
+}
+
+const MNT_DETACH = 2;
+
+/** Lazily detaches the mount at target. */
+export function umountDetach(target: string): void {
+  check(load().umount2(target, MNT_DETACH) as number, `umount2 ${target}`);
 }

@@ -82,6 +82,7 @@ enum opcode {
 	OP_WAIT_START = 34,    /* block on the exec fifo until `start`           */
 	OP_EXEC = 35,          /* argc, argv..., envc, env...                    */
 	OP_CLOSE_FIFO = 36,    /* close the exec fifo before the last ops        */
+	OP_CHROOT = 37,        /* path: chroot, when there is no mount namespace */
 };
 
 /* Op flags. */
@@ -817,6 +818,10 @@ static void run_op(const struct op *o)
 			_exit(1);
 		break;
 	}
+	case OP_CHROOT:
+		if (chdir(S(o, 0)) < 0 || chroot(".") < 0 || chdir("/") < 0)
+			fail(errno);
+		break;
 	case OP_CLOSE_FIFO:
 		if (fifo_fd >= 0)
 			close(fifo_fd);

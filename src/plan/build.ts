@@ -15,6 +15,8 @@ export interface Plan {
   /** Index of the CLONE op: ops before it run in the executor, after it in the container's init. */
   cloneIndex: number;
   newUserNs: boolean;
+  /** The container shares the host's mount namespace: its mounts under the rootfs outlive it and must be removed. */
+  hostMounts: boolean;
   warnings: string[];
 }
 
@@ -28,8 +30,9 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   const proc = spec.process;
   if (!proc) throw new Error('/process: required to create a container');
   const ns = planNamespaces(linux.namespaces);
-  const hasMountNs = (linux.namespaces ?? []).some((n) => n.type === 'mount');
-  if (!hasMountNs) throw new Error('/linux/namespaces: a mount namespace is required (the root filesystem is set up in it)');
+  // Without one, the container shares the host's mount namespace (runtime-tools
+  // linux_ns_itype): its mounts are made there and removed at delete.
+  const ownMountNs = (linux.namespaces ?? []).some((n) => n.type === 'mount');
 
   let seccomp: Op | null = null;
   if (linux.seccomp) {
@@ -49,6 +52,9 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   ops.push(op(OpCode.CLONE, `clone the init (${describeClone(ns.cloneFlags)})`, [ns.cloneFlags, ctx.mode === 'run' ? 1 : 0]));
   ops.push(op(OpCode.WAIT_GO, 'wait for the runtime (cgroup, id maps)'));
   ops.push(op(OpCode.PRCTL, 'make the init non-dumpable until exec', [PR.SET_DUMPABLE, 0, 0, 0, 0]));
+  // Early, before any seccomp filter can forbid close_range: only fds 0-2 and
+  // the preserved ones may reach the container (the executor's own are O_CLOEXEC).
+  ops.push(op(OpCode.CLOEXEC_FROM, `close every fd from ${3 + ctx.preserveFds} on exec`, [3 + ctx.preserveFds]));
   if (ns.newUserNs) {
     ops.push(op(OpCode.SETRESGID, 'become root in the user namespace (gid)', [0]));
     ops.push(op(OpCode.SETRESUID, 'become root in the user namespace (uid)', [0]));
@@ -56,20 +62,20 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   // Unshared after the runtime put us in our cgroup, so that it is the namespace's root.
   if (ns.newCgroupNs) ops.push(op(OpCode.UNSHARE, 'unshare the cgroup namespace', [CLONE.NEWCGROUP]));
 
-  ops.push(...planPrepareRoot(spec, ctx));
+  ops.push(...planPrepareRoot(spec, ctx, ownMountNs));
   ops.push(...planMounts(spec.mounts ?? [], ctx, ns.newCgroupNs));
-  ops.push(...planDevices(linux.devices));
-  ops.push(...planEnterRoot(ctx));
+  ops.push(...planDevices(linux.devices, ns.newUserNs));
+  ops.push(...planEnterRoot(ctx, ownMountNs));
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     ops.push(op(OpCode.WRITE_FILE, `sysctl ${key}=${value}`, [`/proc/sys/${key.replace(/\./g, '/')}`, Buffer.from(value)]));
   }
   ops.push(...planReadonlyPaths(linux.readonlyPaths));
   ops.push(...planMaskedPaths(linux.maskedPaths));
-  ops.push(...planFinishRoot(spec));
+  ops.push(...planFinishRoot(spec, ownMountNs));
   if (spec.hostname !== undefined) ops.push(op(OpCode.SETHOSTNAME, `sethostname ${spec.hostname}`, [spec.hostname]));
   if (spec.domainname !== undefined) ops.push(op(OpCode.SETDOMAINNAME, `setdomainname ${spec.domainname}`, [spec.domainname]));
   ops.push(...planInit(proc, ctx, seccomp, warnings));
-  return { ops, cloneIndex, newUserNs: ns.newUserNs, warnings };
+  return { ops, cloneIndex, newUserNs: ns.newUserNs, hostMounts: !ownMountNs, warnings };
 }
 
 function describeClone(flags: number): string {

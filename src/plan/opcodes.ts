@@ -37,6 +37,7 @@ export const OpCode = {
   WAIT_START: 34,
   EXEC: 35,
   CLOSE_FIFO: 36,
+  CHROOT: 37,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 

@@ -22,10 +22,13 @@ export function planInit(proc: Process, ctx: PlanContext, seccomp: Op | null, wa
   }
   ops.push(op(OpCode.SETSID, 'setsid'));
   if (proc.noNewPrivileges) ops.push(op(OpCode.PRCTL, 'set no_new_privs', [PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0]));
+  // chdir as root and before any filter: the escape check calls getcwd, which
+  // a profile may deny (runtime-tools linux_seccomp does), and root can enter
+  // a cwd the container user could not (runc does the same).
+  ops.push(op(OpCode.CHDIR, `chdir ${proc.cwd}`, [proc.cwd]));
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before the capabilities drop.
   if (seccomp && !proc.noNewPrivileges) ops.push(seccomp);
   ops.push(...planCredentials(proc, ctx.host, warnings));
-  ops.push(op(OpCode.CHDIR, `chdir ${proc.cwd}`, [proc.cwd]));
   const umask = proc.user?.umask ?? 0o022;
   ops.push(op(OpCode.UMASK, `umask ${umask.toString(8).padStart(4, '0')}`, [umask]));
 
@@ -33,7 +36,6 @@ export function planInit(proc: Process, ctx: PlanContext, seccomp: Op | null, wa
   const env = proc.env ?? [];
   const path = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
   ops.push(op(OpCode.RESOLVE_EXEC, `find ${args[0]} in $PATH`, [args[0] ?? '', path]));
-  ops.push(op(OpCode.CLOEXEC_FROM, `close every fd from ${3 + ctx.preserveFds} on exec`, [3 + ctx.preserveFds]));
   ops.push(op(OpCode.READY, 'report set-up done'));
   ops.push(op(OpCode.WAIT_START, 'wait for start on the exec fifo'));
   ops.push(op(OpCode.CLOSE_FIFO, 'close the exec fifo'));

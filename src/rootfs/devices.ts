@@ -1,6 +1,6 @@
 import { op, type Op } from '../plan/op.js';
 import { OpCode, OpFlag } from '../plan/opcodes.js';
-import { S_IF } from '../linux/constants.js';
+import { MS, S_IF } from '../linux/constants.js';
 import type { Device } from '../spec/types.js';
 
 /** The devices every container gets (runtime-spec "Default Devices"). */
@@ -24,12 +24,21 @@ const DEFAULT_LINKS: readonly [string, string][] = [
 
 const TYPE_BITS: Record<string, number> = { c: S_IF.CHR, u: S_IF.CHR, b: S_IF.BLK, p: S_IF.FIFO };
 
-/** mknod for the default devices and linux.devices (later entries win), then the /dev symlinks. */
-export function planDevices(configured: readonly Device[] = []): Op[] {
+/**
+ * The default devices and linux.devices (later entries win), then the /dev
+ * symlinks. In a user namespace mknod is not allowed: the host's device
+ * nodes at the same paths are bind-mounted instead, as runc does.
+ */
+export function planDevices(configured: readonly Device[] = [], inUserNs = false): Op[] {
   const byPath = new Map<string, Device>();
   for (const d of [...DEFAULT_DEVICES, ...configured]) byPath.set(d.path, d);
   const ops: Op[] = [];
   for (const d of byPath.values()) {
+    if (inUserNs) {
+      ops.push(op(OpCode.MKFILE_IN_ROOT, `create file ${d.path}`, [d.path, 0o644]));
+      ops.push(op(OpCode.MOUNT, `bind host ${d.path} on ${d.path} (user namespace)`, [d.path, d.path, '', MS.BIND, ''], OpFlag.TARGET_IN_ROOT));
+      continue;
+    }
     const mode = TYPE_BITS[d.type]! | (d.fileMode ?? 0o666);
     ops.push(
       op(

@@ -15,7 +15,15 @@ const PROPAGATION: Record<string, number> = {
  * Before any mount: stop our mounts from propagating to the host, and make
  * the rootfs a mount point of its own so pivot_root accepts it.
  */
-export function planPrepareRoot(spec: Spec, ctx: PlanContext): Op[] {
+export function planPrepareRoot(spec: Spec, ctx: PlanContext, ownMountNs: boolean): Op[] {
+  if (!ownMountNs) {
+    // The host's mount namespace: change no propagation there. The bind makes
+    // a mount of our own for root.readonly, removed with the rest at delete.
+    return [
+      op(OpCode.MOUNT, `bind ${ctx.rootfs} onto itself (in the host's mount namespace)`, [ctx.rootfs, ctx.rootfs, '', MS.BIND | MS.REC, '']),
+      op(OpCode.OPEN_ROOT, `open root ${ctx.rootfs}`, [ctx.rootfs]),
+    ];
+  }
   const prop = spec.linux?.rootfsPropagation;
   const flag = prop ? PROPAGATION[prop]! | MS.REC : MS.SLAVE | MS.REC;
   const parent = ctx.host.mountPointOf(ctx.rootfs);
@@ -28,8 +36,12 @@ export function planPrepareRoot(spec: Spec, ctx: PlanContext): Op[] {
   ];
 }
 
-/** pivot_root into the rootfs (or MS_MOVE + chroot with --no-pivot). */
-export function planEnterRoot(ctx: PlanContext): Op[] {
+/** pivot_root into the rootfs (or MS_MOVE + chroot with --no-pivot, or chroot without a mount namespace). */
+export function planEnterRoot(ctx: PlanContext, ownMountNs: boolean): Op[] {
+  if (!ownMountNs) {
+    // pivot_root would move the root of every process in the host's namespace.
+    return [op(OpCode.CHROOT, `chroot to ${ctx.rootfs} (no mount namespace)`, [ctx.rootfs]), op(OpCode.OPEN_ROOT, 'open root /', ['/'])];
+  }
   return [
     ctx.noPivot
       ? op(OpCode.MOVE_ROOT, `move ${ctx.rootfs} to / and chroot (--no-pivot)`, [ctx.rootfs])
@@ -39,12 +51,12 @@ export function planEnterRoot(ctx: PlanContext): Op[] {
 }
 
 /** After the pivot and the path rules: root.readonly and rootfsPropagation on the new "/". */
-export function planFinishRoot(spec: Spec): Op[] {
+export function planFinishRoot(spec: Spec, ownMountNs: boolean): Op[] {
   const ops: Op[] = [];
   if (spec.root?.readonly) {
     ops.push(op(OpCode.MOUNT, 'remount / read-only', ['', '/', '', MS.BIND | MS.REMOUNT | MS.RDONLY, ''], OpFlag.KEEP_LOCKED));
   }
   const prop = spec.linux?.rootfsPropagation;
-  if (prop) ops.push(op(OpCode.MOUNT, `make / ${prop}`, ['', '/', '', PROPAGATION[prop]!, '']));
+  if (prop && ownMountNs) ops.push(op(OpCode.MOUNT, `make / ${prop}`, ['', '/', '', PROPAGATION[prop]!, '']));
   return ops;
 }

@@ -85,6 +85,7 @@ export interface ArchSection {
  */
 export function archSections(listed: readonly string[] | undefined, native: NativeArch, warnings: string[]): ArchSection[] {
   const names = [NATIVE_NAME[native]];
+  if (listed !== undefined && !Array.isArray(listed)) throw new Error('linux.seccomp.architectures: must be an array');
   (listed ?? []).forEach((name, i) => {
     if (!SPEC_ARCHES.has(name)) throw new Error(`linux.seccomp.architectures[${i}]: unknown architecture ${JSON.stringify(name)}`);
     if (!RUNNABLE[native].includes(name)) return;

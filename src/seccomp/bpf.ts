@@ -11,7 +11,7 @@ import { BPF } from './generated/syscalls.js';
 
 export type Label = number;
 
-/** One struct sock_filter: u16 code, u8 jt, u8 jf, u32 k, little endian. */
+/** One struct sock_filter: u16 code, u8 jt, u8 jf, u32 k, in host byte order (little endian on x86_64 and aarch64). */
 export const INSN_SIZE = 8;
 
 export const OP = {
@@ -129,13 +129,12 @@ export class Assembler {
       }
       if (!changed) break;
     }
-    const out = Buffer.allocUnsafe(pos[n] * INSN_SIZE);
+    // Two u32 per instruction in host byte order, which is what the kernel
+    // reads (code | jt << 16 | jf << 24, then k): little endian on our hosts.
+    const out = new Uint32Array(pos[n] * 2);
     const put = (at: number, c: number, t: number, f: number, kk: number) => {
-      const o = at * INSN_SIZE;
-      out.writeUInt16LE(c, o);
-      out[o + 2] = t;
-      out[o + 3] = f;
-      out.writeUInt32LE(kk >>> 0, o + 4);
+      out[2 * at] = c | (t << 16) | (f << 24);
+      out[2 * at + 1] = kk;
     };
     for (let i = 0; i < n; i++) {
       const at = pos[i];
@@ -158,6 +157,6 @@ export class Assembler {
         put(at, code[i], t, f, k[i]);
       }
     }
-    return out;
+    return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
   }
 }

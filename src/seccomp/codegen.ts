@@ -66,16 +66,29 @@ function fold(rule: Rule, wide: boolean): WRule | null {
  * entry of linux.seccomp.syscalls, the names no table knows.
  */
 export function collect(profile: Profile, abis: Abi[], warnings: Set<string>): { byAbi: Map<Abi, AbiRules>; unknown: Map<number, string[]> } {
-  const cols = abis.map(abiColumn);
-  const out = cols.map((c): AbiRules => {
+  // Indexed loops: this runs once per `tsrun create`, mostly as cold code,
+  // where for-of and callbacks cost more than the work itself.
+  const n = abis.length;
+  const cols: number[] = [];
+  const wide: boolean[] = [];
+  const out: AbiRules[] = [];
+  for (let a = 0; a < n; a++) {
+    const c = abiColumn(abis[a]);
     const [lo, hi] = ABI_RANGE[c];
-    return { base: lo, slots: new Array<Entry | undefined>(hi - lo + 1).fill(undefined), max: -1 };
-  });
-  const wide = abis.map((a) => a !== 'x86'); // i386 arguments are 32 bits
+    cols.push(c);
+    wide.push(abis[a] !== 'x86'); // i386 arguments are 32 bits
+    out.push({ base: lo, slots: new Array<Entry | undefined>(hi - lo + 1).fill(undefined), max: -1 });
+  }
   const unknown = new Map<number, string[]>();
-  for (const rule of profile.rules) {
-    const folded: (WRule | null | undefined)[] = [undefined, undefined]; // [narrow, wide]
-    for (const name of rule.names) {
+  const rules = profile.rules;
+  for (let ri = 0; ri < rules.length; ri++) {
+    const rule = rules[ri];
+    const names = rule.names;
+    const plain = rule.cmps.length === 0;
+    let narrowRule: WRule | null | undefined;
+    let wideRule: WRule | null | undefined;
+    for (let ni = 0; ni < names.length; ni++) {
+      const name = names[ni];
       const row = SYSCALLS.get(name);
       if (row === undefined) {
         const u = unknown.get(rule.entry);
@@ -83,27 +96,29 @@ export function collect(profile: Profile, abis: Abi[], warnings: Set<string>): {
         else if (!u.includes(name)) u.push(name);
         continue;
       }
-      for (let a = 0; a < cols.length; a++) {
+      for (let a = 0; a < n; a++) {
         const nr = row[cols[a]];
         if (nr < 0) continue;
         const r = out[a];
         if (nr > r.max) r.max = nr;
         let e = r.slots[nr - r.base];
-        if (!e) r.slots[nr - r.base] = e = { cond: [], uncond: undefined };
-        if (rule.cmps.length === 0) {
+        if (e === undefined) r.slots[nr - r.base] = e = { cond: [], uncond: undefined };
+        if (plain) {
           if (e.uncond === undefined) e.uncond = rule.ret;
           else if (e.uncond !== rule.ret)
             warnings.add(`${rule.where}: ${name} already has an unconditional rule with another action; the first one applies`);
           continue;
         }
-        const w = wide[a] ? 1 : 0;
-        if (folded[w] === undefined) folded[w] = fold(rule, wide[a]);
-        const f = folded[w];
+        let f: WRule | null;
+        if (wide[a]) f = wideRule === undefined ? (wideRule = fold(rule, true)) : wideRule;
+        else f = narrowRule === undefined ? (narrowRule = fold(rule, false)) : narrowRule;
         if (f) e.cond.push(f);
       }
     }
   }
-  return { byAbi: new Map(abis.map((a, i) => [a, out[i]])), unknown };
+  const byAbi = new Map<Abi, AbiRules>();
+  for (let a = 0; a < n; a++) byAbi.set(abis[a], out[a]);
+  return { byAbi, unknown };
 }
 
 export function emitSection(asm: Assembler, sec: ArchSection, ctx: CodegenContext): void {
@@ -128,6 +143,7 @@ export function emitSection(asm: Assembler, sec: ArchSection, ctx: CodegenContex
 
   const targetOf = (e: Entry): Label => {
     let fallback = e.uncond ?? p.defaultRet;
+    if (e.cond.length === 0) return fallback === p.defaultRet ? defaultLabel : retLabel(fallback);
     let rules = e.cond;
     const always = rules.findIndex((r) => r.cmps.length === 0);
     if (always >= 0) {

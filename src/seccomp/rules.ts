@@ -121,6 +121,7 @@ export function parseProfile(seccomp: Seccomp, warnings: string[]): Profile {
   const defaultRet = retFor(seccomp.defaultAction, seccomp.defaultErrnoRet, `${base}.defaultAction`, `${base}.defaultErrnoRet`);
 
   let flags = 0;
+  if (seccomp.flags !== undefined && !Array.isArray(seccomp.flags)) throw new Error(`${base}.flags: must be an array`);
   (seccomp.flags ?? []).forEach((f, i) => {
     const v = typeof f === 'string' && Object.hasOwn(FLAGS, f) ? FLAGS[f] : undefined;
     if (v === undefined) throw new Error(`${base}.flags[${i}]: unknown flag ${JSON.stringify(f)}`);
@@ -136,9 +137,8 @@ export function parseProfile(seccomp: Seccomp, warnings: string[]): Profile {
     if (!isObject(s)) throw new Error(`${where}: must be an object`);
     const names = s.names;
     if (!Array.isArray(names) || names.length === 0) throw new Error(`${where}.names: must list at least one syscall`);
-    names.forEach((n, j) => {
-      if (typeof n !== 'string' || n === '') throw new Error(`${where}.names[${j}]: must be a syscall name`);
-    });
+    for (let j = 0; j < names.length; j++)
+      if (typeof names[j] !== 'string' || names[j] === '') throw new Error(`${where}.names[${j}]: must be a syscall name`);
     const ret = retFor(s.action, s.errnoRet, `${where}.action`, `${where}.errnoRet`);
     if (ret === SECCOMP.RET_USER_NOTIF) {
       notify = true;

@@ -79,10 +79,10 @@ export function checkSemantics(spec: Spec, bundle?: string): string[] {
 }
 
 /** Which namespace a sysctl belongs to (as runc decides), or null when it is not namespaced. */
-function sysctlNamespace(key: string): 'ipc' | 'net' | 'uts' | null {
+function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | null {
   if (['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'].includes(key)) return 'ipc';
   if (key.startsWith('fs.mqueue.')) return 'ipc';
-  if (key.startsWith('net.')) return 'net';
+  if (key.startsWith('net.')) return 'network';
   if (key === 'kernel.hostname' || key === 'kernel.domainname') return 'uts';
   return null;
 }

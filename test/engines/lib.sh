@@ -101,7 +101,7 @@ expect_rc() {
 }
 # run_cmd CMD...: run CMD (bounded), set OUT, ERR, RC; log all of it.
 run_cmd() {
-  echo "+ $*" >&2
+  echo "+ [$(date +%T.%3N)] $*" >&2
   RC=0
   OUT=$(tmo "$@" 2> "$W/cmd.err") || RC=$?
   ERR=$(cat "$W/cmd.err"); OUT=${OUT//$'\r'/}; ERR=${ERR//$'\r'/}
@@ -273,6 +273,7 @@ run_scenario() {
   # Nothing may be left behind, pass or fail (a failing scenario's own
   # deferred cleanup ran already).
   leaks=""
+  echo "--- [$(date +%T.%3N)] scenario done (rc=$rc); checking for leftovers" >> "$log"
   if ! wait_until "$T_LEAK" no_leaks; then
     leaks=$(head -5 "$W/leaks" | tr '\n' ';')
     { echo "--- leftovers after scenario:"; cat "$W/leaks"; } >> "$log"
@@ -281,6 +282,7 @@ run_scenario() {
     if [ "$status" != fail ]; then status=fail; reason="left behind: $leaks"
     else reason="$reason; also left behind: $leaks"; fi
   fi
+  echo "--- [$(date +%T.%3N)] leftover check done" >> "$log"
   N_TEST=$((N_TEST + 1))
   local secs; secs=$(elapsed "$t0")
   case $status in

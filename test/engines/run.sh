@@ -78,11 +78,13 @@ export INTTY
 # shim sockets, /run/containerd/fifo for ctr's default FIFOs): removed at the
 # end if this run created them and left them empty.
 PREEXIST=""
-for d in /run/containerd /run/containerd/s /run/containerd/fifo; do [ -e "$d" ] && PREEXIST="$PREEXIST $d"; done
+# Same for dockerd's plugin socket dir /run/docker/plugins.
+FIXED_DIRS="/run/containerd/s /run/containerd/fifo /run/containerd /run/docker/plugins /run/docker"
+for d in $FIXED_DIRS; do [ -e "$d" ] && PREEXIST="$PREEXIST $d"; done
 
 final_cleanup() {
   local d
-  for d in /run/containerd/s /run/containerd/fifo /run/containerd; do
+  for d in $FIXED_DIRS; do
     case " $PREEXIST " in *" $d "*) continue ;; esac
     [ -d "$d" ] && rmdir "$d" 2>/dev/null
   done
