@@ -14,7 +14,8 @@
 #                            traversable by other users (not under /root, which
 #                            is 0700), or the user-namespace tests
 #                            (linux_uid_mappings, linux_ns_nopath) fail whatever the runtime.
-#   CONFORMANCE_RESULTS_DIR  results folder (default $CONFORMANCE_BUILD_DIR/conformance-results/tsrun)
+#   CONFORMANCE_RESULTS_DIR  results folder (default $CONFORMANCE_BUILD_DIR/conformance-results/tsrun,
+#                            i.e. the runtime's file name, plus -hide-cgroup2 in that mode)
 #   CONFORMANCE_TESTS        space-separated program names: run only those
 #   CONFORMANCE_SETUP        auto (default: run setup.sh when the suite is missing
 #                            or older than setup.sh), always, never
@@ -50,7 +51,8 @@ HARNESS=$(cd "$HARNESS" && pwd -P)
 [ -r "$EXPECTED" ] || die "no expected-pass list: $EXPECTED"
 mkdir -p "$CONFORMANCE_BUILD_DIR" || die "cannot create $CONFORMANCE_BUILD_DIR"
 CONFORMANCE_BUILD_DIR=$(readlink -f "$CONFORMANCE_BUILD_DIR")
-RESULTS=${CONFORMANCE_RESULTS_DIR:-$CONFORMANCE_BUILD_DIR/conformance-results/tsrun}
+suffix=""; [ "${CONFORMANCE_HIDE_CGROUP2:-0}" = 1 ] && suffix=-hide-cgroup2
+RESULTS=${CONFORMANCE_RESULTS_DIR:-$CONFORMANCE_BUILD_DIR/conformance-results/$(basename "$RUNTIME")$suffix}
 SUITE=$CONFORMANCE_BUILD_DIR/runtime-tools/suite
 
 # One conformance.sh at a time per build folder, from setup to the final
@@ -96,6 +98,7 @@ fi
 #    the Markdown table below, which also shows the expected-pass column.
 echo "== running the validation suite against $RUNTIME" >&2
 mkdir -p "$RESULTS" || die "cannot create $RESULTS"
+rm -f "$RESULTS/results.md" "$RESULTS/check.txt" "$RESULTS/run.out"   # run.sh clears its own files
 "$HARNESS/run.sh" "$RUNTIME" "$RESULTS" >"$RESULTS/run.out" 8>&-
 rc=$?
 if [ "$rc" -ge 2 ] || [ ! -s "$RESULTS/summary.tsv" ]; then

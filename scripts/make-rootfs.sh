@@ -12,6 +12,7 @@ tmp=$(mktemp -d "${dest%/}.tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/bin" "$tmp/sbin" "$tmp/usr/bin" "$tmp/usr/sbin" "$tmp/dev" "$tmp/proc" "$tmp/sys" \
   "$tmp/tmp" "$tmp/etc" "$tmp/root" "$tmp/home" "$tmp/var" "$tmp/run" "$tmp/mnt"
+chmod 755 "$tmp"   # mktemp made it 0700: other users must be able to enter /
 chmod 1777 "$tmp/tmp"
 cp "$busybox" "$tmp/bin/busybox"
 for applet in $("$busybox" --list); do

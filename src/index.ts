@@ -12,9 +12,11 @@ import type { RunOptions } from './lifecycle/run.js';
 import type { KillOptions } from './lifecycle/kill.js';
 import type { DeleteOptions } from './lifecycle/delete.js';
 import type { ContainerState } from './lifecycle/state.js';
+import type { ExecOptions } from './lifecycle/exec.js';
+import type { ContainerRecord } from './state/store.js';
 import type { Spec } from './spec/types.js';
 
-export type { Logger, CreateOptions, RunOptions, KillOptions, DeleteOptions, ContainerState, Spec };
+export type { Logger, CreateOptions, RunOptions, KillOptions, DeleteOptions, ContainerState, ExecOptions, ContainerRecord, Spec };
 export { TsrunError } from './errors.js';
 export { DEFAULT_ROOT };
 
@@ -58,6 +60,16 @@ export class Runtime {
 
   async delete(id: string, opts: DeleteOptions = {}): Promise<void> {
     return (await import('./lifecycle/delete.js')).deleteContainer(this.ctx, id, opts);
+  }
+
+  /** Runs another process in the container; in the foreground resolves with its exit code. */
+  async exec(id: string, opts: ExecOptions): Promise<number> {
+    return (await import('./lifecycle/exec.js')).exec(this.ctx, id, opts);
+  }
+
+  /** What tsrun recorded about a container at create (its config among it). */
+  async record(id: string): Promise<ContainerRecord> {
+    return this.ctx.store.load(id);
   }
 
   /** create + start; in the foreground resolves with the exit code (128+signal when killed). */

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   kill: () => import('./commands/kill.js'),
   delete: () => import('./commands/delete.js'),
   run: () => import('./commands/run.js'),
+  exec: () => import('./commands/exec.js'),
   list: () => import('./commands/list.js'),
   spec: () => import('./commands/spec.js'),
 };

@@ -2,6 +2,7 @@ import type { RuntimeContext } from './context.js';
 import { create, createContainer, type CreateOptions } from './create.js';
 import { deleteContainer } from './delete.js';
 import { start } from './start.js';
+import { inForeground } from './foreground.js';
 
 export interface RunOptions extends CreateOptions {
   /** Return once the container has started instead of waiting for it. */
@@ -9,8 +10,6 @@ export interface RunOptions extends CreateOptions {
   /** Keep the stopped container (do not delete it) after a foreground run. */
   keep?: boolean;
 }
-
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
 /**
  * `tsrun run`: create + start. In the foreground the executor stays as the
@@ -25,20 +24,9 @@ export async function run(ctx: RuntimeContext, id: string, opts: RunOptions = {}
     return 0;
   }
   const { record, session } = await createContainer(ctx, id, opts, 'run');
-  const forward = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(record.pid, sig);
-    } catch {
-      /* already gone */
-    }
-  };
-  for (const s of FORWARDED) process.on(s, forward);
   try {
-    await start(ctx, id);
-    session.close();
-    return await session.exited;
+    return await inForeground(session, record.pid, () => start(ctx, id));
   } finally {
-    for (const s of FORWARDED) process.off(s, forward);
     if (!opts.keep) await deleteContainer(ctx, id, { force: true });
   }
 }

@@ -7,6 +7,7 @@ import { planInit } from '../process/init-plan.js';
 import type { Spec } from '../spec/types.js';
 import type { PlanContext } from './context.js';
 import { planNamespaces } from './namespaces.js';
+import { planSeccomp } from './seccomp-op.js';
 import { op, type Op } from './op.js';
 import { OpCode } from './opcodes.js';
 
@@ -34,13 +35,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   // linux_ns_itype): its mounts are made there and removed at delete.
   const ownMountNs = (linux.namespaces ?? []).some((n) => n.type === 'mount');
 
-  let seccomp: Op | null = null;
-  if (linux.seccomp) {
-    if (!ctx.compileSeccomp) throw new Error('/linux/seccomp: no seccomp compiler available');
-    const compiled = ctx.compileSeccomp(linux.seccomp);
-    warnings.push(...compiled.warnings);
-    seccomp = op(OpCode.SECCOMP, `load seccomp filter (${compiled.filter.length / 8} instructions, flags ${compiled.flags})`, [compiled.filter, compiled.flags]);
-  }
+  const seccomp = planSeccomp(linux.seccomp, ctx.compileSeccomp, warnings);
 
   const ops: Op[] = [
     op(OpCode.MKFIFO, `mkfifo ${ctx.fifoPath}`, [ctx.fifoPath, 0o622]),
@@ -74,7 +69,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   ops.push(...planFinishRoot(spec, ownMountNs));
   if (spec.hostname !== undefined) ops.push(op(OpCode.SETHOSTNAME, `sethostname ${spec.hostname}`, [spec.hostname]));
   if (spec.domainname !== undefined) ops.push(op(OpCode.SETDOMAINNAME, `setdomainname ${spec.domainname}`, [spec.domainname]));
-  ops.push(...planInit(proc, ctx, seccomp, warnings));
+  ops.push(...planInit(proc, { host: ctx.host, waitForStart: true }, seccomp, warnings));
   return { ops, cloneIndex, newUserNs: ns.newUserNs, hostMounts: !ownMountNs, warnings };
 }
 

@@ -7,8 +7,15 @@ import { planCredentials } from './credentials.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** What the process ops need beyond the process itself. */
+export interface ProcessPlanContext {
+  host: PlanContext['host'];
+  /** The init waits on the exec fifo for `start`; an exec'd process runs at once. */
+  waitForStart: boolean;
+}
+
 /** The ops that turn the set-up child into the container's process and exec it. */
-export function planInit(proc: Process, ctx: PlanContext, seccomp: Op | null, warnings: string[]): Op[] {
+export function planInit(proc: Process, ctx: ProcessPlanContext, seccomp: Op | null, warnings: string[]): Op[] {
   const ops: Op[] = [];
   const rlimits = proc.rlimits ?? [];
   for (const r of rlimits) {
@@ -37,8 +44,10 @@ export function planInit(proc: Process, ctx: PlanContext, seccomp: Op | null, wa
   const path = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
   ops.push(op(OpCode.RESOLVE_EXEC, `find ${args[0]} in $PATH`, [args[0] ?? '', path]));
   ops.push(op(OpCode.READY, 'report set-up done'));
-  ops.push(op(OpCode.WAIT_START, 'wait for start on the exec fifo'));
-  ops.push(op(OpCode.CLOSE_FIFO, 'close the exec fifo'));
+  if (ctx.waitForStart) {
+    ops.push(op(OpCode.WAIT_START, 'wait for start on the exec fifo'));
+    ops.push(op(OpCode.CLOSE_FIFO, 'close the exec fifo'));
+  }
   // With no_new_privs the filter goes on last, so it need not allow our own set-up calls.
   if (seccomp && proc.noNewPrivileges) ops.push(seccomp);
   ops.push(op(OpCode.EXEC, `exec ${JSON.stringify(args)}`, [args.length, ...args, env.length, ...env]));

@@ -112,7 +112,7 @@ export function collect(profile: Profile, abis: Abi[], warnings: Set<string>): {
         let f: WRule | null;
         if (wide[a]) f = wideRule === undefined ? (wideRule = fold(rule, true)) : wideRule;
         else f = narrowRule === undefined ? (narrowRule = fold(rule, false)) : narrowRule;
-        if (f) e.cond.push(f);
+        if (f && e.cond[e.cond.length - 1] !== f) e.cond.push(f); // a name listed twice: once
       }
     }
   }

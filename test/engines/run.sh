@@ -70,6 +70,9 @@ mkdir -p "$W/logs" "$W/bin"
 # in-tty CMD...: runs CMD with a pseudo-terminal as its stdin/stdout/stderr.
 printf '%s\n' '#!/bin/bash' 'exec script -qfec "$(printf "%q " "$@")" /dev/null' > "$W/bin/in-tty"
 chmod 755 "$W/bin/in-tty"
+# The runtime wrapper logs the environment variables an engine adds: those
+# not in the harness's own environment.
+compgen -e | sort > "$W/env-names"
 INTTY=$W/bin/in-tty
 export INTTY
 : > "$W/results.tsv"

@@ -102,6 +102,9 @@ t.test('refused profiles name the field', async (t) => {
   t.throws(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_NOPE'] } as unknown as Seccomp), /^linux\.seccomp\.flags\[0\]: unknown flag/);
   t.throws(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_Z80'] } as unknown as Seccomp), /^linux\.seccomp\.architectures\[1\]: unknown architecture/);
   t.throws(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', listenerMetadata: 'x' }), /^linux\.seccomp\.listenerMetadata/);
+  t.throws(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', architectures: 'SCMP_ARCH_X86' } as unknown as Seccomp), /^linux\.seccomp\.architectures: must be an array/);
+  t.throws(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', flags: 'SECCOMP_FILTER_FLAG_LOG' } as unknown as Seccomp), /^linux\.seccomp\.flags: must be an array/);
+  t.throws(() => compileSeccomp(null as unknown as Seccomp), /^linux\.seccomp: must be an object/);
 });
 
 t.test('64-bit argument comparisons, split into hi/lo words', async (t) => {

@@ -1,0 +1,49 @@
+// The library lifecycle for bench.mjs: one long-lived Node process that
+// drives dist/index.js (no CLI start-up per command). bench.mjs sends
+// {id, bundle, pidFile} over the IPC channel for each iteration; the reply
+// holds the time of each step in ms. The first message reports what loading
+// the library cost.
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitExitAsync } from './proc.mjs';
+
+const ms = (a, b) => Number(b - a) / 1e6;
+const top = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = process.argv[2];
+
+const t0 = process.hrtime.bigint();
+const { Runtime } = await import(pathToFileURL(join(top, 'dist/index.js')).href);
+const rt = new Runtime({ root });
+const t1 = process.hrtime.bigint();
+process.send({ ready: true, importMs: ms(t0, t1) });
+
+process.on('message', async (m) => {
+  if (m.exit) {
+    process.disconnect();
+    return;
+  }
+  const r = { id: m.id };
+  try {
+    const a = process.hrtime.bigint();
+    await rt.create(m.id, { bundle: m.bundle, pidFile: m.pidFile });
+    const b = process.hrtime.bigint();
+    const pid = Number(readFileSync(m.pidFile, 'utf8'));
+    await rt.start(m.id);
+    const c = process.hrtime.bigint();
+    await waitExitAsync(pid);
+    const d = process.hrtime.bigint();
+    await rt.delete(m.id);
+    const e = process.hrtime.bigint();
+    Object.assign(r, { create: ms(a, b), start: ms(b, c), wait: ms(c, d), delete: ms(d, e), lifecycle: ms(a, e) });
+  } catch (e) {
+    r.error = String(e?.message ?? e);
+    try {
+      await rt.delete(m.id, { force: true });
+    } catch {
+      /* nothing to delete */
+    }
+  }
+  process.send(r);
+});

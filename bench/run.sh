@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# `make bench`: tsrun against runc and crun, interleaved, on a busybox bundle.
+#
+# Installs what is missing (runc, crun, GNU time, util-linux's unshare) with
+# apt-get, builds tsrun and the busybox rootfs if they are absent, then runs
+# bench/bench.mjs. Results: a markdown table on stdout, every raw sample in
+# bench/results/<timestamp>.json, bench/results/latest.md, bench/chart.svg.
+#
+# Environment:
+#   BENCH_N             iterations per measure (default 30)
+#   BENCH_WARMUP        untimed iterations first (default 2)
+#   BENCH_PAR_N         repetitions of the 10-in-parallel measure (default 5)
+#   BENCH_SEED          seed of the per-iteration shuffle (default: time)
+#   BENCH_HIDE_CGROUP2  1 (default when /sys/fs/cgroup/unified is a cgroup2
+#                       mount with controllers): run the whole bench in a
+#                       private mount namespace where that hybrid mount is
+#                       unmounted, because crun 1.8 refuses hybrid hosts. All
+#                       three runtimes then see the same pure cgroup v1 host.
+#                       The host's mounts are not changed. 0: do not.
+#   BENCH_CHART         where to write the chart (default bench/chart.svg)
+# Must run as root (containers with namespaces and cgroups).
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")/.."
+
+die() { printf 'bench: %s\n' "$*" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || die "must run as root"
+
+# Debian packages: only what is missing, so a second run does not touch apt.
+declare -A PKG_OF=([runc]=runc [crun]=crun [/usr/bin/time]=time [unshare]=util-linux [busybox]=busybox-static)
+missing=()
+for cmd in "${!PKG_OF[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${PKG_OF[$cmd]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bench: installing Debian packages: ${missing[*]}" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+
+# `make bench` has built these already; run.sh on its own builds them too.
+if [ ! -f dist/index.js ] || [ ! -f dist/cli.js ] || [ ! -x dist/tsrun-executor ] || [ ! -x bundles/busybox/rootfs/bin/busybox ]; then
+  make build rootfs
+fi
+
+UNIFIED=/sys/fs/cgroup/unified
+if [ -z "${BENCH_HIDE_CGROUP2:-}" ]; then
+  BENCH_HIDE_CGROUP2=0
+  if [ "$(stat -f -c %T "$UNIFIED" 2>/dev/null)" = cgroup2fs ] && [ -n "$(cat "$UNIFIED/cgroup.controllers" 2>/dev/null)" ]; then
+    BENCH_HIDE_CGROUP2=1
+  fi
+fi
+export BENCH_HIDE_CGROUP2
+NS=()
+[ "$BENCH_HIDE_CGROUP2" = 1 ] && NS=(unshare --mount --propagation private sh -c "umount -l $UNIFIED && exec \"\$@\"" sh)
+
+# Scratch: bundles and one private --root per runtime. bench.mjs deletes its
+# containers in a finally; this trap is the safety net if node itself dies.
+BENCH_TMP=$(mktemp -d /tmp/tsrun-bench.XXXXXX)
+export BENCH_TMP
+cleanup() {
+  local rt bin id
+  for rt in tsrun runc crun; do
+    [ -d "$BENCH_TMP/root-$rt" ] || continue
+    case $rt in tsrun) bin=$PWD/bin/tsrun;; *) bin=$(command -v $rt) || continue;; esac
+    for id in $(ls "$BENCH_TMP/root-$rt" 2>/dev/null); do
+      [ -d "$BENCH_TMP/root-$rt/$id" ] || continue
+      "${NS[@]}" "$bin" --root "$BENCH_TMP/root-$rt" delete --force "$id" >/dev/null 2>&1 || true
+    done
+  done
+  rm -rf "$BENCH_TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The harness's own Node start needs no CA bundle; the floors set it explicitly.
+"${NS[@]}" env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node bench/bench.mjs "$@"

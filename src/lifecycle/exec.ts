@@ -1,0 +1,77 @@
+import { TsrunError } from '../errors.js';
+import { reopenCgroup } from '../cgroups/index.js';
+import { ExecutorSession } from '../native/executor.js';
+import { buildExecPlan } from '../plan/exec-plan.js';
+import { encodePlan } from '../plan/encode.js';
+import { hostFacts } from '../plan/host.js';
+import type { Process } from '../spec/types.js';
+import { containerStatus } from '../state/status.js';
+import type { RuntimeContext } from './context.js';
+import { explainFailure, loadSeccompCompiler, writePidFile } from './create.js';
+import { inForeground } from './foreground.js';
+
+export interface ExecOptions {
+  /** The process to run: the whole runtime-spec process object. */
+  process: Process;
+  /** Return once the process has started. */
+  detach?: boolean;
+  pidFile?: string;
+  preserveFds?: number;
+  /** Allow exec into a paused container (the process starts frozen). */
+  ignorePaused?: boolean;
+}
+
+/**
+ * `tsrun exec`: runs another process in a running container, in all its
+ * namespaces and its cgroup, with the process's own user, capabilities,
+ * rlimits, no_new_privs and the container's seccomp filter.
+ */
+export async function exec(ctx: RuntimeContext, id: string, opts: ExecOptions): Promise<number> {
+  const rec = ctx.store.load(id);
+  const status = containerStatus(rec, ctx.store.dir(id));
+  if (status === 'stopped' || status === 'creating') throw new TsrunError('cannot exec in a stopped container');
+  if (status === 'paused' && !opts.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
+  if (!opts.process.args?.length) throw new TsrunError('exec: no command to run');
+
+  const spec = rec.config;
+  const linux = spec.linux ?? {};
+  const mode = opts.detach ? 'create' : 'run';
+  let plan;
+  try {
+    plan = buildExecPlan(opts.process, linux, {
+      initPid: rec.pid,
+      mode,
+      preserveFds: opts.preserveFds ?? 0,
+      host: hostFacts(null),
+      compileSeccomp: await loadSeccompCompiler(spec),
+    });
+  } catch (e) {
+    throw new TsrunError(`exec: ${(e as Error).message}`);
+  }
+  for (const w of plan.warnings) ctx.log.warn(w);
+  const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
+  const session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved });
+  let pid = 0;
+  try {
+    pid = Number(await session.expect('P'));
+    if (rec.cgroup) reopenCgroup(rec.cgroup).addProcess(pid);
+    session.release();
+    await session.expect('R');
+    if (opts.pidFile) writePidFile(opts.pidFile, pid);
+  } catch (e) {
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    session.close();
+    throw explainFailure(e, plan);
+  }
+  if (opts.detach) {
+    session.close();
+    return 0;
+  }
+  return inForeground(session, pid);
+}

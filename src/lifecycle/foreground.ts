@@ -1,0 +1,26 @@
+import type { ExecutorSession } from '../native/executor.js';
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+
+/**
+ * While `body` runs and until the executor exits, signals sent to us go to
+ * pid. Resolves with the executor's exit status: the process's exit code, or
+ * 128+signal.
+ */
+export async function inForeground(session: ExecutorSession, pid: number, body: () => Promise<void> = async () => {}): Promise<number> {
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  for (const s of FORWARDED) process.on(s, forward);
+  try {
+    await body();
+    session.close();
+    return await session.exited;
+  } finally {
+    for (const s of FORWARDED) process.off(s, forward);
+  }
+}

@@ -1,0 +1,43 @@
+import { PR } from '../linux/constants.js';
+import { planInit } from '../process/init-plan.js';
+import type { Linux, Process } from '../spec/types.js';
+import type { Plan } from './build.js';
+import type { HostFacts, PlanContext } from './context.js';
+import { planNamespaces } from './namespaces.js';
+import { op } from './op.js';
+import { OpCode } from './opcodes.js';
+import { planSeccomp } from './seccomp-op.js';
+
+/** The name of each namespace type under /proc/PID/ns. */
+const NS_FILE: Record<string, string> = { pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time' };
+
+export interface ExecPlanContext {
+  /** Host pid of the container's init, whose namespaces the new process joins. */
+  initPid: number;
+  /** 'run': the executor waits and exits with the process's status; 'create': it returns at once (--detach). */
+  mode: 'create' | 'run';
+  preserveFds: number;
+  host: HostFacts;
+  compileSeccomp?: PlanContext['compileSeccomp'];
+}
+
+/**
+ * `tsrun exec`: join every namespace the container has (through its init's
+ * /proc/PID/ns links: the pid namespace then applies to the clone), wait for
+ * the runtime to put the child in the container's cgroup, then the same
+ * process ops as the init, without the exec fifo.
+ */
+export function buildExecPlan(proc: Process, linux: Linux, ctx: ExecPlanContext): Plan {
+  const warnings: string[] = [];
+  const seccomp = planSeccomp(linux.seccomp, ctx.compileSeccomp, warnings);
+  const joined = (linux.namespaces ?? []).map((n) => ({ type: n.type, path: `/proc/${ctx.initPid}/ns/${NS_FILE[n.type]}` }));
+  const ops = [...planNamespaces(joined).joins];
+  if (ctx.mode === 'run') ops.push(op(OpCode.SUBREAPER, 'become a subreaper for the process'));
+  const cloneIndex = ops.length;
+  ops.push(op(OpCode.CLONE, 'clone the process (in the joined namespaces)', [0, ctx.mode === 'run' ? 1 : 0]));
+  ops.push(op(OpCode.WAIT_GO, 'wait for the runtime (cgroup)'));
+  ops.push(op(OpCode.PRCTL, 'make the process non-dumpable until exec', [PR.SET_DUMPABLE, 0, 0, 0, 0]));
+  ops.push(op(OpCode.CLOEXEC_FROM, `close every fd from ${3 + ctx.preserveFds} on exec`, [3 + ctx.preserveFds]));
+  ops.push(...planInit(proc, { host: ctx.host, waitForStart: false }, seccomp, warnings));
+  return { ops, cloneIndex, newUserNs: false, hostMounts: false, warnings };
+}
