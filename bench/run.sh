@@ -57,13 +57,13 @@ NS=()
 BENCH_TMP=$(mktemp -d /tmp/tsrun-bench.XXXXXX)
 export BENCH_TMP
 cleanup() {
-  local rt bin id
-  for rt in tsrun runc crun; do
-    [ -d "$BENCH_TMP/root-$rt" ] || continue
-    case $rt in tsrun) bin=$PWD/bin/tsrun;; *) bin=$(command -v $rt) || continue;; esac
-    for id in $(ls "$BENCH_TMP/root-$rt" 2>/dev/null); do
-      [ -d "$BENCH_TMP/root-$rt/$id" ] || continue
-      "${NS[@]}" "$bin" --root "$BENCH_TMP/root-$rt" delete --force "$id" >/dev/null 2>&1 || true
+  local dir bin id
+  for dir in "$BENCH_TMP"/root-*; do
+    [ -d "$dir" ] || continue
+    case ${dir##*/root-} in tsrun*) bin=$PWD/bin/tsrun;; *) bin=$(command -v "${dir##*/root-}") || continue;; esac
+    for id in $(ls "$dir" 2>/dev/null); do
+      [ -d "$dir/$id" ] || continue
+      "${NS[@]}" "$bin" --root "$dir" delete --force "$id" >/dev/null 2>&1 || true
     done
   done
   rm -rf "$BENCH_TMP"

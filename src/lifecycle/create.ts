@@ -16,6 +16,10 @@ import { OpCode } from '../plan/opcodes.js';
 import type { PlanContext } from '../plan/context.js';
 import { loadBundle } from '../spec/load.js';
 import { unmountUnder } from '../rootfs/host-mounts.js';
+import { runHooks } from '../hooks/run.js';
+import { hookState } from '../hooks/state.js';
+import { inContainerNamespaces } from '../hooks/in-container.js';
+import { runPoststop } from './poststop.js';
 import type { Spec } from '../spec/types.js';
 import { lockDir } from '../state/lock.js';
 import { checkId, type ContainerRecord } from '../state/store.js';
@@ -145,7 +149,22 @@ export async function createContainer(ctx: RuntimeContext, id: string, opts: Cre
     cgroup.addProcess(pid);
     if (spec.process?.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(spec.process.oomScoreAdj));
     if (plan.newUserNs) writeIdMaps(pid, spec);
+    const hooks = spec.hooks ?? {};
+    const state = hookState(record, 'created');
+    await runHooks('prestart', hooks.prestart, state);
+    await runHooks('createRuntime', hooks.createRuntime, state);
+    timer.mark('createRuntime hooks');
     session.release();
+    if (hooks.createContainer?.length) {
+      await session.expect('H');
+      try {
+        await runHooks('createContainer', hooks.createContainer, state, inContainerNamespaces(spec.linux ?? {}, pid));
+      } catch (e) {
+        session.refuse();
+        throw e;
+      }
+      session.release();
+    }
     await session.expect('R');
     timer.mark('init set-up');
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
@@ -160,6 +179,8 @@ export async function createContainer(ctx: RuntimeContext, id: string, opts: Cre
       ctx.log.warn(`cleaning up after a failed create: ${(err as Error).message}`);
     }
     store.remove(id);
+    // A failed create continues the lifecycle at "destroy": poststop hooks run.
+    await runPoststop(ctx, record);
     throw explainFailure(e, plan);
   } finally {
     unlock();

@@ -5,6 +5,7 @@ import { containerStatus } from '../state/status.js';
 import type { RuntimeContext } from './context.js';
 import { killAndWait, waitGone } from './wait.js';
 import { unmountUnder, usesHostMountNs } from '../rootfs/host-mounts.js';
+import { runPoststop } from './poststop.js';
 
 export interface DeleteOptions {
   /** Kill a created, running or paused container first. */
@@ -12,9 +13,9 @@ export interface DeleteOptions {
 }
 
 /**
- * `tsrun delete`: removes a stopped container's cgroup and state. A created
- * container is killed first (as runc does); a running or paused one only
- * with --force. With --force an unknown id is not an error.
+ * `tsrun delete`: removes a stopped container's cgroup and state, then runs
+ * its poststop hooks. A created, running or paused container only with
+ * --force, which kills it first. With --force an unknown id is not an error.
  */
 export async function deleteContainer(ctx: RuntimeContext, id: string, opts: DeleteOptions = {}): Promise<void> {
   checkId(id);
@@ -33,11 +34,13 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
       return;
     }
     const status = containerStatus(rec, dir);
-    if ((status === 'running' || status === 'paused') && !opts.force) {
+    // runtime.md: deleting a container that is not stopped has no effect and is an error.
+    if (status !== 'stopped' && status !== 'creating' && !opts.force) {
       throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
     }
     await destroy(rec);
     store.remove(id);
+    await runPoststop(ctx, rec);
   } finally {
     unlock();
   }

@@ -3,6 +3,9 @@ import { TsrunError } from '../errors.js';
 import { lockDir } from '../state/lock.js';
 import { containerStatus } from '../state/status.js';
 import type { RuntimeContext } from './context.js';
+import { runHooks } from '../hooks/run.js';
+import { hookState } from '../hooks/state.js';
+import { deleteContainer } from './delete.js';
 
 /**
  * `tsrun start`: releases an init waiting on its exec fifo. The init holds
@@ -12,13 +15,18 @@ import type { RuntimeContext } from './context.js';
 export async function start(ctx: RuntimeContext, id: string): Promise<void> {
   const rec = ctx.store.load(id);
   const dir = ctx.store.dir(id);
-  const unlock = lockDir(dir);
+  const hooks = rec.config.hooks ?? {};
+  let unlock = lockDir(dir);
   try {
     const status = containerStatus(rec, dir);
     if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped');
     if (status === 'running') throw new TsrunError('cannot start an already running container');
     if (status === 'paused') throw new TsrunError('cannot start a paused container');
     if (status === 'creating') throw new TsrunError('cannot start a container that is still being created');
+    if (hooks.startContainer?.length) {
+      const { inContainerNamespaces } = await import('../hooks/in-container.js');
+      await runHooks('startContainer', hooks.startContainer, hookState(rec, 'created'), inContainerNamespaces(rec.config.linux ?? {}, rec.pid));
+    }
     const fifo = ctx.store.fifoPath(id);
     let fd: number;
     try {
@@ -33,6 +41,18 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
       closeSync(fd);
     }
     unlinkSync(fifo);
+    unlock();
+    unlock = () => {};
+    await runHooks('poststart', hooks.poststart, hookState(rec, 'running'));
+  } catch (e) {
+    // A failed startContainer or poststart hook stops the container and
+    // continues the lifecycle at "destroy" (runtime.md steps 7 and 9).
+    unlock();
+    unlock = () => {};
+    if (e instanceof TsrunError && /^(startContainer|poststart) hook/.test(e.message)) {
+      await deleteContainer(ctx, id, { force: true }).catch((err) => ctx.log.warn(`destroying after a failed hook: ${err.message}`));
+    }
+    throw e;
   } finally {
     unlock();
   }

@@ -36,6 +36,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -83,6 +84,7 @@ enum opcode {
 	OP_EXEC = 35,          /* argc, argv..., envc, env...                    */
 	OP_CLOSE_FIFO = 36,    /* close the exec fifo before the last ops        */
 	OP_CHROOT = 37,        /* path: chroot, when there is no mount namespace */
+	OP_SYNC = 38,          /* tag: write "H <tag>", block until "G": hooks run */
 };
 
 /* Op flags. */
@@ -136,7 +138,10 @@ static size_t fmt_u(char *out, uint64_t v)
 static void write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
+		/* MSG_NOSIGNAL: a runtime that went away must not kill us with SIGPIPE. */
+		ssize_t w = send(fd, buf, len, MSG_NOSIGNAL);
+		if (w < 0 && errno == ENOTSOCK)
+			w = write(fd, buf, len);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -822,6 +827,15 @@ static void run_op(const struct op *o)
 		if (chdir(S(o, 0)) < 0 || chroot(".") < 0 || chdir("/") < 0)
 			fail(errno);
 		break;
+	case OP_SYNC: {
+		char c[2];
+		send_line2('H', (uint64_t)N(o, 0), 0, 0);
+		if (read_full(sync_fd, c, 2) < 0)
+			_exit(1);
+		if (c[0] != 'G')
+			fail(ECANCELED); /* the runtime refused to go on (a hook failed) */
+		break;
+	}
 	case OP_CLOSE_FIFO:
 		if (fifo_fd >= 0)
 			close(fifo_fd);

@@ -102,7 +102,7 @@ export class ExecutorSession {
   }
 
   /** Waits for a line with the given tag; an "E" line throws ExecutorError. */
-  async expect(tag: 'P' | 'R'): Promise<string> {
+  async expect(tag: 'P' | 'R' | 'H'): Promise<string> {
     const line = await this.next();
     if (line === null) throw new Error(`executor exited before ${tag === 'P' ? 'clone' : 'set-up finished'}`);
     if (line.startsWith('E ')) {
@@ -113,9 +113,14 @@ export class ExecutorSession {
     return line.slice(2);
   }
 
-  /** Releases the child past OP_WAIT_GO. */
+  /** Releases the child past OP_WAIT_GO or OP_SYNC. */
   release(): void {
     (this.child.stdio[this.syncFd] as Writable).write('G\n');
+  }
+
+  /** Tells a child waiting in OP_SYNC not to go on: it reports ECANCELED and exits. */
+  refuse(): void {
+    (this.child.stdio[this.syncFd] as Writable).write('N\n');
   }
 
   /** Drops our end of the sync socket; the child's exit is still reported through `exited`. */

@@ -60,6 +60,8 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   ops.push(...planPrepareRoot(spec, ctx, ownMountNs));
   ops.push(...planMounts(spec.mounts ?? [], ctx, ns.newCgroupNs));
   ops.push(...planDevices(linux.devices, ns.newUserNs));
+  // createContainer hooks run in the container's namespaces, mounts done, before pivot_root.
+  if (spec.hooks?.createContainer?.length) ops.push(op(OpCode.SYNC, 'wait for the createContainer hooks', [1]));
   ops.push(...planEnterRoot(ctx, ownMountNs));
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
     ops.push(op(OpCode.WRITE_FILE, `sysctl ${key}=${value}`, [`/proc/sys/${key.replace(/\./g, '/')}`, Buffer.from(value)]));

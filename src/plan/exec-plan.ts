@@ -4,12 +4,18 @@ import type { Linux, Process } from '../spec/types.js';
 import type { Plan } from './build.js';
 import type { HostFacts, PlanContext } from './context.js';
 import { planNamespaces } from './namespaces.js';
-import { op } from './op.js';
+import { op, type Op } from './op.js';
 import { OpCode } from './opcodes.js';
 import { planSeccomp } from './seccomp-op.js';
 
 /** The name of each namespace type under /proc/PID/ns. */
 const NS_FILE: Record<string, string> = { pid: 'pid', network: 'net', mount: 'mnt', ipc: 'ipc', uts: 'uts', user: 'user', cgroup: 'cgroup', time: 'time' };
+
+/** setns ops into every namespace the container has, through its init's /proc/PID/ns links. */
+export function joinContainerNamespaces(linux: Linux, initPid: number): Op[] {
+  const joined = (linux.namespaces ?? []).map((n) => ({ type: n.type, path: `/proc/${initPid}/ns/${NS_FILE[n.type]}` }));
+  return planNamespaces(joined).joins;
+}
 
 export interface ExecPlanContext {
   /** Host pid of the container's init, whose namespaces the new process joins. */
@@ -30,8 +36,7 @@ export interface ExecPlanContext {
 export function buildExecPlan(proc: Process, linux: Linux, ctx: ExecPlanContext): Plan {
   const warnings: string[] = [];
   const seccomp = planSeccomp(linux.seccomp, ctx.compileSeccomp, warnings);
-  const joined = (linux.namespaces ?? []).map((n) => ({ type: n.type, path: `/proc/${ctx.initPid}/ns/${NS_FILE[n.type]}` }));
-  const ops = [...planNamespaces(joined).joins];
+  const ops = joinContainerNamespaces(linux, ctx.initPid);
   if (ctx.mode === 'run') ops.push(op(OpCode.SUBREAPER, 'become a subreaper for the process'));
   const cloneIndex = ops.length;
   ops.push(op(OpCode.CLONE, 'clone the process (in the joined namespaces)', [0, ctx.mode === 'run' ? 1 : 0]));

@@ -38,6 +38,7 @@ export const OpCode = {
   EXEC: 35,
   CLOSE_FIFO: 36,
   CHROOT: 37,
+  SYNC: 38,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 

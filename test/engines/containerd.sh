@@ -58,9 +58,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
   [plugins."io.containerd.internal.v1.opt"]
     path = "$E/opt"
 EOF
-  # setsid: a ^C on the harness must not reach the daemon before the harness
-  # has removed its containers.
-  setsid containerd --config "$E/config.toml" > "$E/containerd.log" 2>&1 < /dev/null &
+  # Own session (a ^C on the harness must not reach the daemon before the
+  # harness has removed its containers), clean env and fds, as under an init.
+  spawn_daemon "$E/containerd.log" containerd --config "$E/config.toml"
   CONTAINERD_PID=$!
   ENG_DAEMON_PIDS=$CONTAINERD_PID
   echo "$CONTAINERD_PID" > "$E/containerd.pid"

@@ -24,15 +24,14 @@ eng_start() {
   WRAP=$(make_runtime_wrapper "$E/bin" "$E/runtime-argv.log")
   # The trust key would go to /etc/docker/key.json: a daemon.json-only option moves it.
   printf '{"deprecated-key-path": "%s"}\n' "$E/key.json" > "$E/daemon.json"
-  setsid unshare --net dockerd \
+  spawn_daemon "$E/dockerd.log" unshare --net dockerd \
     --config-file "$E/daemon.json" \
     --data-root "$E/data" --exec-root "$E/exec" --pidfile "$E/dockerd.pid" \
     -H "unix://$E/docker.sock" \
     --bridge none --iptables=false --ip6tables=false --ip-masq=false --ip-forward=false \
     --userland-proxy=false --storage-driver vfs \
     --exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "$CGPARENT" \
-    --add-runtime "testrt=$WRAP" --default-runtime testrt \
-    > "$E/dockerd.log" 2>&1 < /dev/null &
+    --add-runtime "testrt=$WRAP" --default-runtime testrt
   DOCKERD_PID=$!
   ENG_DAEMON_PIDS=$DOCKERD_PID
   printf '#!/bin/sh\nDOCKER_CONFIG=%q exec %q -H %q "$@"\n' "$E/cli" "$DOCKER_BIN" "unix://$E/docker.sock" > "$E/bin/docker"

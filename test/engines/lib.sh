@@ -41,6 +41,26 @@ wait_until() {
   done
 }
 
+# close_fds: close every fd above 2 in the current (sub)shell, so that what
+# it execs inherits only stdin, stdout and stderr.
+close_fds() {
+  local f n
+  for f in /proc/$BASHPID/fd/*; do
+    n=${f##*/}
+    [ "$n" -gt 2 ] 2>/dev/null || continue
+    eval "exec $n>&-" 2>/dev/null
+  done
+  return 0
+}
+# spawn_daemon LOG CMD...: start CMD in the background as an init system
+# would: own session, fds 0-2 only (stdin /dev/null, stdout+stderr to LOG),
+# minimal environment. $! is CMD's pid (exec all the way down).
+CLEAN_ENV=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8)
+spawn_daemon() {
+  local log=$1; shift
+  ( close_fds; exec "${CLEAN_ENV[@]}" setsid "$@" ) > "$log" 2>&1 < /dev/null &
+}
+
 # ---- runtime wrapper ----------------------------------------------------------
 # make_runtime_wrapper DIR LOG [INJECT_ROOT]: writes DIR/<basename RUNTIME>, a
 # wrapper that appends its argv (shell-quoted) to LOG and execs $RUNTIME. The

@@ -67,8 +67,12 @@ driver = "vfs"
 runroot = "$E/runroot"
 graphroot = "$E/root"
 EOF
+  # The CLI gets no fd above 2 from the harness (podman passes its fds on to
+  # the runtime calls it makes itself: kill, delete, start).
   cat > "$E/bin/podman" <<EOF
-#!/bin/sh
+#!/bin/bash
+$(declare -f close_fds)
+close_fds
 export CONTAINERS_CONF='$E/containers.conf' CONTAINERS_STORAGE_CONF='$E/storage.conf' CONTAINERS_REGISTRIES_CONF=/dev/null
 exec podman --root '$E/root' --runroot '$E/runroot' --tmpdir '$E/tmp' --storage-driver vfs \\
   --cgroup-manager cgroupfs --events-backend file --runtime '$WRAP' "\$@"

@@ -66,14 +66,11 @@ W=$(mktemp -d "${TSRUN_ENGINES_TMP:-/tmp}/tsrun-engines.XXXXXX")
 chmod 755 "$W"
 TAG=tse$(basename "$W" | sed 's/.*\.//' | tr 'A-Z' 'a-z' | tr -cd 'a-z0-9')
 export W TAG CACHE
-mkdir -p "$W/logs" "$W/bin"
-# in-tty CMD...: runs CMD with a pseudo-terminal as its stdin/stdout/stderr.
-printf '%s\n' '#!/bin/bash' 'exec script -qfec "$(printf "%q " "$@")" /dev/null' > "$W/bin/in-tty"
-chmod 755 "$W/bin/in-tty"
+mkdir -p "$W/logs"
 # The runtime wrapper logs the environment variables an engine adds: those
 # not in the harness's own environment.
 compgen -e | sort > "$W/env-names"
-INTTY=$W/bin/in-tty
+INTTY=$HERE/in-tty.sh
 export INTTY
 : > "$W/results.tsv"
 : > "$W/timings.tsv"
@@ -163,7 +160,9 @@ awk -F'\t' '{ printf "#   %-11s %-22s %-5s %6ss  %s\n", $1, $2, $3, $4, $5 }' "$
 note "timings (s):"
 awk -F'\t' '{ printf "#   %-11s %-10s %s\n", $1, $2, $3 }' "$W/timings.tsv"
 for e in "${ENGINES[@]}"; do
-  [ -s "$W/$e/runtime-argv.log" ] && note "$e runtime calls: $(wc -l < "$W/$e/runtime-argv.log") (log: $W/$e/runtime-argv.log)"
+  [ -s "$W/$e/runtime-argv.log" ] || continue
+  "$REPO/scripts/engines/argv-summary.sh" "$W/$e/runtime-argv.log" "$W" > "$W/$e/runtime-argv.summary.txt" 2>&1
+  note "$e: $(wc -l < "$W/$e/runtime-argv.log") runtime calls, $(sed -n '/^## distinct/,/^$/p' "$W/$e/runtime-argv.summary.txt" | grep -c $'\t') distinct: $W/$e/runtime-argv.summary.txt"
 done
 note "logs: $W/logs"
 pass=$(awk -F'\t' '$3=="pass"' "$W/results.tsv" | wc -l)

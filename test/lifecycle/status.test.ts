@@ -49,13 +49,17 @@ t.test('created -> running -> stopped -> deleted', async (t) => {
   t.notOk(existsSync(join(root, id)), 'state directory removed');
 });
 
-t.test('delete of a created container kills its init', async (t) => {
+t.test('delete of a created container needs --force, which kills its init', async (t) => {
   const { run } = stateRoot(t);
   const { dir } = makeBundle(t, (s) => (s.process!.args = ['sleep', '60']));
   const id = uniqueId('del');
   t.equal((await run(['create', '--bundle', dir, id])).code, 0);
   const pid = JSON.parse((await run(['state', id])).stdout).pid;
-  t.equal((await run(['delete', id])).code, 0);
+  const plain = await run(['delete', id]);
+  t.equal(plain.code, 1, 'runtime.md: deleting a container that is not stopped is an error');
+  t.match(plain.stderr, /not stopped: created/);
+  t.equal(JSON.parse((await run(['state', id])).stdout).status, 'created', 'and has no effect');
+  t.equal((await run(['delete', '--force', id])).code, 0);
   const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
   t.ok(stat === '' || / Z /.test(stat), 'init gone or a zombie');
 });

@@ -1,0 +1,661 @@
+// tsrun against runc and crun: see bench/run.sh (the entry point) and docs/bench.md.
+//
+// Every iteration runs each measure for each runtime once, in an order
+// shuffled per iteration, so that noise from the host hits all three alike.
+// Sequential measures use spawnSync with stdio on /dev/null and a log file
+// (no pipes: a container's init inherits them), timed with hrtime around
+// the call. Nothing is printed until the end.
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, rmSync, statSync, writeFileSync, fstatSync,
+} from 'node:fs';
+import { cpus, loadavg, totalmem, hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { exited, vmRssKiB, waitExitAsync, waitExitSync } from './proc.mjs';
+import { renderChart } from './chart.mjs';
+
+const TOP = join(dirname(fileURLToPath(import.meta.url)), '..');
+const N = posInt(process.env.BENCH_N, 30);
+const WARMUP = posInt(process.env.BENCH_WARMUP, 2, true);
+const PAR_N = posInt(process.env.BENCH_PAR_N, 5);
+const PAR = 10;
+const SEED = posInt(process.env.BENCH_SEED, Date.now() % 2 ** 31);
+const CA = '/etc/ssl/certs/ca-certificates.crt';
+const CHART = process.env.BENCH_CHART || join(TOP, 'bench/chart.svg');
+const RESULTS = join(TOP, 'bench/results');
+const TMP = process.env.BENCH_TMP || mkTmp();
+const OWN_TMP = !process.env.BENCH_TMP;
+const ROOTFS = join(TOP, 'bundles/busybox/rootfs');
+const NODE = process.execPath;
+
+function posInt(v, d, zero = false) {
+  const n = Number(v);
+  return v !== undefined && v !== '' && Number.isInteger(n) && (n > 0 || (zero && n === 0)) ? n : d;
+}
+function mkTmp() {
+  const d = `/tmp/tsrun-bench.${process.pid}`;
+  mkdirSync(d, { recursive: true });
+  return d;
+}
+const which = (c) => spawnSync('sh', ['-c', `command -v ${c}`], { encoding: 'utf8' }).stdout.trim() || null;
+const firstLine = (cmd, args) => (spawnSync(cmd, args, { encoding: 'utf8' }).stdout || '').split('\n')[0].trim();
+const ms = (a, b) => Number(b - a) / 1e6;
+const log = (s) => process.stderr.write(s + '\n');
+
+// ---------------------------------------------------------------- set-up
+
+const envNoCA = { ...process.env };
+delete envNoCA.NODE_EXTRA_CA_CERTS;
+delete envNoCA.NODE_OPTIONS;
+const envCA = { ...envNoCA, NODE_EXTRA_CA_CERTS: CA };
+
+/** A runtime under test: its binary and private state root. */
+const RUNTIMES = [
+  { name: 'tsrun', bin: join(TOP, 'bin/tsrun') },
+  { name: 'runc', bin: which('runc') },
+  { name: 'crun', bin: which('crun') },
+].map((r) => ({ ...r, root: join(TMP, `root-${r.name}`), err: join(TMP, `${r.name}.stderr`), n: 0 }));
+
+function makeBundle(name, edit) {
+  const c = JSON.parse(readFileSync(join(TOP, 'bundles/busybox/config.json'), 'utf8'));
+  c.ociVersion = '1.0.2'; // crun 1.8 knows runtime-spec 1.0.x only; nothing here needs later fields
+  c.root = { path: ROOTFS, readonly: true }; // absolute: runc refuses a symlinked rootfs
+  c.process.args = ['/bin/true'];
+  c.process.terminal = false;
+  edit?.(c);
+  const dir = join(TMP, `bundle-${name}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(c, null, 1));
+  return dir;
+}
+const BUNDLE = makeBundle('true');
+const memBundle = (bytes) =>
+  makeBundle(`mem-${bytes}`, (c) => {
+    c.linux.resources = { ...c.linux.resources, memory: { limit: bytes } };
+  });
+
+// ---------------------------------------------------------------- running commands
+
+let errFd = new Map();
+function errFdOf(rt) {
+  if (!errFd.has(rt.name)) errFd.set(rt.name, openSync(rt.err, 'a+'));
+  return errFd.get(rt.name);
+}
+function errTail(rt, from) {
+  const fd = errFdOf(rt);
+  const size = fstatSync(fd).size;
+  const start = Math.max(from, size - 600);
+  const buf = Buffer.alloc(size - start);
+  readSync(fd, buf, 0, buf.length, start);
+  return buf.toString('utf8').trim();
+}
+
+/** Runs one command, blocking; returns its wall time in ms and status. */
+function timed(cmd, args, { env = envNoCA, stderr = 'ignore', cwd = TMP } = {}) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', stderr], env, cwd });
+  const t1 = process.hrtime.bigint();
+  return { ms: ms(t0, t1), status: r.status, signal: r.signal, error: r.error };
+}
+
+/** A runtime command: `<bin> --root <root> args...`; failures go into `failures`. */
+function rtCmd(rt, args, what, wrap = []) {
+  const fd = errFdOf(rt);
+  const from = fstatSync(fd).size;
+  const cmd = wrap.length ? wrap[0] : rt.bin;
+  const argv = [...wrap.slice(1), ...(wrap.length ? [rt.bin] : []), '--root', rt.root, ...args];
+  const r = timed(cmd, argv, { stderr: fd });
+  if (r.status !== 0) {
+    r.message = `${rt.name} ${args.join(' ')}: ${r.error ?? (r.signal ? `signal ${r.signal}` : `exit ${r.status}`)}: ${errTail(rt, from)}`;
+    fail(what, rt.name, r.message);
+  }
+  return r;
+}
+
+const samples = {}; // metric -> subject -> number[]
+const failures = {}; // metric -> subject -> count
+const failMessages = [];
+let recording = false;
+function add(metric, subject, v) {
+  if (!recording || v == null || Number.isNaN(v)) return;
+  ((samples[metric] ??= {})[subject] ??= []).push(v);
+}
+function fail(metric, subject, message) {
+  if (!recording) {
+    failMessages.push(`(warm-up) ${message}`);
+    return;
+  }
+  (failures[metric] ??= {})[subject] = ((failures[metric] ??= {})[subject] ?? 0) + 1;
+  if (failMessages.length < 40) failMessages.push(message);
+}
+
+const newId = (rt) => `b${process.pid}-${rt.name}-${++rt.n}`;
+const pidFileOf = (rt, id) => join(TMP, `${id}.pid`);
+const readPid = (f) => Number(readFileSync(f, 'utf8').trim());
+
+function forceDelete(rt, id) {
+  spawnSync(rt.bin, ['--root', rt.root, 'delete', '--force', id], { stdio: 'ignore', env: envNoCA, cwd: TMP });
+}
+
+// ---------------------------------------------------------------- measures
+
+/** create -> start -> (init exits) -> delete, each step timed. */
+function lifecycle(rt) {
+  const id = newId(rt);
+  const pf = pidFileOf(rt, id);
+  const c = rtCmd(rt, ['create', '--bundle', BUNDLE, '--pid-file', pf, id], 'create');
+  if (c.status !== 0) return forceDelete(rt, id);
+  const pid = readPid(pf);
+  const s = rtCmd(rt, ['start', id], 'start');
+  if (s.status !== 0) return forceDelete(rt, id);
+  const w0 = process.hrtime.bigint();
+  waitExitSync(pid);
+  const wait = ms(w0, process.hrtime.bigint());
+  const d = rtCmd(rt, ['delete', id], 'delete');
+  if (d.status !== 0) return forceDelete(rt, id);
+  rmSync(pf, { force: true });
+  add('create', rt.name, c.ms);
+  add('start', rt.name, s.ms);
+  add('wait', rt.name, wait);
+  add('delete', rt.name, d.ms);
+  add('lifecycle', rt.name, c.ms + s.ms + wait + d.ms);
+}
+
+/** create (under /usr/bin/time: peak RSS) -> init RSS -> state -> kill KILL -> delete. */
+function steps(rt) {
+  const id = newId(rt);
+  const pf = pidFileOf(rt, id);
+  const rssFile = join(TMP, `${id}.maxrss`);
+  const c = rtCmd(rt, ['create', '--bundle', BUNDLE, '--pid-file', pf, id], 'create (time)', ['/usr/bin/time', '-f', '%M', '-o', rssFile]);
+  if (c.status !== 0) return forceDelete(rt, id);
+  add('create_maxrss_kib', rt.name, Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()));
+  rmSync(rssFile, { force: true });
+  const pid = readPid(pf);
+  add('init_rss_kib', rt.name, vmRssKiB(pid));
+  const st = rtCmd(rt, ['state', id], 'state');
+  if (st.status === 0) add('state', rt.name, st.ms);
+  const k = rtCmd(rt, ['kill', id, 'KILL'], 'kill');
+  if (k.status !== 0) return forceDelete(rt, id);
+  add('kill', rt.name, k.ms);
+  waitExitSync(pid);
+  const d = rtCmd(rt, ['delete', id], 'delete (after kill)');
+  if (d.status !== 0) return forceDelete(rt, id);
+  add('delete_after_kill', rt.name, d.ms);
+  rmSync(pf, { force: true });
+}
+
+/** `run` in the foreground: create, start, wait, delete in one command. */
+function run(rt) {
+  const id = newId(rt);
+  const r = rtCmd(rt, ['run', '--bundle', BUNDLE, id], 'run');
+  if (r.status === 0) add('run', rt.name, r.ms);
+  if (existsSync(join(rt.root, id))) {
+    if (r.status === 0) fail('run', rt.name, `${rt.name} run left ${id} behind`);
+    forceDelete(rt, id);
+  }
+}
+
+function version(rt) {
+  const r = timed(rt.bin, ['--version']);
+  if (r.status === 0) add('version', rt.name, r.ms);
+  else fail('version', rt.name, `${rt.name} --version: exit ${r.status}`);
+}
+
+/** `tsrun --debug create`: the phase times tsrun logs. Not timed itself. */
+function tsrunPhases(rt) {
+  const id = newId(rt);
+  const out = join(TMP, `${id}.debug`);
+  const fd = openSync(out, 'w');
+  const r = spawnSync(rt.bin, ['--debug', '--root', rt.root, 'create', '--bundle', BUNDLE, id], { stdio: ['ignore', 'ignore', fd], env: envNoCA, cwd: TMP });
+  closeSync(fd);
+  const text = readFileSync(out, 'utf8');
+  rmSync(out, { force: true });
+  if (r.status === 0) {
+    for (const m of text.matchAll(/debug: create: (.+?) ([\d.]+) ms/g)) add(`create phase: ${m[1]}`, 'tsrun', Number(m[2]));
+  } else fail('create (debug)', 'tsrun', text.slice(-400));
+  forceDelete(rt, id);
+}
+
+const FLOORS = {
+  node: () => timed(NODE, ['-e', '0']),
+  node_ca: () => timed(NODE, ['-e', '0'], { env: envCA }),
+  node_koffi: () => timed(NODE, ['-e', "require('koffi')"], { cwd: TOP }),
+  unshare_true: () => timed(which('unshare'), ['--pid', '--fork', '--mount', '--uts', '--ipc', '--net', which('busybox'), 'true']),
+};
+const FLOOR_LABEL = {
+  node: '`node -e 0`',
+  node_ca: '`node -e 0`, NODE_EXTRA_CA_CERTS set',
+  node_koffi: "`node -e \"require('koffi')\"`",
+  unshare_true: '`unshare -p -f -m -u -i -n busybox true`',
+};
+function floor(name) {
+  const r = FLOORS[name]();
+  if (r.status === 0) add(`floor:${name}`, 'host', r.ms);
+  else fail(`floor:${name}`, 'host', `${name}: exit ${r.status} ${r.error ?? ''}`);
+}
+
+// The library lifecycle runs in a long-lived worker process (lib-worker.mjs).
+const LIB = { name: 'tsrun-lib', root: join(TMP, 'root-tsrun-lib'), n: 0 };
+let worker;
+let workerInfo;
+async function startWorker() {
+  const fd = openSync(join(TMP, 'tsrun-lib.stderr'), 'a');
+  worker = spawn(NODE, [join(TOP, 'bench/lib-worker.mjs'), LIB.root], { stdio: ['ignore', 'ignore', fd, 'ipc'], env: envNoCA, cwd: TMP });
+  workerInfo = await new Promise((res, rej) => {
+    worker.once('message', res);
+    worker.once('exit', (c) => rej(new Error(`lib-worker exited ${c}: ${readFileSync(join(TMP, 'tsrun-lib.stderr'), 'utf8').slice(-500)}`)));
+  });
+}
+async function library() {
+  const id = newId(LIB);
+  const reply = await new Promise((res) => {
+    worker.once('message', res);
+    worker.send({ id, bundle: BUNDLE, pidFile: join(TMP, `${id}.pid`) });
+  });
+  rmSync(join(TMP, `${id}.pid`), { force: true });
+  if (reply.error) return fail('library lifecycle', 'tsrun', reply.error);
+  for (const k of ['lifecycle', 'create', 'start', 'wait', 'delete']) add(`lib:${k}`, 'tsrun', reply[k]);
+}
+
+// Parallel: PAR lifecycles at once, async spawns; the wall time of all.
+function spawnAsync(rt, args) {
+  return new Promise((res) => {
+    const p = spawn(rt.bin, ['--root', rt.root, ...args], { stdio: ['ignore', 'ignore', errFdOf(rt)], env: envNoCA, cwd: TMP });
+    p.on('error', (e) => res({ status: -1, error: e }));
+    p.on('exit', (status, signal) => res({ status, signal }));
+  });
+}
+async function lifecycleAsync(rt) {
+  const id = newId(rt);
+  const pf = pidFileOf(rt, id);
+  try {
+    for (const [step, args] of [['create', ['create', '--bundle', BUNDLE, '--pid-file', pf, id]], ['start', ['start', id]]]) {
+      const r = await spawnAsync(rt, args);
+      if (r.status !== 0) throw new Error(`${step}: exit ${r.status}`);
+    }
+    await waitExitAsync(readPid(pf));
+    const r = await spawnAsync(rt, ['delete', id]);
+    if (r.status !== 0) throw new Error(`delete: exit ${r.status}`);
+    return true;
+  } catch (e) {
+    fail('parallel', rt.name, `${rt.name} parallel ${id}: ${e.message}`);
+    forceDelete(rt, id);
+    return false;
+  } finally {
+    rmSync(pf, { force: true });
+  }
+}
+async function parallel(rt) {
+  const t0 = process.hrtime.bigint();
+  const ok = await Promise.all(Array.from({ length: PAR }, () => lifecycleAsync(rt)));
+  const t = ms(t0, process.hrtime.bigint());
+  if (ok.every(Boolean)) add('parallel', rt.name, t);
+}
+
+// Memory limits: does /bin/true run at all under a tiny limit?
+function memoryTest(rt, bytes) {
+  const bundle = memBundle(bytes);
+  const id = newId(rt);
+  const fd = errFdOf(rt);
+  const from = fstatSync(fd).size;
+  const r = timed(rt.bin, ['--root', rt.root, 'run', '--bundle', bundle, id], { stderr: fd });
+  const res = { runtime: rt.name, limit: bytes, ok: r.status === 0, status: r.status, signal: r.signal, ms: r.ms, stderr: errTail(rt, from).slice(-300) };
+  forceDelete(rt, id);
+  return res;
+}
+
+// Seccomp: compile time of the default profile (src/seccomp/bench-compile.ts, bundled with esbuild).
+async function seccompBench() {
+  const src = join(TOP, 'src/seccomp/bench-compile.ts');
+  if (!existsSync(src)) return { skipped: 'src/seccomp/bench-compile.ts not found' };
+  const out = join(TMP, 'seccomp-bench.mjs');
+  try {
+    const { build } = await import('esbuild');
+    await build({ entryPoints: [src], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, logLevel: 'silent', external: ['koffi'] });
+  } catch (e) {
+    return { skipped: `esbuild of bench-compile.ts failed: ${String(e.message ?? e).split('\n')[0]}` };
+  }
+  const runs = [];
+  const procs = Math.max(3, Math.min(10, Math.round(N / 3)));
+  for (let i = 0; i < procs; i++) {
+    const code = `const m = await import(${JSON.stringify(pathToFileURL(out).href)}); console.log(JSON.stringify(await m.benchCompile(${i === 0 ? 2000 : 50})));`;
+    const r = spawnSync(NODE, ['--input-type=module', '-e', code], { encoding: 'utf8', env: envNoCA, cwd: TMP });
+    if (r.status !== 0) return { skipped: `bench-compile failed: ${r.stderr.slice(-300)}` };
+    runs.push(JSON.parse(r.stdout.trim().split('\n').pop()));
+  }
+  return {
+    processes: procs,
+    instructions: runs[0].instructions,
+    importMs: runs.map((r) => r.importMs),
+    firstMs: runs.map((r) => r.firstMs),
+    warmMedianMs: runs[0].medianMs,
+    warmP90Ms: runs[0].p90Ms,
+    warmIterations: runs[0].iterations,
+  };
+}
+
+// ---------------------------------------------------------------- statistics and output
+
+function stats(a) {
+  if (!a?.length) return null;
+  const s = [...a].sort((x, y) => x - y);
+  const n = s.length;
+  const median = n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  return { n, median, p90: s[Math.min(n - 1, Math.ceil(0.9 * n) - 1)], min: s[0], max: s[n - 1], mean: s.reduce((x, y) => x + y, 0) / n };
+}
+const fmt = (v, unit = 'ms') => {
+  if (v == null) return '–';
+  if (unit === 'KiB') return v >= 1024 ? `${(v / 1024).toFixed(1)} MiB` : `${Math.round(v)} KiB`;
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+};
+const ratio = (a, b) => (a == null || b == null || b === 0 ? '–' : `${(a / b).toFixed(2)}×`);
+function mulberry32(a) {
+  return () => {
+    a |= 0;
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function shuffle(a, rnd) {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+// ---------------------------------------------------------------- main
+
+const started = new Date();
+const meta = {
+  date: started.toISOString(),
+  host: hostname(),
+  nproc: cpus().length,
+  cpu: cpus()[0]?.model,
+  memMiB: Math.round(totalmem() / 2 ** 20),
+  kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+  node: process.version,
+  tsrun: firstLine(RUNTIMES[0].bin, ['--version']) + ' ' + (spawnSync(RUNTIMES[0].bin, ['--version'], { encoding: 'utf8' }).stdout.match(/commit: (\S+)/)?.[1] ?? ''),
+  runc: RUNTIMES[1].bin ? firstLine(RUNTIMES[1].bin, ['--version']) : null,
+  crun: RUNTIMES[2].bin ? firstLine(RUNTIMES[2].bin, ['--version']) : null,
+  hideCgroup2: process.env.BENCH_HIDE_CGROUP2 === '1',
+  cgroupMounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / - cgroup2? /.test(l)).map((l) => l.split(' ')[4]),
+  n: N,
+  warmup: WARMUP,
+  parallel: { lifecycles: PAR, repetitions: PAR_N },
+  seed: SEED,
+  loadavgStart: loadavg(),
+};
+
+let active = RUNTIMES.filter((r) => r.bin);
+const excluded = {};
+for (const r of RUNTIMES.filter((r) => !r.bin)) excluded[r.name] = 'not installed';
+
+function cleanupAll() {
+  for (const rt of [...RUNTIMES, { ...LIB, bin: RUNTIMES[0].bin }]) {
+    if (!rt.bin || !existsSync(rt.root)) continue;
+    for (const id of readdirSync(rt.root)) {
+      if (statSync(join(rt.root, id)).isDirectory()) forceDelete(rt, id);
+    }
+  }
+}
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    interrupted = true;
+  });
+}
+
+let memory = [];
+let seccomp;
+try {
+  for (const rt of RUNTIMES) mkdirSync(rt.root, { recursive: true });
+  mkdirSync(LIB.root, { recursive: true });
+
+  // Preflight: one lifecycle each; a runtime that cannot run the bundle is left out, with the reason.
+  for (const rt of [...active]) {
+    const before = failMessages.length;
+    lifecycle(rt);
+    steps(rt);
+    if (failMessages.length > before) {
+      excluded[rt.name] = failMessages.slice(before).join(' | ');
+      active = active.filter((r) => r !== rt);
+      log(`bench: leaving out ${rt.name}: ${excluded[rt.name]}`);
+    }
+  }
+  if (!active.some((r) => r.name === 'tsrun')) throw new Error(`tsrun cannot run the bundle: ${excluded.tsrun}`);
+  await startWorker();
+  meta.libImportMs = workerInfo.importMs;
+
+  const tasks = [
+    ...active.flatMap((rt) => [() => lifecycle(rt), () => steps(rt), () => run(rt), () => version(rt)]),
+    ...Object.keys(FLOORS).map((f) => () => floor(f)),
+    () => library(),
+    () => tsrunPhases(RUNTIMES[0]),
+  ];
+  const rnd = mulberry32(SEED);
+  const t0 = Date.now();
+  for (let it = -WARMUP; it < N && !interrupted; it++) {
+    recording = it >= 0;
+    for (const task of shuffle([...tasks], rnd)) {
+      if (interrupted) break;
+      await task();
+    }
+    if (it === 0 || (it + 1) % 10 === 0) log(`bench: iteration ${it + 1}/${N} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+  recording = true;
+  for (let i = 0; i < PAR_N && !interrupted; i++) {
+    for (const rt of shuffle([...active], rnd)) await parallel(rt);
+  }
+  log(`bench: parallel done (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  for (const rt of active) {
+    for (const bytes of [4 << 20, 512 << 10]) memory.push(memoryTest(rt, bytes));
+  }
+  seccomp = await seccompBench();
+} finally {
+  try {
+    worker?.send({ exit: true });
+  } catch {
+    /* gone */
+  }
+  cleanupAll();
+  for (const fd of errFd.values()) closeSync(fd);
+  errFd = new Map();
+}
+meta.loadavgEnd = loadavg();
+meta.seconds = Math.round((Date.now() - started.getTime()) / 1000);
+
+// ---------------------------------------------------------------- report
+
+const S = (metric, subject) => stats(samples[metric]?.[subject]);
+const med = (metric, subject) => S(metric, subject)?.median ?? null;
+const floorMs = med('floor:node', 'host');
+const names = ['tsrun', 'runc', 'crun'];
+
+const ROWS = [
+  ['lifecycle', 'lifecycle create→start→exit→delete'],
+  ['run', '`run` /bin/true'],
+  ['create', 'create'],
+  ['start', 'start'],
+  ['state', 'state (created container)'],
+  ['kill', 'kill KILL (created container)'],
+  ['delete', 'delete (stopped container)'],
+  ['delete_after_kill', 'delete (after kill)'],
+  ['wait', '(start returned → init exited)'],
+  ['version', '`--version`'],
+  ['parallel', `${PAR} lifecycles in parallel (wall)`],
+];
+
+function runtimeTable() {
+  const out = [];
+  out.push('| ms | tsrun median | p90 | min | runc median | p90 | min | crun median | p90 | min | tsrun/runc | tsrun/crun |');
+  out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [k, label] of ROWS) {
+    const st = names.map((n) => S(k, n));
+    if (!st.some(Boolean)) continue;
+    const cells = st.flatMap((s) => (s ? [fmt(s.median), fmt(s.p90), fmt(s.min)] : ['–', '–', '–']));
+    out.push(`| ${label} | ${cells.join(' | ')} | ${ratio(st[0]?.median, st[1]?.median)} | ${ratio(st[0]?.median, st[2]?.median)} |`);
+  }
+  // The library lifecycle, against the CLIs.
+  const lib = S('lib:lifecycle', 'tsrun');
+  if (lib) {
+    out.push(
+      `| lifecycle through the library (dist/index.js, one Node process) | ${fmt(lib.median)} | ${fmt(lib.p90)} | ${fmt(lib.min)} | | | | | | | ${ratio(lib.median, med('lifecycle', 'runc'))} | ${ratio(lib.median, med('lifecycle', 'crun'))} |`,
+    );
+  }
+  return out;
+}
+function rssTable() {
+  const out = ['| memory | tsrun median | min | max | runc median | crun median |', '|---|---:|---:|---:|---:|---:|'];
+  for (const [k, label] of [['create_maxrss_kib', 'peak RSS of `create` (/usr/bin/time %M)'], ['init_rss_kib', 'VmRSS of the waiting init (after create)']]) {
+    const st = names.map((n) => S(k, n));
+    out.push(`| ${label} | ${fmt(st[0]?.median, 'KiB')} | ${fmt(st[0]?.min, 'KiB')} | ${fmt(st[0]?.max, 'KiB')} | ${fmt(st[1]?.median, 'KiB')} | ${fmt(st[2]?.median, 'KiB')} |`);
+  }
+  return out;
+}
+function floorTable() {
+  const out = ['| floor | median | p90 | min |', '|---|---:|---:|---:|'];
+  for (const f of Object.keys(FLOORS)) {
+    const s = S(`floor:${f}`, 'host');
+    if (s) out.push(`| ${FLOOR_LABEL[f]} | ${fmt(s.median)} | ${fmt(s.p90)} | ${fmt(s.min)} |`);
+  }
+  for (const k of ['create', 'start', 'delete', 'wait']) {
+    const s = S(`lib:${k}`, 'tsrun');
+    if (s) out.push(`| library ${k} (in-process, warm) | ${fmt(s.median)} | ${fmt(s.p90)} | ${fmt(s.min)} |`);
+  }
+  if (meta.libImportMs != null) out.push(`| library import (dist/index.js, once) | ${fmt(meta.libImportMs)} | | |`);
+  return out;
+}
+function phaseTable() {
+  const keys = Object.keys(samples).filter((k) => k.startsWith('create phase: '));
+  if (!keys.length) return [];
+  const out = ['| `tsrun --debug create` phase | median | p90 | min |', '|---|---:|---:|---:|'];
+  for (const k of keys) {
+    const s = S(k, 'tsrun');
+    out.push(`| ${k.slice('create phase: '.length)} | ${fmt(s.median)} | ${fmt(s.p90)} | ${fmt(s.min)} |`);
+  }
+  return out;
+}
+
+const targets = [];
+function target(what, measured, limit, pass, detail) {
+  targets.push({ what, measured, limit, pass, detail });
+}
+if (floorMs) {
+  for (const k of ['state', 'start', 'kill', 'delete']) {
+    const m = med(k, 'tsrun');
+    if (m != null) target(`${k} ≤ 1.1× node floor`, `${fmt(m)} ms`, `${fmt(1.1 * floorMs)} ms`, m <= 1.1 * floorMs, `${(m / floorMs).toFixed(2)}× floor`);
+  }
+  const c = med('create', 'tsrun');
+  if (c != null) target('create ≤ 1.3× node floor', `${fmt(c)} ms`, `${fmt(1.3 * floorMs)} ms`, c <= 1.3 * floorMs, `${(c / floorMs).toFixed(2)}× floor`);
+  const l = med('lifecycle', 'tsrun');
+  if (l != null) target('CLI lifecycle ≤ 1.15× three node floors', `${fmt(l)} ms`, `${fmt(3.45 * floorMs)} ms`, l <= 3.45 * floorMs, `${(l / (3 * floorMs)).toFixed(2)}× 3 floors`);
+}
+{
+  const l = med('lib:lifecycle', 'tsrun');
+  const c = med('lifecycle', 'crun');
+  if (l != null && c != null) target("library lifecycle < crun's CLI lifecycle", `${fmt(l)} ms`, `${fmt(c)} ms`, l < c, `${(l / c).toFixed(2)}× crun`);
+  else if (l != null) target("library lifecycle < crun's CLI lifecycle", `${fmt(l)} ms`, 'crun not measured', false, '');
+}
+{
+  const r = med('init_rss_kib', 'tsrun');
+  if (r != null) target('waiting init ≤ 1 MiB RSS', fmt(r, 'KiB'), '1.0 MiB', r <= 1024, `${(r / 1024).toFixed(2)} MiB`);
+}
+function targetTable() {
+  return ['| target | tsrun | limit | | |', '|---|---:|---:|---|---|', ...targets.map((t) => `| ${t.what} | ${t.measured} | ${t.limit} | ${t.pass ? '**pass**' : '**miss**'} | ${t.detail} |`)];
+}
+function memoryTable() {
+  if (!memory.length) return [];
+  return [
+    '| memory limit | runtime | /bin/true ran | note |',
+    '|---|---|---|---|',
+    ...memory.map((m) => `| ${m.limit >= 1 << 20 ? `${m.limit >> 20} MiB` : `${m.limit >> 10} KiB`} | ${m.runtime} | ${m.ok ? 'yes' : 'no'} | ${m.ok ? '' : (m.signal ? `signal ${m.signal}` : `exit ${m.status}`) + ': ' + m.stderr.split('\n').pop().replace(/\|/g, '\\|').slice(0, 160)} |`),
+  ];
+}
+function seccompLines() {
+  if (!seccomp) return [];
+  if (seccomp.skipped) return [`Seccomp compile: skipped (${seccomp.skipped}).`];
+  const imp = stats(seccomp.importMs);
+  const first = stats(seccomp.firstMs);
+  return [
+    `Seccomp: compiling the Docker-like default profile (${seccomp.instructions} BPF instructions): loading the compiler ${fmt(imp.median)} ms, ` +
+      `first compile in a fresh process ${fmt(first.median)} ms (median of ${seccomp.processes} processes, min ${fmt(first.min)}), ` +
+      `warm ${seccomp.warmMedianMs.toFixed(3)} ms median, p90 ${seccomp.warmP90Ms.toFixed(3)} ms over ${seccomp.warmIterations}.`,
+  ];
+}
+
+const md = [
+  `## tsrun vs runc vs crun — ${meta.date.slice(0, 16).replace('T', ' ')} UTC`,
+  '',
+  `Machine: ${meta.nproc} CPUs (${meta.cpu}), ${meta.memMiB} MiB, kernel ${meta.kernel}, Node ${meta.node}. ` +
+    `${meta.tsrun}; ${meta.runc}; ${meta.crun}. N=${N} per measure (+${WARMUP} warm-up), ${PAR_N}× the parallel measure, interleaved in shuffled order (seed ${SEED}). ` +
+    `Load average ${meta.loadavgStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${meta.loadavgEnd.map((x) => x.toFixed(2)).join(' ')} at the end; ${meta.seconds} s in all.` +
+    (meta.hideCgroup2 ? ' Run in a private mount namespace with the hybrid cgroup2 mount /sys/fs/cgroup/unified unmounted (crun 1.8 refuses hybrid hosts), so all three see cgroup v1 only.' : ''),
+  '',
+  ...runtimeTable(),
+  '',
+  ...rssTable(),
+  '',
+  ...floorTable(),
+  '',
+  ...targetTable(),
+  '',
+  ...memoryTable(),
+  '',
+  ...seccompLines(),
+  '',
+  ...phaseTable(),
+  '',
+  ...Object.entries(excluded).map(([n, why]) => `Left out: ${n}: ${why}`),
+  ...Object.entries(failures).flatMap(([m, o]) => Object.entries(o).map(([s, c]) => `Failures: ${m} ${s}: ${c}`)),
+  (meta.loadavgStart[0] > meta.nproc || meta.loadavgEnd[0] > meta.nproc) ? `\nNote: the load average exceeded the CPU count during the run: absolute times are inflated; the ratios, measured interleaved, hold better.` : '',
+].join('\n');
+
+const summary = {};
+for (const [m, o] of Object.entries(samples)) {
+  summary[m] = {};
+  for (const [s, a] of Object.entries(o)) summary[m][s] = stats(a);
+}
+const stamp = meta.date.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
+mkdirSync(RESULTS, { recursive: true });
+const jsonPath = join(RESULTS, `${stamp}.json`);
+writeFileSync(jsonPath, JSON.stringify({ meta, excluded, samples, summary, failures, failMessages, targets, memory, seccomp }, null, 1) + '\n');
+writeFileSync(join(RESULTS, 'latest.md'), md + '\n');
+writeFileSync(
+  CHART,
+  renderChart({
+    title: `tsrun vs runc vs crun: median ms (${meta.nproc} CPUs, kernel ${meta.kernel}, Node ${meta.node}, ${meta.date.slice(0, 10)})`,
+    floor: floorMs,
+    panels: [
+      {
+        title: 'one container, ms (median; lower is better)',
+        rows: [
+          ['lifecycle', 'create→start→exit→delete'],
+          ['lib:lifecycle', 'lifecycle via library'],
+          ['run', 'run'],
+          ['create', 'create'],
+          ['start', 'start'],
+          ['state', 'state'],
+          ['kill', 'kill'],
+          ['delete', 'delete'],
+          ['version', '--version'],
+        ].map(([k, label]) => ({ label, values: k.startsWith('lib:') ? { tsrun: med(k, 'tsrun') } : Object.fromEntries(names.map((n) => [n, med(k, n)])) })),
+      },
+      { title: `${PAR} lifecycles in parallel, wall ms`, rows: [{ label: `${PAR} in parallel`, values: Object.fromEntries(names.map((n) => [n, med('parallel', n)])) }] },
+      {
+        title: 'RSS, MiB',
+        unit: 'MiB',
+        rows: [
+          ['create_maxrss_kib', 'create (peak)'],
+          ['init_rss_kib', 'waiting init'],
+        ].map(([k, label]) => ({ label, values: Object.fromEntries(names.map((n) => [n, med(k, n) == null ? null : med(k, n) / 1024])) })),
+      },
+    ],
+  }),
+);
+process.stdout.write(md + '\n');
+log(`bench: wrote ${jsonPath}, ${join(RESULTS, 'latest.md')}, ${CHART}`);
+if (OWN_TMP) rmSync(TMP, { recursive: true, force: true });

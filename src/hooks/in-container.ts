@@ -1,0 +1,34 @@
+import type { ChildProcess } from 'node:child_process';
+import { ExecutorSession } from '../native/executor.js';
+import { encodePlan } from '../plan/encode.js';
+import { joinContainerNamespaces } from '../plan/exec-plan.js';
+import { op } from '../plan/op.js';
+import { OpCode } from '../plan/opcodes.js';
+import { DEFAULT_PATH } from '../process/init-plan.js';
+import type { Hook, Linux } from '../spec/types.js';
+
+/**
+ * Starts hooks in the container's namespaces (createContainer,
+ * startContainer): a second executor joins them through the init's
+ * /proc/PID/ns links and execs the hook; it waits for the hook and exits with
+ * its status. Node itself cannot setns into a mount namespace.
+ */
+export function inContainerNamespaces(linux: Linux, initPid: number): (hook: Hook) => ChildProcess {
+  return (hook) => {
+    const args = hook.args?.length ? hook.args : [hook.path];
+    const env = hook.env ?? [];
+    const plan = [
+      ...joinContainerNamespaces(linux, initPid),
+      op(OpCode.CLONE, 'clone the hook', [0, 1]),
+      op(OpCode.RESOLVE_EXEC, `find ${hook.path}`, [hook.path, DEFAULT_PATH]),
+      op(OpCode.EXEC, `exec hook ${hook.path}`, [args.length, ...args, env.length, ...env]),
+    ];
+    const session = new ExecutorSession(encodePlan(plan), { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Nothing more to say to it once it has cloned; a failure shows in its exit status.
+    session.expect('P').then(
+      () => session.close(),
+      () => session.close(),
+    );
+    return session.child;
+  };
+}

@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { TsrunError } from '../errors.js';
+import type { Hook } from '../spec/types.js';
+
+export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
+
+const OUTPUT_LIMIT = 4096;
+
+/**
+ * Runs one hook to completion: its path with its args (args[0] is argv[0]),
+ * only its own env, the state on stdin, killed after `timeout` seconds.
+ * `start` lets a hook run elsewhere (in the container's namespaces): it gets
+ * the hook and returns the spawned process. Throws a TsrunError naming the
+ * hook kind, path and what went wrong, with the hook's output.
+ */
+export async function runHook(kind: HookKind, index: number, hook: Hook, state: string, start?: (hook: Hook) => ChildProcess): Promise<void> {
+  const child = start
+    ? start(hook)
+    : spawn(hook.path, (hook.args ?? [hook.path]).slice(1), {
+        argv0: hook.args?.[0] ?? hook.path,
+        env: envObject(hook.env),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+  let output = '';
+  const collect = (d: Buffer) => {
+    if (output.length < OUTPUT_LIMIT) output += d.toString('utf8');
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  child.stdin?.on('error', () => {}); // a hook need not read its stdin
+  child.stdin?.end(state);
+  let timedOut = false;
+  const timer = hook.timeout ? setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), hook.timeout * 1000) : undefined;
+  const { code, signal, error } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((res) => {
+    child.on('error', (e) => res({ code: null, signal: null, error: e }));
+    child.on('close', (c, s) => res({ code: c, signal: s }));
+  });
+  if (timer) clearTimeout(timer);
+  const what = `${kind} hook ${index} (${hook.path})`;
+  const tail = output.trim() ? `: ${output.trim()}` : '';
+  if (error) throw new TsrunError(`${what}: ${(error as NodeJS.ErrnoException).code ?? error.message}`);
+  if (timedOut) throw new TsrunError(`${what}: timed out after ${hook.timeout}s`);
+  if (signal) throw new TsrunError(`${what}: killed by ${signal}${tail}`);
+  if (code !== 0) throw new TsrunError(`${what}: exit status ${code}${tail}`);
+}
+
+/** Runs hooks in order; the first failure stops the rest. */
+export async function runHooks(kind: HookKind, hooks: readonly Hook[] | undefined, state: string, start?: (hook: Hook) => ChildProcess): Promise<void> {
+  for (const [i, h] of (hooks ?? []).entries()) await runHook(kind, i, h, state, start);
+}
+
+function envObject(env: readonly string[] | undefined): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const e of env ?? []) {
+    const eq = e.indexOf('=');
+    if (eq > 0) out[e.slice(0, eq)] = e.slice(eq + 1);
+  }
+  return out;
+}

@@ -1,0 +1,14 @@
+import type { ContainerRecord } from '../state/store.js';
+import type { Status } from '../state/status.js';
+
+/** The state document hooks get on stdin (runtime.md "State"). */
+export function hookState(rec: ContainerRecord, status: Status): string {
+  return JSON.stringify({
+    ociVersion: rec.ociVersion,
+    id: rec.id,
+    status,
+    pid: status === 'stopped' ? 0 : rec.pid,
+    bundle: rec.bundle,
+    ...(rec.annotations && Object.keys(rec.annotations).length ? { annotations: rec.annotations } : {}),
+  });
+}
