@@ -14,6 +14,7 @@ const ROW_GAP = 9;
 const PLOT_W = W - LABEL_W - VALUE_W - 20;
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const tick = (t, step) => t.toFixed(Number.isInteger(step) ? 0 : Math.max(1, -Math.floor(Math.log10(step % 1 || step))));
 const num = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
 /** A "nice" axis maximum and tick step covering max. */
@@ -27,7 +28,7 @@ function niceScale(max) {
 
 export function renderChart({ title, floor, panels }) {
   const out = [];
-  let y = 34;
+  let y = 50;
   const body = [];
   panels.forEach((panel, pi) => {
     const rows = panel.rows.filter((r) => Object.values(r.values).some((v) => v != null));
@@ -58,17 +59,20 @@ export function renderChart({ title, floor, panels }) {
     for (let t = 0; t <= top + step / 2; t += step) {
       const tx = x(t).toFixed(1);
       body.unshift(`<line x1="${tx}" y1="${y0 - 4}" x2="${tx}" y2="${y - ROW_GAP + 4}" class="grid"/>`);
-      body.push(`<text x="${tx}" y="${y + 8}" text-anchor="middle" class="tick">${num(t)}</text>`);
+      body.push(`<text x="${tx}" y="${y + 8}" text-anchor="middle" class="tick">${tick(t, step)}</text>`);
     }
     if (pi === 0 && floor) {
       const fx = x(floor).toFixed(1);
       body.push(`<line x1="${fx}" y1="${y0 - 6}" x2="${fx}" y2="${y - ROW_GAP + 6}" class="floor"/>`);
-      body.push(`<text x="${(x(floor) + 3).toFixed(1)}" y="${y0 - 1}" class="tick">node -e 0 = ${num(floor)} ms</text>`);
     }
     y += 34;
   });
   // Legend.
   const legend = ORDER.map((n, i) => `<rect x="${LABEL_W + i * 90}" y="${y - 18}" width="12" height="12" fill="${COLORS[n]}"/><text x="${LABEL_W + i * 90 + 17}" y="${y - 8}">${n}</text>`);
+  if (floor) {
+    const lx = LABEL_W + ORDER.length * 90;
+    legend.push(`<line x1="${lx}" y1="${y - 12}" x2="${lx + 22}" y2="${y - 12}" class="floor"/><text x="${lx + 28}" y="${y - 8}">node -e 0 (the floor of a Node CLI command): ${num(floor)} ms</text>`);
+  }
   const H = y + 4;
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif" font-size="12">`,

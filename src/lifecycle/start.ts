@@ -23,6 +23,7 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
     if (status === 'running') throw new TsrunError('cannot start an already running container');
     if (status === 'paused') throw new TsrunError('cannot start a paused container');
     if (status === 'creating') throw new TsrunError('cannot start a container that is still being created');
+    if (!rec.config.process) throw new TsrunError('cannot start a container without a process: config.json has no /process');
     if (hooks.startContainer?.length) {
       const { inContainerNamespaces } = await import('../hooks/in-container.js');
       await runHooks('startContainer', hooks.startContainer, hookState(rec, 'created'), inContainerNamespaces(rec.config.linux ?? {}, rec.pid));

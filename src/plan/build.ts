@@ -28,8 +28,8 @@ export interface Plan {
 export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   const warnings: string[] = [];
   const linux = spec.linux ?? {};
+  // runtime.md: process is only required when start is called, which refuses then.
   const proc = spec.process;
-  if (!proc) throw new Error('/process: required to create a container');
   const ns = planNamespaces(linux.namespaces);
   // Without one, the container shares the host's mount namespace (runtime-tools
   // linux_ns_itype): its mounts are made there and removed at delete.
@@ -71,7 +71,8 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   ops.push(...planFinishRoot(spec, ownMountNs));
   if (spec.hostname !== undefined) ops.push(op(OpCode.SETHOSTNAME, `sethostname ${spec.hostname}`, [spec.hostname]));
   if (spec.domainname !== undefined) ops.push(op(OpCode.SETDOMAINNAME, `setdomainname ${spec.domainname}`, [spec.domainname]));
-  ops.push(...planInit(proc, { host: ctx.host, waitForStart: true }, seccomp, warnings));
+  if (proc) ops.push(...planInit(proc, { host: ctx.host, waitForStart: true }, seccomp, warnings));
+  else ops.push(op(OpCode.READY, 'report set-up done (no process to run)'), op(OpCode.WAIT_START, 'wait on the exec fifo'));
   return { ops, cloneIndex, newUserNs: ns.newUserNs, hostMounts: !ownMountNs, warnings };
 }
 
