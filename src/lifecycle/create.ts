@@ -37,6 +37,8 @@ export interface CreateOptions {
   noNewKeyring?: boolean;
   /** Pass fds 3 .. 3+N-1 to the container. */
   preserveFds?: number;
+  /** Unix socket that receives the pty master (process.terminal). */
+  consoleSocket?: string;
   /** Print the plan instead of doing it. */
   dryRun?: boolean;
 }
@@ -84,6 +86,7 @@ function makePlan(
       mode,
       noPivot: opts.noPivot ?? false,
       preserveFds: opts.preserveFds ?? 0,
+      consoleSocket: opts.consoleSocket,
       host,
       compileSeccomp,
     });

@@ -17,6 +17,8 @@ export interface ExecOptions {
   detach?: boolean;
   pidFile?: string;
   preserveFds?: number;
+  /** Unix socket that receives the pty master (process.terminal). */
+  consoleSocket?: string;
   /** Allow exec into a paused container (the process starts frozen). */
   ignorePaused?: boolean;
 }
@@ -42,6 +44,7 @@ export async function exec(ctx: RuntimeContext, id: string, opts: ExecOptions): 
       initPid: rec.pid,
       mode,
       preserveFds: opts.preserveFds ?? 0,
+      consoleSocket: opts.consoleSocket,
       host: hostFacts(null),
       compileSeccomp: await loadSeccompCompiler(spec),
     });

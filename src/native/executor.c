@@ -37,6 +37,9 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -85,6 +88,8 @@ enum opcode {
 	OP_CLOSE_FIFO = 36,    /* close the exec fifo before the last ops        */
 	OP_CHROOT = 37,        /* path: chroot, when there is no mount namespace */
 	OP_SYNC = 38,          /* tag: write "H <tag>", block until "G": hooks run */
+	OP_CONNECT_CONSOLE = 39,/* path: connect to the console socket (before clone) */
+	OP_SETUP_PTY = 40,     /* rows, cols, bind /dev/console (0|1): see op_setup_pty */
 };
 
 /* Op flags. */
@@ -115,6 +120,7 @@ static size_t arg_used;
 static uint32_t nops;
 
 static int sync_fd = -1;
+static int console_fd = -1;
 static int fifo_fd = -1;
 static int root_fd = -1;
 static char exec_path[4096];
@@ -629,6 +635,89 @@ static void op_exec(const struct op *o)
 	fail(errno);
 }
 
+static void op_connect_console(const struct op *o)
+{
+	struct sockaddr_un addr;
+	size_t len = strlen(S(o, 0));
+	if (len >= sizeof(addr.sun_path))
+		fail(ENAMETOOLONG);
+	memset(&addr, 0, sizeof(addr));
+	addr.sun_family = AF_UNIX;
+	memcpy(addr.sun_path, S(o, 0), len);
+	console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (console_fd < 0)
+		fail(errno);
+	if (connect(console_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		fail(errno);
+}
+
+/*
+ * The terminal (process.terminal): a pty from the container's own devpts,
+ * its master sent over the console socket with SCM_RIGHTS (the payload is
+ * the slave's name, as runc sends it), its slave made our controlling
+ * terminal and stdio, and bound over /dev/console when asked.
+ */
+static void op_setup_pty(const struct op *o)
+{
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0)
+		fail(errno);
+	int unlock = 0;
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
+		fail(errno);
+	unsigned int n;
+	if (ioctl(master, TIOCGPTN, &n) < 0)
+		fail(errno);
+	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+	if (slave < 0)
+		fail(errno);
+	struct winsize ws;
+	memset(&ws, 0, sizeof(ws));
+	ws.ws_row = (unsigned short)N(o, 0);
+	ws.ws_col = (unsigned short)N(o, 1);
+	if ((ws.ws_row || ws.ws_col) && ioctl(slave, TIOCSWINSZ, &ws) < 0)
+		fail(errno);
+
+	char name[32] = "/dev/pts/";
+	size_t nl = 9 + fmt_u(name + 9, n);
+	name[nl] = '\0';
+	if (N(o, 2) && mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
+		fail(errno);
+
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	memset(&control, 0, sizeof(control));
+	struct iovec iov = { name, nl };
+	struct msghdr msg;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control.buf;
+	msg.msg_controllen = sizeof(control.buf);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &master, sizeof(int));
+	if (console_fd < 0)
+		fail(EBADF);
+	if (sendmsg(console_fd, &msg, MSG_NOSIGNAL) < 0)
+		fail(errno);
+	close(master);
+	close(console_fd);
+	console_fd = -1;
+
+	if (ioctl(slave, TIOCSCTTY, 0) < 0)
+		fail(errno);
+	for (int fd = 0; fd < 3; fd++)
+		if (dup2(slave, fd) < 0)
+			fail(errno);
+	if (slave > 2)
+		close(slave);
+}
+
 static void op_clone(const struct op *o)
 {
 	unsigned long flags = (unsigned long)N(o, 0);
@@ -836,6 +925,12 @@ static void run_op(const struct op *o)
 			fail(ECANCELED); /* the runtime refused to go on (a hook failed) */
 		break;
 	}
+	case OP_CONNECT_CONSOLE:
+		op_connect_console(o);
+		break;
+	case OP_SETUP_PTY:
+		op_setup_pty(o);
+		break;
 	case OP_CLOSE_FIFO:
 		if (fifo_fd >= 0)
 			close(fifo_fd);

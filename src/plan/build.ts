@@ -40,6 +40,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   const ops: Op[] = [
     op(OpCode.MKFIFO, `mkfifo ${ctx.fifoPath}`, [ctx.fifoPath, 0o622]),
     op(OpCode.OPEN_FIFO, `open ${ctx.fifoPath}`, [ctx.fifoPath]),
+    ...planConsole(proc?.terminal, ctx.consoleSocket),
     ...ns.joins,
   ];
   if (ctx.mode === 'run') ops.push(op(OpCode.SUBREAPER, 'become a subreaper for the container'));
@@ -60,6 +61,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   ops.push(...planPrepareRoot(spec, ctx, ownMountNs));
   ops.push(...planMounts(spec.mounts ?? [], ctx, ns.newCgroupNs));
   ops.push(...planDevices(linux.devices, ns.newUserNs));
+  if (proc?.terminal) ops.push(op(OpCode.MKFILE_IN_ROOT, 'create /dev/console (the pty is bound over it)', ['/dev/console', 0o600]));
   // createContainer hooks run in the container's namespaces, mounts done, before pivot_root.
   if (spec.hooks?.createContainer?.length) ops.push(op(OpCode.SYNC, 'wait for the createContainer hooks', [1]));
   ops.push(...planEnterRoot(ctx, ownMountNs));
@@ -71,9 +73,16 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   ops.push(...planFinishRoot(spec, ownMountNs));
   if (spec.hostname !== undefined) ops.push(op(OpCode.SETHOSTNAME, `sethostname ${spec.hostname}`, [spec.hostname]));
   if (spec.domainname !== undefined) ops.push(op(OpCode.SETDOMAINNAME, `setdomainname ${spec.domainname}`, [spec.domainname]));
-  if (proc) ops.push(...planInit(proc, { host: ctx.host, waitForStart: true }, seccomp, warnings));
+  if (proc) ops.push(...planInit(proc, { host: ctx.host, waitForStart: true, bindConsole: true }, seccomp, warnings));
   else ops.push(op(OpCode.READY, 'report set-up done (no process to run)'), op(OpCode.WAIT_START, 'wait on the exec fifo'));
   return { ops, cloneIndex, newUserNs: ns.newUserNs, hostMounts: !ownMountNs, warnings };
+}
+
+/** Connecting happens in the runtime's namespaces, where the socket's path resolves. */
+export function planConsole(terminal: boolean | undefined, socket: string | undefined): Op[] {
+  if (terminal && !socket) throw new Error('/process/terminal: a terminal needs --console-socket');
+  if (!terminal && socket) throw new Error('--console-socket: process.terminal is not set, so there is no terminal to send');
+  return terminal ? [op(OpCode.CONNECT_CONSOLE, `connect to console socket ${socket}`, [socket!])] : [];
 }
 
 function describeClone(flags: number): string {

@@ -37,6 +37,8 @@ export interface PlanContext {
   /** 'create': the executor exits once the init is cloned; 'run': it waits for the init and exits with its status. */
   mode: 'create' | 'run';
   noPivot: boolean;
+  /** Unix socket to send the pty master to, when process.terminal is set (--console-socket). */
+  consoleSocket?: string;
   /** How many fds beyond stdio are passed into the container (--preserve-fds). */
   preserveFds: number;
   host: HostFacts;

@@ -1,7 +1,7 @@
 import { PR } from '../linux/constants.js';
 import { planInit } from '../process/init-plan.js';
 import type { Linux, Process } from '../spec/types.js';
-import type { Plan } from './build.js';
+import { planConsole, type Plan } from './build.js';
 import type { HostFacts, PlanContext } from './context.js';
 import { planNamespaces } from './namespaces.js';
 import { op, type Op } from './op.js';
@@ -23,6 +23,7 @@ export interface ExecPlanContext {
   /** 'run': the executor waits and exits with the process's status; 'create': it returns at once (--detach). */
   mode: 'create' | 'run';
   preserveFds: number;
+  consoleSocket?: string;
   host: HostFacts;
   compileSeccomp?: PlanContext['compileSeccomp'];
 }
@@ -36,13 +37,13 @@ export interface ExecPlanContext {
 export function buildExecPlan(proc: Process, linux: Linux, ctx: ExecPlanContext): Plan {
   const warnings: string[] = [];
   const seccomp = planSeccomp(linux.seccomp, ctx.compileSeccomp, warnings);
-  const ops = joinContainerNamespaces(linux, ctx.initPid);
+  const ops = [...planConsole(proc.terminal, ctx.consoleSocket), ...joinContainerNamespaces(linux, ctx.initPid)];
   if (ctx.mode === 'run') ops.push(op(OpCode.SUBREAPER, 'become a subreaper for the process'));
   const cloneIndex = ops.length;
   ops.push(op(OpCode.CLONE, 'clone the process (in the joined namespaces)', [0, ctx.mode === 'run' ? 1 : 0]));
   ops.push(op(OpCode.WAIT_GO, 'wait for the runtime (cgroup)'));
   ops.push(op(OpCode.PRCTL, 'make the process non-dumpable until exec', [PR.SET_DUMPABLE, 0, 0, 0, 0]));
   ops.push(op(OpCode.CLOEXEC_FROM, `close every fd from ${3 + ctx.preserveFds} on exec`, [3 + ctx.preserveFds]));
-  ops.push(...planInit(proc, { host: ctx.host, waitForStart: false }, seccomp, warnings));
+  ops.push(...planInit(proc, { host: ctx.host, waitForStart: false, bindConsole: false }, seccomp, warnings));
   return { ops, cloneIndex, newUserNs: false, hostMounts: false, warnings };
 }

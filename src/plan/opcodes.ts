@@ -39,6 +39,8 @@ export const OpCode = {
   CLOSE_FIFO: 36,
   CHROOT: 37,
   SYNC: 38,
+  CONNECT_CONSOLE: 39,
+  SETUP_PTY: 40,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 

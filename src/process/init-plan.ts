@@ -12,6 +12,8 @@ export interface ProcessPlanContext {
   host: PlanContext['host'];
   /** The init waits on the exec fifo for `start`; an exec'd process runs at once. */
   waitForStart: boolean;
+  /** Bind the pty over /dev/console (the init does; an exec'd process does not). */
+  bindConsole: boolean;
 }
 
 /** The ops that turn the set-up child into the container's process and exec it. */
@@ -28,6 +30,10 @@ export function planInit(proc: Process, ctx: ProcessPlanContext, seccomp: Op | n
     ops.push(op(OpCode.PRLIMIT, `setrlimit RLIMIT_NOFILE soft=${soft} (undo Node's raise)`, [RLIMIT.RLIMIT_NOFILE!, soft, ctx.host.nofileHard]));
   }
   ops.push(op(OpCode.SETSID, 'setsid'));
+  if (proc.terminal) {
+    const { height = 0, width = 0 } = proc.consoleSize ?? {};
+    ops.push(op(OpCode.SETUP_PTY, `open a pty, send its master to the console socket, make it the terminal${ctx.bindConsole ? ' and /dev/console' : ''}`, [height, width, ctx.bindConsole ? 1 : 0]));
+  }
   if (proc.noNewPrivileges) ops.push(op(OpCode.PRCTL, 'set no_new_privs', [PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0]));
   // chdir as root and before any filter: the escape check calls getcwd, which
   // a profile may deny (runtime-tools linux_seccomp does), and root can enter

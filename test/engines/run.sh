@@ -42,7 +42,7 @@ for e in "${ENGINES[@]}"; do
 done
 
 if [ "$LIST" = 1 ]; then
-  for e in "${ENGINES[@]}"; do ( source "$HERE/lib.sh"; source "$HERE/$e.sh"; eng_scenarios | sed "s/^/$e /" ); done
+  for e in "${ENGINES[@]}"; do ( TAG=list W=/nonexistent; source "$HERE/lib.sh"; source "$HERE/$e.sh"; eng_scenarios | sed "s/^/$e /" ); done
   exit 0
 fi
 

@@ -42,13 +42,13 @@ const command: Command = {
     }
     if (f.cgroup) throw new TsrunError('--cgroup is not supported yet');
     if (f['process-label'] || f.apparmor) throw new TsrunError('--process-label and --apparmor: this host has neither SELinux nor AppArmor');
-    if (proc.terminal) throw new TsrunError('exec --tty is not supported yet');
     return g.runtime.exec(id, {
       process: proc,
       detach: f.detach === true,
       pidFile: f['pid-file'] as string | undefined,
       preserveFds: intFlag(f['preserve-fds'], 'preserve-fds'),
       ignorePaused: f['ignore-paused'] === true,
+      consoleSocket: f['console-socket'] as string | undefined,
     });
   },
 };
