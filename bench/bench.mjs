@@ -28,6 +28,11 @@ const TMP = process.env.BENCH_TMP || mkTmp();
 const OWN_TMP = !process.env.BENCH_TMP;
 const ROOTFS = join(TOP, 'bundles/busybox/rootfs');
 const NODE = process.execPath;
+// tsrun as built when the bench started (run.sh copies dist/ and bin/), so
+// that a rebuild by someone else during the run does not change what is measured.
+const TSRUN_DIR = process.env.BENCH_TSRUN_DIR || TOP;
+// bench/rusage.c, built by run.sh: CPU time and peak RSS of each command.
+const RUSAGE = process.env.BENCH_RUSAGE && existsSync(process.env.BENCH_RUSAGE) ? process.env.BENCH_RUSAGE : null;
 
 function posInt(v, d, zero = false) {
   const n = Number(v);
@@ -52,7 +57,7 @@ const envCA = { ...envNoCA, NODE_EXTRA_CA_CERTS: CA };
 
 /** A runtime under test: its binary and private state root. */
 const RUNTIMES = [
-  { name: 'tsrun', bin: join(TOP, 'bin/tsrun') },
+  { name: 'tsrun', bin: join(TSRUN_DIR, 'bin/tsrun') },
   { name: 'runc', bin: which('runc') },
   { name: 'crun', bin: which('crun') },
 ].map((r) => ({ ...r, root: join(TMP, `root-${r.name}`), err: join(TMP, `${r.name}.stderr`), n: 0 }));
@@ -91,21 +96,28 @@ function errTail(rt, from) {
   return buf.toString('utf8').trim();
 }
 
-/** Runs one command, blocking; returns its wall time in ms and status. */
+/**
+ * Runs one command, blocking; returns its wall time in ms (hrtime around
+ * spawnSync) and status, and with the rusage helper its CPU time (user+sys,
+ * ms) and peak RSS (KiB).
+ */
 function timed(cmd, args, { env = envNoCA, stderr = 'ignore', cwd = TMP } = {}) {
+  const argv = RUSAGE ? [RUSAGE, [cmd, ...args]] : [cmd, args];
+  const stdio = RUSAGE ? ['ignore', 'ignore', stderr, 'pipe'] : ['ignore', 'ignore', stderr];
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', stderr], env, cwd });
+  const r = spawnSync(argv[0], argv[1], { stdio, env, cwd });
   const t1 = process.hrtime.bigint();
-  return { ms: ms(t0, t1), status: r.status, signal: r.signal, error: r.error };
+  const out = { ms: ms(t0, t1), status: r.status, signal: r.signal, error: r.error };
+  const ru = RUSAGE && r.output?.[3]?.toString().trim().split(' ').map(Number);
+  if (ru?.length === 4) Object.assign(out, { innerMs: ru[0] / 1e6, cpuMs: (ru[1] + ru[2]) / 1e3, maxrssKiB: ru[3] });
+  return out;
 }
 
 /** A runtime command: `<bin> --root <root> args...`; failures go into `failures`. */
-function rtCmd(rt, args, what, wrap = []) {
+function rtCmd(rt, args, what) {
   const fd = errFdOf(rt);
   const from = fstatSync(fd).size;
-  const cmd = wrap.length ? wrap[0] : rt.bin;
-  const argv = [...wrap.slice(1), ...(wrap.length ? [rt.bin] : []), '--root', rt.root, ...args];
-  const r = timed(cmd, argv, { stderr: fd });
+  const r = timed(rt.bin, ['--root', rt.root, ...args], { stderr: fd });
   if (r.status !== 0) {
     r.message = `${rt.name} ${args.join(' ')}: ${r.error ?? (r.signal ? `signal ${r.signal}` : `exit ${r.status}`)}: ${errTail(rt, from)}`;
     fail(what, rt.name, r.message);
@@ -120,6 +132,11 @@ let recording = false;
 function add(metric, subject, v) {
   if (!recording || v == null || Number.isNaN(v)) return;
   ((samples[metric] ??= {})[subject] ??= []).push(v);
+}
+/** A timed command's wall time under `metric`, its CPU time under `cpu:metric`. */
+function addRun(metric, subject, r) {
+  add(metric, subject, r.ms);
+  add(`cpu:${metric}`, subject, r.cpuMs);
 }
 function fail(metric, subject, message) {
   if (!recording) {
@@ -155,33 +172,33 @@ function lifecycle(rt) {
   const d = rtCmd(rt, ['delete', id], 'delete');
   if (d.status !== 0) return forceDelete(rt, id);
   rmSync(pf, { force: true });
-  add('create', rt.name, c.ms);
-  add('start', rt.name, s.ms);
+  addRun('create', rt.name, c);
+  add('create_maxrss_kib', rt.name, c.maxrssKiB);
+  addRun('start', rt.name, s);
   add('wait', rt.name, wait);
-  add('delete', rt.name, d.ms);
+  addRun('delete', rt.name, d);
   add('lifecycle', rt.name, c.ms + s.ms + wait + d.ms);
+  if (c.cpuMs != null) add('cpu:lifecycle', rt.name, c.cpuMs + s.cpuMs + d.cpuMs);
 }
 
-/** create (under /usr/bin/time: peak RSS) -> init RSS -> state -> kill KILL -> delete. */
+/** create -> init RSS -> state -> kill KILL -> delete. */
 function steps(rt) {
   const id = newId(rt);
   const pf = pidFileOf(rt, id);
-  const rssFile = join(TMP, `${id}.maxrss`);
-  const c = rtCmd(rt, ['create', '--bundle', BUNDLE, '--pid-file', pf, id], 'create (time)', ['/usr/bin/time', '-f', '%M', '-o', rssFile]);
+  const c = rtCmd(rt, ['create', '--bundle', BUNDLE, '--pid-file', pf, id], 'create');
   if (c.status !== 0) return forceDelete(rt, id);
-  add('create_maxrss_kib', rt.name, Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()));
-  rmSync(rssFile, { force: true });
+  add('create_maxrss_kib', rt.name, c.maxrssKiB);
   const pid = readPid(pf);
   add('init_rss_kib', rt.name, vmRssKiB(pid));
   const st = rtCmd(rt, ['state', id], 'state');
-  if (st.status === 0) add('state', rt.name, st.ms);
+  if (st.status === 0) addRun('state', rt.name, st);
   const k = rtCmd(rt, ['kill', id, 'KILL'], 'kill');
   if (k.status !== 0) return forceDelete(rt, id);
-  add('kill', rt.name, k.ms);
+  addRun('kill', rt.name, k);
   waitExitSync(pid);
   const d = rtCmd(rt, ['delete', id], 'delete (after kill)');
   if (d.status !== 0) return forceDelete(rt, id);
-  add('delete_after_kill', rt.name, d.ms);
+  addRun('delete_after_kill', rt.name, d);
   rmSync(pf, { force: true });
 }
 
@@ -189,7 +206,7 @@ function steps(rt) {
 function run(rt) {
   const id = newId(rt);
   const r = rtCmd(rt, ['run', '--bundle', BUNDLE, id], 'run');
-  if (r.status === 0) add('run', rt.name, r.ms);
+  if (r.status === 0) addRun('run', rt.name, r);
   if (existsSync(join(rt.root, id))) {
     if (r.status === 0) fail('run', rt.name, `${rt.name} run left ${id} behind`);
     forceDelete(rt, id);
@@ -198,7 +215,7 @@ function run(rt) {
 
 function version(rt) {
   const r = timed(rt.bin, ['--version']);
-  if (r.status === 0) add('version', rt.name, r.ms);
+  if (r.status === 0) addRun('version', rt.name, r);
   else fail('version', rt.name, `${rt.name} --version: exit ${r.status}`);
 }
 
@@ -220,7 +237,7 @@ function tsrunPhases(rt) {
 const FLOORS = {
   node: () => timed(NODE, ['-e', '0']),
   node_ca: () => timed(NODE, ['-e', '0'], { env: envCA }),
-  node_koffi: () => timed(NODE, ['-e', "require('koffi')"], { cwd: TOP }),
+  node_koffi: () => timed(NODE, ['-e', "require('koffi')"], { cwd: TSRUN_DIR }),
   unshare_true: () => timed(which('unshare'), ['--pid', '--fork', '--mount', '--uts', '--ipc', '--net', which('busybox'), 'true']),
 };
 const FLOOR_LABEL = {
@@ -231,7 +248,7 @@ const FLOOR_LABEL = {
 };
 function floor(name) {
   const r = FLOORS[name]();
-  if (r.status === 0) add(`floor:${name}`, 'host', r.ms);
+  if (r.status === 0) addRun(`floor:${name}`, 'host', r);
   else fail(`floor:${name}`, 'host', `${name}: exit ${r.status} ${r.error ?? ''}`);
 }
 
@@ -241,7 +258,7 @@ let worker;
 let workerInfo;
 async function startWorker() {
   const fd = openSync(join(TMP, 'tsrun-lib.stderr'), 'a');
-  worker = spawn(NODE, [join(TOP, 'bench/lib-worker.mjs'), LIB.root], { stdio: ['ignore', 'ignore', fd, 'ipc'], env: envNoCA, cwd: TMP });
+  worker = spawn(NODE, [join(TOP, 'bench/lib-worker.mjs'), LIB.root, TSRUN_DIR], { stdio: ['ignore', 'ignore', fd, 'ipc'], env: envNoCA, cwd: TMP });
   workerInfo = await new Promise((res, rej) => {
     worker.once('message', res);
     worker.once('exit', (c) => rej(new Error(`lib-worker exited ${c}: ${readFileSync(join(TMP, 'tsrun-lib.stderr'), 'utf8').slice(-500)}`)));
@@ -473,6 +490,11 @@ meta.seconds = Math.round((Date.now() - started.getTime()) / 1000);
 const S = (metric, subject) => stats(samples[metric]?.[subject]);
 const med = (metric, subject) => S(metric, subject)?.median ?? null;
 const floorMs = med('floor:node', 'host');
+const floorCpu = med('cpu:floor:node', 'host');
+const cpuVs = (k, times = 1) => {
+  const c = med(`cpu:${k}`, 'tsrun');
+  return c != null && floorCpu ? `; CPU ${(c / (times * floorCpu)).toFixed(2)}×` : '';
+};
 const names = ['tsrun', 'runc', 'crun'];
 
 const ROWS = [
@@ -510,9 +532,26 @@ function runtimeTable() {
 }
 function rssTable() {
   const out = ['| memory | tsrun median | min | max | runc median | crun median |', '|---|---:|---:|---:|---:|---:|'];
-  for (const [k, label] of [['create_maxrss_kib', 'peak RSS of `create` (/usr/bin/time %M)'], ['init_rss_kib', 'VmRSS of the waiting init (after create)']]) {
+  for (const [k, label] of [['create_maxrss_kib', 'peak RSS of `create` (wait4 ru_maxrss)'], ['init_rss_kib', 'VmRSS of the waiting init (after create)']]) {
     const st = names.map((n) => S(k, n));
     out.push(`| ${label} | ${fmt(st[0]?.median, 'KiB')} | ${fmt(st[0]?.min, 'KiB')} | ${fmt(st[0]?.max, 'KiB')} | ${fmt(st[1]?.median, 'KiB')} | ${fmt(st[2]?.median, 'KiB')} |`);
+  }
+  return out;
+}
+function cpuTable() {
+  if (!Object.keys(samples).some((k) => k.startsWith('cpu:'))) return [];
+  const out = [
+    '| CPU ms (user+sys of the command and the children it waited for) | tsrun median | min | runc median | min | crun median | min | tsrun/runc | tsrun/crun |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const [k, label] of ROWS) {
+    const st = names.map((n) => S(`cpu:${k}`, n));
+    if (!st.some(Boolean)) continue;
+    out.push(`| ${label} | ${st.flatMap((x) => [fmt(x?.median), fmt(x?.min)]).join(' | ')} | ${ratio(st[0]?.median, st[1]?.median)} | ${ratio(st[0]?.median, st[2]?.median)} |`);
+  }
+  for (const f of Object.keys(FLOORS)) {
+    const x = S(`cpu:floor:${f}`, 'host');
+    if (x) out.push(`| ${FLOOR_LABEL[f]} | ${fmt(x.median)} | ${fmt(x.min)} | | | | | | |`);
   }
   return out;
 }
@@ -547,12 +586,12 @@ function target(what, measured, limit, pass, detail) {
 if (floorMs) {
   for (const k of ['state', 'start', 'kill', 'delete']) {
     const m = med(k, 'tsrun');
-    if (m != null) target(`${k} ≤ 1.1× node floor`, `${fmt(m)} ms`, `${fmt(1.1 * floorMs)} ms`, m <= 1.1 * floorMs, `${(m / floorMs).toFixed(2)}× floor`);
+    if (m != null) target(`${k} ≤ 1.1× node floor`, `${fmt(m)} ms`, `${fmt(1.1 * floorMs)} ms`, m <= 1.1 * floorMs, `${(m / floorMs).toFixed(2)}× floor${cpuVs(k)}`);
   }
   const c = med('create', 'tsrun');
-  if (c != null) target('create ≤ 1.3× node floor', `${fmt(c)} ms`, `${fmt(1.3 * floorMs)} ms`, c <= 1.3 * floorMs, `${(c / floorMs).toFixed(2)}× floor`);
+  if (c != null) target('create ≤ 1.3× node floor', `${fmt(c)} ms`, `${fmt(1.3 * floorMs)} ms`, c <= 1.3 * floorMs, `${(c / floorMs).toFixed(2)}× floor${cpuVs('create')}`);
   const l = med('lifecycle', 'tsrun');
-  if (l != null) target('CLI lifecycle ≤ 1.15× three node floors', `${fmt(l)} ms`, `${fmt(3.45 * floorMs)} ms`, l <= 3.45 * floorMs, `${(l / (3 * floorMs)).toFixed(2)}× 3 floors`);
+  if (l != null) target('CLI lifecycle ≤ 1.15× three node floors', `${fmt(l)} ms`, `${fmt(3.45 * floorMs)} ms`, l <= 3.45 * floorMs, `${(l / (3 * floorMs)).toFixed(2)}× 3 floors${cpuVs('lifecycle', 3)}`);
 }
 {
   const l = med('lib:lifecycle', 'tsrun');
@@ -565,7 +604,7 @@ if (floorMs) {
   if (r != null) target('waiting init ≤ 1 MiB RSS', fmt(r, 'KiB'), '1.0 MiB', r <= 1024, `${(r / 1024).toFixed(2)} MiB`);
 }
 function targetTable() {
-  return ['| target | tsrun | limit | | |', '|---|---:|---:|---|---|', ...targets.map((t) => `| ${t.what} | ${t.measured} | ${t.limit} | ${t.pass ? '**pass**' : '**miss**'} | ${t.detail} |`)];
+  return ['| target (medians, wall) | tsrun | limit | | ratio (and the same ratio in CPU time) |', '|---|---:|---:|---|---|', ...targets.map((t) => `| ${t.what} | ${t.measured} | ${t.limit} | ${t.pass ? '**pass**' : '**miss**'} | ${t.detail} |`)];
 }
 function memoryTable() {
   if (!memory.length) return [];
@@ -600,6 +639,8 @@ const md = [
   ...rssTable(),
   '',
   ...floorTable(),
+  '',
+  ...cpuTable(),
   '',
   ...targetTable(),
   '',

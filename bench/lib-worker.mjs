@@ -12,9 +12,10 @@ import { waitExitSync } from './proc.mjs';
 const ms = (a, b) => Number(b - a) / 1e6;
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const root = process.argv[2];
+const dist = join(process.argv[3] || top, 'dist/index.js');
 
 const t0 = process.hrtime.bigint();
-const { Runtime } = await import(pathToFileURL(join(top, 'dist/index.js')).href);
+const { Runtime } = await import(pathToFileURL(dist).href);
 const rt = new Runtime({ root });
 const t1 = process.hrtime.bigint();
 process.send({ ready: true, importMs: ms(t0, t1) });

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `make bench`: tsrun against runc and crun, interleaved, on a busybox bundle.
 #
-# Installs what is missing (runc, crun, GNU time, util-linux's unshare) with
-# apt-get, builds tsrun and the busybox rootfs if they are absent, then runs
-# bench/bench.mjs. Results: a markdown table on stdout, every raw sample in
+# Installs what is missing (runc, crun, gcc, util-linux's unshare, busybox)
+# with apt-get, builds tsrun and the busybox rootfs if they are absent, copies
+# the build (dist/, bin/) to a scratch dir so that a rebuild during the run
+# changes nothing, compiles bench/rusage.c (CPU time and peak RSS of each
+# command through wait4), then runs bench/bench.mjs. Results: a markdown table on stdout, every raw sample in
 # bench/results/<timestamp>.json, bench/results/latest.md, bench/chart.svg.
 #
 # Environment:
@@ -26,7 +28,7 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "must run as root"
 
 # Debian packages: only what is missing, so a second run does not touch apt.
-declare -A PKG_OF=([runc]=runc [crun]=crun [/usr/bin/time]=time [unshare]=util-linux [busybox]=busybox-static)
+declare -A PKG_OF=([runc]=runc [crun]=crun [gcc]=gcc [unshare]=util-linux [busybox]=busybox-static)
 missing=()
 for cmd in "${!PKG_OF[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${PKG_OF[$cmd]}")
@@ -70,6 +72,16 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# What is measured: a copy of this build (koffi through a node_modules link).
+BENCH_TSRUN_DIR=$BENCH_TMP/tsrun
+mkdir -p "$BENCH_TSRUN_DIR"
+cp -a dist bin package.json "$BENCH_TSRUN_DIR/"
+ln -s "$PWD/node_modules" "$BENCH_TSRUN_DIR/node_modules"
+export BENCH_TSRUN_DIR
+BENCH_RUSAGE=$BENCH_TMP/rusage
+gcc -O2 -Wall -o "$BENCH_RUSAGE" bench/rusage.c
+export BENCH_RUSAGE
 
 # The harness's own Node start needs no CA bundle; the floors set it explicitly.
 "${NS[@]}" env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node bench/bench.mjs "$@"

@@ -8,7 +8,10 @@ import type { Process } from '../spec/types.js';
 import { containerStatus } from '../state/status.js';
 import type { RuntimeContext } from './context.js';
 import { explainFailure, loadSeccompCompiler, writePidFile } from './create.js';
-import { inForeground } from './foreground.js';
+import { attachableTerminal, inForeground } from './foreground.js';
+import type { TerminalAttachment } from '../process/attach-terminal.js';
+import type { Plan } from '../plan/build.js';
+import type { ContainerRecord } from '../state/store.js';
 
 export interface ExecOptions {
   /** The process to run: the whole runtime-spec process object. */
@@ -38,43 +41,56 @@ export async function exec(ctx: RuntimeContext, id: string, opts: ExecOptions): 
   const spec = rec.config;
   const linux = spec.linux ?? {};
   const mode = opts.detach ? 'create' : 'run';
+  const terminal = opts.detach ? undefined : await attachableTerminal(opts.process, opts.consoleSocket);
   let plan;
   try {
     plan = buildExecPlan(opts.process, linux, {
       initPid: rec.pid,
       mode,
       preserveFds: opts.preserveFds ?? 0,
-      consoleSocket: opts.consoleSocket,
+      consoleSocket: terminal?.socketPath ?? opts.consoleSocket,
       host: hostFacts(null),
       compileSeccomp: await loadSeccompCompiler(spec),
     });
   } catch (e) {
+    terminal?.close();
     throw new TsrunError(`exec: ${(e as Error).message}`);
   }
   for (const w of plan.warnings) ctx.log.warn(w);
   const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
   const session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved });
+  return finishExec(session, plan, rec, opts, terminal);
+}
+
+async function finishExec(session: ExecutorSession, plan: Plan, rec: ContainerRecord, opts: ExecOptions, terminal: TerminalAttachment | undefined): Promise<number> {
   let pid = 0;
   try {
-    pid = Number(await session.expect('P'));
-    if (rec.cgroup) reopenCgroup(rec.cgroup).addProcess(pid);
-    session.release();
-    await session.expect('R');
-    if (opts.pidFile) writePidFile(opts.pidFile, pid);
-  } catch (e) {
-    if (pid) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
+    try {
+      pid = Number(await session.expect('P'));
+      if (rec.cgroup) reopenCgroup(rec.cgroup).addProcess(pid);
+      session.release();
+      await session.expect('R');
+      if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    } catch (e) {
+      if (pid) killQuietly(pid);
+      session.close();
+      throw explainFailure(e, plan);
     }
-    session.close();
-    throw explainFailure(e, plan);
+    if (opts.detach) {
+      session.close();
+      return 0;
+    }
+    terminal?.attach();
+    return await inForeground(session, pid);
+  } finally {
+    terminal?.close();
   }
-  if (opts.detach) {
-    session.close();
-    return 0;
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* gone */
   }
-  return inForeground(session, pid);
 }

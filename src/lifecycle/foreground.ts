@@ -1,4 +1,6 @@
 import type { ExecutorSession } from '../native/executor.js';
+import type { Process } from '../spec/types.js';
+import type { TerminalAttachment } from '../process/attach-terminal.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
@@ -23,4 +25,14 @@ export async function inForeground(session: ExecutorSession, pid: number, body: 
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
   }
+}
+
+/**
+ * The caller's terminal, when a foreground process wants one and no
+ * --console-socket was given; undefined otherwise.
+ */
+export async function attachableTerminal(proc: Process | undefined, consoleSocket: string | undefined): Promise<TerminalAttachment | undefined> {
+  if (!proc?.terminal || consoleSocket) return undefined;
+  const { TerminalAttachment } = await import('../process/attach-terminal.js');
+  return new TerminalAttachment();
 }

@@ -2,7 +2,13 @@ import type { RuntimeContext } from './context.js';
 import { create, createContainer, type CreateOptions } from './create.js';
 import { deleteContainer } from './delete.js';
 import { start } from './start.js';
-import { inForeground } from './foreground.js';
+import { inForeground, attachableTerminal } from './foreground.js';
+import { loadBundle } from '../spec/load.js';
+import type { Process } from '../spec/types.js';
+
+function loadBundleProcess(opts: RunOptions): Process | undefined {
+  return loadBundle(opts.bundle ?? '.').spec.process;
+}
 
 export interface RunOptions extends CreateOptions {
   /** Return once the container has started instead of waiting for it. */
@@ -23,10 +29,16 @@ export async function run(ctx: RuntimeContext, id: string, opts: RunOptions = {}
     await start(ctx, id);
     return 0;
   }
-  const { record, session } = await createContainer(ctx, id, opts, 'run');
+  const terminal = await attachableTerminal(loadBundleProcess(opts), opts.consoleSocket);
   try {
-    return await inForeground(session, record.pid, () => start(ctx, id));
+    const { record, session } = await createContainer(ctx, id, { ...opts, consoleSocket: terminal?.socketPath ?? opts.consoleSocket }, 'run');
+    terminal?.attach();
+    try {
+      return await inForeground(session, record.pid, () => start(ctx, id));
+    } finally {
+      if (!opts.keep) await deleteContainer(ctx, id, { force: true });
+    }
   } finally {
-    if (!opts.keep) await deleteContainer(ctx, id, { force: true });
+    terminal?.close();
   }
 }

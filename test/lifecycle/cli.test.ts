@@ -100,9 +100,9 @@ t.test('spec writes a config.json that validates, and refuses to overwrite it', 
     t.equal(spec.ociVersion, '1.3.0');
     t.same(spec.process.args, ['sh']);
     t.equal(spec.root.path, 'rootfs');
-    // And tsrun itself accepts it (semantics included).
+    // And tsrun itself accepts it (semantics included); terminal: true needs a console socket.
     const { run } = stateRoot(t);
-    const plan = await run(['create', '--dry-run', '--bundle', b, uniqueId('spec')]);
+    const plan = await run(['create', '--dry-run', '--console-socket', join(dir, 'console.sock'), '--bundle', b, uniqueId('spec')]);
     t.equal(plan.code, 0, `${sub}: tsrun accepts it: ${plan.stderr}`);
 
     const again = await tsrun(['spec', ...extra, '--bundle', b]);
