@@ -25,14 +25,14 @@ const ajv = new Ajv({ allErrors: true, strict: false, code: { source: true, esm:
 for (const f of readdirSync(schemaDir).filter((f) => f.endsWith('.json'))) {
   ajv.addSchema(loadSchema(f), f);
 }
-const validators = standaloneCode(ajv, { validateConfig: 'config-schema.json', validateState: 'state-schema.json' });
+const validators = standaloneCode(ajv, { validateConfig: 'config-schema.json', validateState: 'state-schema.json', validateFeatures: 'features-schema.json' });
 writeFileSync(join(outDir, 'validate-config.js'), banner + validators);
 writeFileSync(
   join(outDir, 'validate-config.d.ts'),
   banner +
     `import type { ErrorObject } from 'ajv';\n` +
     `export interface Validator { (data: unknown): boolean; errors?: ErrorObject[] | null }\n` +
-    `export declare const validateConfig: Validator;\nexport declare const validateState: Validator;\n`,
+    `export declare const validateConfig: Validator;\nexport declare const validateState: Validator;\nexport declare const validateFeatures: Validator;\n`,
 );
 
 // --- types

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   exec: () => import('./commands/exec.js'),
   list: () => import('./commands/list.js'),
   spec: () => import('./commands/spec.js'),
+  features: () => import('./commands/features.js'),
 };
 
 const GLOBAL_FLAGS: FlagSpec[] = [

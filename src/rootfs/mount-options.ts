@@ -87,3 +87,8 @@ export function describeMountFlags(flags: number): string {
   for (const [name, bit] of Object.entries(MS)) if (flags & bit) names.push(name.toLowerCase());
   return names.join('|') || '0';
 }
+
+/** Every option name this runtime recognises (for `tsrun features`). */
+export function knownMountOptions(): string[] {
+  return [...Object.keys(FLAG_OPTIONS), 'bind', 'rbind', ...Object.keys(PROPAGATION)].sort();
+}
