@@ -14,9 +14,10 @@ import type { DeleteOptions } from './lifecycle/delete.js';
 import type { ContainerState } from './lifecycle/state.js';
 import type { ExecOptions } from './lifecycle/exec.js';
 import type { ContainerRecord } from './state/store.js';
-import type { Spec } from './spec/types.js';
+import type { Resources, Spec } from './spec/types.js';
+import type { ContainerStats } from './lifecycle/cgroup-ops.js';
 
-export type { Logger, CreateOptions, RunOptions, KillOptions, DeleteOptions, ContainerState, ExecOptions, ContainerRecord, Spec };
+export type { Logger, CreateOptions, RunOptions, KillOptions, DeleteOptions, ContainerState, ExecOptions, ContainerRecord, ContainerStats, Resources, Spec };
 export { TsrunError } from './errors.js';
 export { DEFAULT_ROOT };
 
@@ -65,6 +66,30 @@ export class Runtime {
   /** Runs another process in the container; in the foreground resolves with its exit code. */
   async exec(id: string, opts: ExecOptions): Promise<number> {
     return (await import('./lifecycle/exec.js')).exec(this.ctx, id, opts);
+  }
+
+  /** Freezes the container (cgroup freezer). */
+  async pause(id: string): Promise<void> {
+    return (await import('./lifecycle/cgroup-ops.js')).pause(this.ctx, id);
+  }
+
+  async resume(id: string): Promise<void> {
+    return (await import('./lifecycle/cgroup-ops.js')).resume(this.ctx, id);
+  }
+
+  /** Host pids of the container's processes. */
+  async pids(id: string): Promise<number[]> {
+    return (await import('./lifecycle/cgroup-ops.js')).pids(this.ctx, id);
+  }
+
+  /** Applies new limits to the running container; returns warnings for fields this host skips. */
+  async update(id: string, resources: Resources): Promise<string[]> {
+    return (await import('./lifecycle/cgroup-ops.js')).update(this.ctx, id, resources);
+  }
+
+  /** runc's stats document, and the OOM kill count. */
+  async stats(id: string): Promise<ContainerStats> {
+    return (await import('./lifecycle/cgroup-ops.js')).containerStats(this.ctx, id);
   }
 
   /** What tsrun recorded about a container at create (its config among it). */

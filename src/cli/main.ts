@@ -19,6 +19,11 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   list: () => import('./commands/list.js'),
   spec: () => import('./commands/spec.js'),
   features: () => import('./commands/features.js'),
+  pause: () => import('./commands/pause.js'),
+  resume: () => import('./commands/resume.js'),
+  ps: () => import('./commands/ps.js'),
+  update: () => import('./commands/update.js'),
+  events: () => import('./commands/events.js'),
 };
 
 const GLOBAL_FLAGS: FlagSpec[] = [

@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TsrunError } from '../errors.js';
+import { reopenCgroup, stats, type CgroupManager } from '../cgroups/index.js';
+import type { RuncStats } from '../cgroups/stats.js';
+import type { Resources } from '../spec/types.js';
+import { lockDir } from '../state/lock.js';
+import { containerStatus } from '../state/status.js';
+import type { ContainerRecord } from '../state/store.js';
+import type { RuntimeContext } from './context.js';
+
+function cgroupOf(rec: ContainerRecord): CgroupManager {
+  if (!rec.cgroup) throw new TsrunError('container has no cgroup');
+  return reopenCgroup(rec.cgroup);
+}
+
+/** `tsrun pause`: freezes every process of a created or running container. */
+export async function pause(ctx: RuntimeContext, id: string): Promise<void> {
+  const rec = ctx.store.load(id);
+  const status = containerStatus(rec, ctx.store.dir(id));
+  if (status !== 'running' && status !== 'created') throw new TsrunError(`container not running or created: ${status}`);
+  cgroupOf(rec).freeze();
+}
+
+/** `tsrun resume`: thaws a paused container. */
+export async function resume(ctx: RuntimeContext, id: string): Promise<void> {
+  const rec = ctx.store.load(id);
+  if (containerStatus(rec, ctx.store.dir(id)) !== 'paused') throw new TsrunError('container not paused');
+  cgroupOf(rec).thaw();
+}
+
+/** Host pids of every process in the container's cgroup. */
+export async function pids(ctx: RuntimeContext, id: string): Promise<number[]> {
+  const rec = ctx.store.load(id);
+  if (containerStatus(rec, ctx.store.dir(id)) === 'stopped') return [];
+  return cgroupOf(rec).pids();
+}
+
+/**
+ * `tsrun update`: writes new limits to the live cgroup, then records them in
+ * the container's state so later commands see what is in force.
+ */
+export async function update(ctx: RuntimeContext, id: string, resources: Resources): Promise<string[]> {
+  const rec = ctx.store.load(id);
+  const unlock = lockDir(ctx.store.dir(id));
+  try {
+    const status = containerStatus(rec, ctx.store.dir(id));
+    if (status === 'stopped') throw new TsrunError('container not running');
+    const warnings = cgroupOf(rec).setResources(resources, { update: true });
+    const linux = (rec.config.linux ??= {});
+    linux.resources = mergeResources(linux.resources ?? {}, resources);
+    ctx.store.write(rec);
+    return warnings;
+  } finally {
+    unlock();
+  }
+}
+
+/** Fields given in `next` replace those in `base`, one level deep (memory.limit without touching memory.swap). */
+export function mergeResources(base: Resources, next: Resources): Resources {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(next)) {
+    const old = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && old && typeof old === 'object' && !Array.isArray(old) ? { ...old, ...v } : v;
+  }
+  return out as Resources;
+}
+
+export interface ContainerStats {
+  stats: RuncStats;
+  /** OOM kills so far (memory.oom_control / memory.events), for events' oom notices. */
+  oomKills: number;
+}
+
+/** `tsrun events --stats`: runc's stats document for the container. */
+export async function containerStats(ctx: RuntimeContext, id: string): Promise<ContainerStats> {
+  const rec = ctx.store.load(id);
+  if (containerStatus(rec, ctx.store.dir(id)) === 'stopped') throw new TsrunError('container not running');
+  const cg = cgroupOf(rec);
+  return { stats: stats(cg), oomKills: oomKills(rec) };
+}
+
+function oomKills(rec: ContainerRecord): number {
+  const dirs = rec.cgroup?.dirs ?? {};
+  const file = rec.cgroup?.mode === 'v2' ? join(dirs.unified ?? '', 'memory.events') : join(dirs.memory ?? '', 'memory.oom_control');
+  try {
+    return Number(/^oom_kill (\d+)$/m.exec(readFileSync(file, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
