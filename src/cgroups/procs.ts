@@ -50,3 +50,13 @@ export function signalPids(pids: number[], signal: number): void {
     }
   }
 }
+
+/** Runs f; false if it threw. */
+export function tryOrFalse(f: () => void): boolean {
+  try {
+    f();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -7,7 +7,7 @@ import type { CgroupManager, CgroupMode, CgroupRecord } from './types.js';
 import { CgroupError } from './errors.js';
 import { readCg, readCgOpt, sleepMs, writeCg } from './fsutil.js';
 import { makeDirs, removeCreated } from './dirs.js';
-import { allPids, signalPids, writeProc } from './procs.js';
+import { allPids, signalPids, tryOrFalse, writeProc } from './procs.js';
 import { setResourcesV1 } from './v1-resources.js';
 
 export class V1Manager implements CgroupManager {
@@ -63,13 +63,14 @@ export class V1Manager implements CgroupManager {
     // Freeze first so nothing forks between listing and signalling (runc's
     // signalAllProcesses). A paused container stays paused, except for
     // SIGKILL: frozen v1 tasks cannot die until thawed.
+    // A freeze that fails (stuck FREEZING) must not stop the kill: runc only warns.
     const freezer = this.record.dirs.freezer;
     const wasFrozen = freezer ? this.isFrozen() : false;
-    if (freezer) this.freeze();
+    const frozen = freezer ? tryOrFalse(() => this.freeze()) : false;
     try {
       signalPids(freezer ? allPids(freezer) : this.pids(), signal);
     } finally {
-      if (freezer && (!wasFrozen || signal === 9)) this.thaw();
+      if (freezer && (frozen || wasFrozen) && (!wasFrozen || signal === 9)) this.thaw();
     }
   }
 

@@ -5,7 +5,7 @@ import type { CgroupManager, CgroupMode, CgroupRecord } from './types.js';
 import { CgroupError } from './errors.js';
 import { hasFile, readCg, readCgOpt, sleepMs, writeCg } from './fsutil.js';
 import { makeDirs, removeCreated } from './dirs.js';
-import { allPids, signalPids, writeProc } from './procs.js';
+import { allPids, signalPids, tryOrFalse, writeProc } from './procs.js';
 import { setResourcesV2 } from './v2-resources.js';
 
 export class V2Manager implements CgroupManager {
@@ -58,13 +58,14 @@ export class V2Manager implements CgroupManager {
     // Otherwise freeze so nothing forks between listing and signalling; a
     // paused container stays paused (frozen tasks still get the signal when
     // thawed), except for SIGKILL.
+    // A freeze that times out must not stop the kill: runc only warns.
     const canFreeze = hasFile(this.dir, 'cgroup.freeze');
     const wasFrozen = canFreeze && this.isFrozen();
-    if (canFreeze) this.freeze();
+    const frozen = canFreeze && tryOrFalse(() => this.freeze());
     try {
       signalPids(this.pids(), signal);
     } finally {
-      if (canFreeze && (!wasFrozen || signal === 9)) this.thaw();
+      if ((frozen || wasFrozen) && (!wasFrozen || signal === 9)) this.thaw();
     }
   }
 

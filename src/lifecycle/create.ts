@@ -1,8 +1,10 @@
-import { renameSync, writeFileSync, rmSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { PhaseTimer } from '../log.js';
-import { openCgroup } from '../cgroups/index.js';
+import { detectCgroups, openCgroup } from '../cgroups/index.js';
+import { dirsToCreate } from '../cgroups/planned.js';
+import { withHome } from '../process/home.js';
 import { effectiveResources } from '../cgroups/device-policy.js';
 import type { CgroupManager } from '../cgroups/types.js';
 import { readProcStat } from '../linux/proc.js';
@@ -76,7 +78,8 @@ function makePlan(
   cg: CgroupManager | null,
   compileSeccomp?: PlanContext['compileSeccomp'],
 ): Plan {
-  const host = hostFacts(cg ? { mode: cg.mode, sources: cgroupMountSources(cg.record) } : null);
+  const host = hostFacts(cg ? { mode: cg.mode, sources: cgroupMountSources(cg.record, detectCgroups()) } : null);
+  if (spec.process) spec = { ...spec, process: withHome(spec.process, rootfs) };
   try {
     return buildPlan(spec, {
       id,
@@ -119,7 +122,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, opts: Cre
     bundle,
     rootfs,
     created: new Date().toISOString(),
-    owner: '',
+    owner: userName(process.getuid?.() ?? 0),
     annotations: spec.annotations,
     cgroup: null,
     config: spec,
@@ -130,13 +133,14 @@ export async function createContainer(ctx: RuntimeContext, id: string, opts: Cre
   try {
     const cgroup = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id });
     cg = cgroup;
-    record.cgroup = cgroup.record;
+    record.cgroup = { ...cgroup.record, created: dirsToCreate(cgroup.record) };
     store.write(record);
     const compileSeccomp = await loadSeccompCompiler(spec);
     plan = makePlan(spec, ctx, id, bundle, rootfs, opts, mode, cgroup, compileSeccomp);
     for (const w of plan.warnings) ctx.log.warn(w);
     timer.mark('plan');
     cgroup.create();
+    record.cgroup = cgroup.record;
     store.write(record); // now with the directories create() made, for delete --force
     for (const w of cgroup.setResources(effectiveResources(spec.linux?.resources, spec.linux?.devices))) ctx.log.warn(w);
     timer.mark('cgroup');
@@ -150,7 +154,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, opts: Cre
     timer.mark('clone');
 
     cgroup.addProcess(pid);
-    if (spec.process?.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(spec.process.oomScoreAdj));
+    if (spec.process?.oomScoreAdj !== undefined) writeOomScoreAdj(pid, spec.process.oomScoreAdj);
     if (plan.newUserNs) writeIdMaps(pid, spec);
     const hooks = spec.hooks ?? {};
     const state = hookState(record, 'created');
@@ -190,6 +194,16 @@ export async function createContainer(ctx: RuntimeContext, id: string, opts: Cre
   }
 }
 
+function writeOomScoreAdj(pid: number, value: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/oom_score_adj`, String(value));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' ? ': lowering it needs CAP_SYS_RESOURCE, which this runtime lacks' : '';
+    throw new TsrunError(`process.oomScoreAdj ${value}: write /proc/${pid}/oom_score_adj: ${code}${why}`);
+  }
+}
+
 function writeIdMaps(pid: number, spec: Spec): void {
   const fmt = (m: { containerID: number; hostID: number; size: number }[] = []) =>
     m.map((x) => `${x.containerID} ${x.hostID} ${x.size}`).join('\n') + '\n';
@@ -207,6 +221,19 @@ export async function loadSeccompCompiler(spec: Spec): Promise<PlanContext['comp
     // Profiles name syscalls newer than our headers; runc logs those at debug level.
     return { ...c, warnings: c.warnings.filter((w) => !/unknown syscalls skipped/.test(w)) };
   };
+}
+
+/** The caller's user name from /etc/passwd, as runc reports the container's owner. */
+function userName(uid: number): string {
+  try {
+    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (Number(f[2]) === uid && f[2] !== '') return f[0]!;
+    }
+  } catch {
+    /* no passwd */
+  }
+  return `#${uid}`;
 }
 
 /** Writes the pid file atomically, as engines read it as soon as it appears. */

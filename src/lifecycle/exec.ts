@@ -9,6 +9,7 @@ import { containerStatus } from '../state/status.js';
 import type { RuntimeContext } from './context.js';
 import { explainFailure, loadSeccompCompiler, writePidFile } from './create.js';
 import { attachableTerminal, inForeground } from './foreground.js';
+import { withHome } from '../process/home.js';
 import type { TerminalAttachment } from '../process/attach-terminal.js';
 import type { Plan } from '../plan/build.js';
 import type { ContainerRecord } from '../state/store.js';
@@ -44,7 +45,7 @@ export async function exec(ctx: RuntimeContext, id: string, opts: ExecOptions): 
   const terminal = opts.detach ? undefined : await attachableTerminal(opts.process, opts.consoleSocket);
   let plan;
   try {
-    plan = buildExecPlan(opts.process, linux, {
+    plan = buildExecPlan(withHome(opts.process, rec.rootfs), linux, {
       initPid: rec.pid,
       mode,
       preserveFds: opts.preserveFds ?? 0,

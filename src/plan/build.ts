@@ -60,7 +60,9 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
 
   ops.push(...planPrepareRoot(spec, ctx, ownMountNs));
   ops.push(...planMounts(spec.mounts ?? [], ctx, ns.newCgroupNs));
-  ops.push(...planDevices(linux.devices, ns.newUserNs));
+  ops.push(...planDevices(linux.devices, ns.newUserNs, ctx.host.pathKind('/proc/kcore') !== undefined));
+  // As runc: a cwd missing from the image is made (while still root, inside the root).
+  if (proc && proc.cwd !== '/') ops.push(op(OpCode.MKDIR_IN_ROOT, `mkdir cwd ${proc.cwd}`, [proc.cwd, 0o755]));
   if (proc?.terminal) ops.push(op(OpCode.MKFILE_IN_ROOT, 'create /dev/console (the pty is bound over it)', ['/dev/console', 0o600]));
   // createContainer hooks run in the container's namespaces, mounts done, before pivot_root.
   if (spec.hooks?.createContainer?.length) ops.push(op(OpCode.SYNC, 'wait for the createContainer hooks', [1]));

@@ -29,7 +29,7 @@ const TYPE_BITS: Record<string, number> = { c: S_IF.CHR, u: S_IF.CHR, b: S_IF.BL
  * symlinks. In a user namespace mknod is not allowed: the host's device
  * nodes at the same paths are bind-mounted instead, as runc does.
  */
-export function planDevices(configured: readonly Device[] = [], inUserNs = false): Op[] {
+export function planDevices(configured: readonly Device[] = [], inUserNs = false, hostHasKcore = true): Op[] {
   const byPath = new Map<string, Device>();
   for (const d of [...DEFAULT_DEVICES, ...configured]) byPath.set(d.path, d);
   const ops: Op[] = [];
@@ -51,6 +51,7 @@ export function planDevices(configured: readonly Device[] = [], inUserNs = false
   }
   for (const [target, link] of DEFAULT_LINKS) {
     if (byPath.has(link)) continue;
+    if (link === '/dev/core' && !hostHasKcore) continue; // as runc: no dangling link
     ops.push(op(OpCode.SYMLINK_IN_ROOT, `symlink ${link} -> ${target}`, [target, link], OpFlag.IGNORE_EXIST));
   }
   return ops;

@@ -70,7 +70,7 @@ t.test('list: table, --format json, -q', async (t) => {
   t.ok(existsSync(join(root, a)));
 });
 
-t.test("list: OWNER is the state directory's owner by name, as runc shows it", { todo: 'bug: list prints an empty owner; runc prints the user name of the state directory owner ("root")' }, async (t) => {
+t.test("list: OWNER is the state directory's owner by name, as runc shows it", async (t) => {
   const { run } = stateRoot(t);
   const { dir } = makeBundle(t, (s) => (s.process!.args = ['sleep', '600']));
   const id = uniqueId('owner');
