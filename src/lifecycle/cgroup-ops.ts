@@ -42,7 +42,7 @@ export async function pids(ctx: RuntimeContext, id: string): Promise<number[]> {
  */
 export async function update(ctx: RuntimeContext, id: string, resources: Resources): Promise<string[]> {
   const rec = ctx.store.load(id);
-  const unlock = lockDir(ctx.store.dir(id));
+  const unlock = await lockDir(ctx.store.dir(id));
   try {
     const status = containerStatus(rec, ctx.store.dir(id));
     if (status === 'stopped') throw new TsrunError('container not running');

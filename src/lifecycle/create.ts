@@ -114,7 +114,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, opts: Cre
   const store = ctx.store;
   if (store.exists(id)) throw new TsrunError(`container with id ${JSON.stringify(id)} already exists`);
   const dir = store.makeDir(id);
-  const unlock = lockDir(dir);
+  const unlock = await lockDir(dir);
   const record: ContainerRecord = {
     ociVersion: spec.ociVersion,
     id,

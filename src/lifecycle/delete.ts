@@ -25,7 +25,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
     throw new TsrunError('container does not exist');
   }
   const dir = store.dir(id);
-  const unlock = lockDir(dir);
+  const unlock = await lockDir(dir);
   try {
     const rec = store.read(id);
     if (!rec) {

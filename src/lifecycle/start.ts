@@ -16,7 +16,7 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
   const rec = ctx.store.load(id);
   const dir = ctx.store.dir(id);
   const hooks = rec.config.hooks ?? {};
-  let unlock = lockDir(dir);
+  let unlock = await lockDir(dir);
   try {
     const status = containerStatus(rec, dir);
     if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped');

@@ -6,7 +6,6 @@ import { TsrunError } from '../errors.js';
 
 type Fn = (...args: unknown[]) => number;
 interface Libc {
-  flock: Fn;
   umount2: Fn;
   socket: Fn;
   bind: Fn;
@@ -15,7 +14,6 @@ interface Libc {
   recvmsg: Fn;
   close: Fn;
   ioctlWinsize: Fn;
-  prctl: Fn;
   errno: () => number;
 }
 let libc: Libc | undefined;
@@ -27,7 +25,6 @@ function load(): Libc {
   const koffi = createRequire(import.meta.url)('koffi');
   const lib = koffi.load('libc.so.6');
   libc = {
-    flock: lib.func('int flock(int fd, int op)'),
     umount2: lib.func('int umount2(const char *target, int flags)'),
     socket: lib.func('int socket(int domain, int type, int protocol)'),
     bind: lib.func('int bind(int fd, const uint8_t *addr, uint32_t len)'),
@@ -36,7 +33,6 @@ function load(): Libc {
     recvmsg: lib.func('intptr_t recvmsg(int fd, uint8_t *msg, int flags)'),
     close: lib.func('int close(int fd)'),
     ioctlWinsize: lib.func('int ioctl(int fd, unsigned long req, const uint16_t *ws)'),
-    prctl: lib.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)'),
     errno: () => koffi.errno() as number,
   };
   return libc;
@@ -50,17 +46,6 @@ function check(ret: number, call: string): number {
   return ret;
 }
 
-export const LOCK_EX = 2;
-export const LOCK_NB = 4;
-export const LOCK_UN = 8;
-
-export function flock(fd: number, operation: number, what: string): void {
-  check(load().flock(fd, operation) as number, `flock ${what}`);
-}
-
-export function setChildSubreaper(): void {
-  check(load().prctl(36, 1, 0, 0, 0) as number, 'prctl PR_SET_CHILD_SUBREAPER');
-}
 
 const MNT_DETACH = 2;
 

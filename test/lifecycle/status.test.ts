@@ -75,3 +75,16 @@ t.test('run returns the exit code, or 128+signal', async (t) => {
   });
   t.equal((await run(['run', '--bundle', b.dir, uniqueId('sig')])).code, 137);
 });
+
+t.test('concurrent commands on one container are serialized by its lock', async (t) => {
+  const { run } = stateRoot(t);
+  const { dir } = makeBundle(t, (s) => (s.process!.args = ['sleep', '60']));
+  const id = uniqueId('lock');
+  t.equal((await run(['create', '--bundle', dir, id])).code, 0);
+  const starts = await Promise.all([1, 2, 3].map(() => run(['start', id])));
+  t.equal(starts.filter((r) => r.code === 0).length, 1, 'exactly one start wins');
+  for (const r of starts.filter((r) => r.code !== 0)) t.match(r.stderr, /already running/);
+  const deletes = await Promise.all([1, 2, 3].map(() => run(['delete', '--force', id])));
+  t.ok(deletes.every((r) => r.code === 0), 'delete --force is idempotent under concurrency');
+  t.equal((await run(['state', id])).code, 1, 'gone');
+});
