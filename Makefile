@@ -5,13 +5,14 @@ CC ?= gcc
 EXECUTOR_CFLAGS := -static -O2 -Wall -Wextra -Werror
 ROOTFS := bundles/busybox/rootfs
 
-.PHONY: help setup deps node-deps build gen executor bundle typecheck rootfs demo test test-unit test-root test-cgroup2 conformance bench clean
+.PHONY: help setup deps node-deps build gen executor bundle typecheck rootfs demo test test-cgroup2 test-engines conformance bench clean
 
 help:
 	@echo "make setup        install Debian packages and npm packages, build, make the busybox rootfs"
 	@echo "make demo         run bundles/busybox with bin/tsrun"
 	@echo "make test         run the test suite (as root: real namespaces, mounts and cgroups)"
 	@echo "make test-cgroup2 run the cgroup v2 tests inside the cgroup2 VM"
+	@echo "make test-engines drive bin/tsrun through private containerd, podman and docker"
 	@echo "make conformance  run the OCI runtime-tools validation suite against bin/tsrun"
 	@echo "make bench        benchmark tsrun against runc and crun"
 
@@ -62,6 +63,9 @@ test: build rootfs
 
 test-cgroup2: build
 	TSRUN_VM_TIMEOUT=$${TSRUN_VM_TIMEOUT:-1200} ../shared/cgroup2-vm/run-in-vm.sh 'test/run.sh test/cgroups'
+
+test-engines: build rootfs
+	test/engines/run.sh --runtime $(CURDIR)/bin/tsrun
 
 conformance: build rootfs
 	scripts/conformance.sh

@@ -20,6 +20,7 @@ norm() {
     -e 's#/tmp/pty[0-9]+/#/tmp/pty<N>/#g' \
     -e 's#conmon-term\.[A-Za-z0-9]+#conmon-term.<R>#g' \
     -e 's#exec-process-[0-9]+#exec-process-<N>#g' \
+    -e 's#/var/tmp/podman[0-9]+#/var/tmp/podman<N>#g' \
     -e 's#<id>/[a-z0-9]+\.pid#<id>/<exec-id>.pid#g'
 }
 

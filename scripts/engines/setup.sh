@@ -24,7 +24,7 @@ for a in "$@"; do
   case $a in
     --no-install) install=0 ;;
     --force) force=1 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown argument $a" >&2; exit 2 ;;
   esac
 done

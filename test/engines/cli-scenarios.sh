@@ -127,8 +127,11 @@ sc_pause_resume() {
 sc_memory_limit() {
   run_d mem1 --memory 32m -- sleep 1000
   expect_eq "$(cg_file "$(cli_pid mem1)" memory memory.limit_in_bytes)" 33554432 "host memory.limit_in_bytes"
-  ok "limit seen inside" "$CLI" exec "$(cname mem1)" cat /sys/fs/cgroup/memory/memory.limit_in_bytes
+  ok "limit seen inside" "$CLI" exec "$(cname mem1)" sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'
   expect_eq "$OUT" 33554432 "memory.limit_in_bytes inside the container"
+  # `update` goes to the runtime's update command (resources JSON).
+  ok "update --memory 48m" "$CLI" update --memory 48m "$(cname mem1)"
+  expect_eq "$(cg_file "$(cli_pid mem1)" memory memory.limit_in_bytes)" 50331648 "host memory.limit_in_bytes after update"
   cli_rm mem1
   # 64 MiB buffer under a 32 MiB limit: the OOM killer ends dd (SIGKILL, 137).
   defer cli_rm oom1

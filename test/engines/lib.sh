@@ -96,6 +96,17 @@ done
 envs=\$(compgen -e | grep -vxE 'PWD|SHLVL|_|OLDPWD' | grep -vxF -f '$W/env-names' | tr '\n' ',')
 line="\$(date +%T.%N) pid=\$\$ ppid=\$PPID cwd=\$PWD fds=\${fds%,} env=\$(compgen -e | grep -cvxE 'PWD|SHLVL|_|OLDPWD'):\${envs%,} argv:\$(printf ' %q' "\$@")"
 printf '%s\n' "\$line" >> '$log'
+# Keep a copy of every bundle's config.json the engine asks to create.
+prev=""; sub=""
+for a in "\$@"; do
+  case \$prev in --bundle|-b) bundle=\$a ;; esac
+  case \$a in --bundle=*) bundle=\${a#--bundle=} ;; esac
+  [ -z "\$sub" ] && case \$a in create|run) sub=\$a ;; esac
+  prev=\$a
+done
+if [ -n "\$sub" ] && [ -f "\${bundle:-.}/config.json" ]; then
+  mkdir -p '$dir/../specs' && cp "\${bundle:-.}/config.json" "$dir/../specs/\$(date +%s%N)-\$\$.json" 2>/dev/null
+fi
 inject='$inject'
 if [ -n "\$inject" ]; then
   for a in "\$@"; do case \$a in --root|--root=*) inject=; break ;; esac; done
@@ -159,8 +170,13 @@ cg_file() {
   if [ -n "$path" ]; then
     mnt=$(awk -v c="$ctl" '$9=="cgroup" { n=split($NF, o, ","); for (i=1;i<=n;i++) if (o[i]==c) print $5 }' /proc/self/mountinfo | head -1)
   else
+    # cgroup v2 (no v1 hierarchy has the controller): v2 names, v1-style values.
     path=$(awk -F: '$1=="0" {print $3}' "/proc/$pid/cgroup")
     mnt=$(awk '$9=="cgroup2" {print $5}' /proc/self/mountinfo | head -1)
+    case $file in
+      memory.limit_in_bytes) file=memory.max ;;
+      freezer.state) case $(cat "$mnt$path/cgroup.freeze") in 1) echo FROZEN ;; *) echo THAWED ;; esac; return ;;
+    esac
   fi
   cat "$mnt$path/$file"
 }

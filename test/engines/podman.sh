@@ -32,7 +32,8 @@ eng_start() {
   mkdir -p "$E/bin" "$E/tmp" "$E/net" "$E/runtime-root"
   WRAP=$(make_runtime_wrapper "$E/bin" "$E/runtime-argv.log" "$E/runtime-root")
   local ulimits=""
-  if ! awk '/^CapBnd:/ { exit !(and(strtonum("0x" $2), 2^24)) }' /proc/self/status; then
+  local capbnd; capbnd=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
+  if (( ((16#$capbnd) >> 24 & 1) == 0 )); then   # no CAP_SYS_RESOURCE
     local nproc; nproc=$(ulimit -Hu)
     [ "$nproc" = unlimited ] || [ "$nproc" -gt 32768 ] && nproc=32768  # podman lowers its own to 32768
     ulimits="default_ulimits = [\"nofile=$(ulimit -Hn):$(ulimit -Hn)\", \"nproc=$nproc:$nproc\"]"

@@ -91,14 +91,19 @@ final_cleanup() {
   if [ "$KEEP" = 0 ] && ! grep -qF "$W" /proc/self/mountinfo; then
     for d in "$W"/*/; do
       [ -d "$d" ] || continue
-      find "$d" -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name '*.tsv' ! -name '*.txt' \
+      find "$d" -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name '*.tsv' ! -name '*.txt' ! -name specs \
         -exec rm -rf --one-file-system {} + 2>/dev/null
     done
   fi
   return 0
 }
 trap final_cleanup EXIT
-trap 'exit 130' INT TERM
+interrupted() {
+  echo "not ok - interrupted"
+  echo "$(awk -F'\t' '$3=="pass"' "$W/results.tsv" | wc -l) passed, $(( $(awk -F'\t' '$3=="fail"' "$W/results.tsv" | wc -l) + 1 )) failed"
+  exit 130
+}
+trap interrupted INT TERM
 
 echo "TAP version 13"
 note "runtime: $RUNTIME ($("$RUNTIME" --version 2>/dev/null | head -1))"
@@ -162,7 +167,8 @@ awk -F'\t' '{ printf "#   %-11s %-10s %s\n", $1, $2, $3 }' "$W/timings.tsv"
 for e in "${ENGINES[@]}"; do
   [ -s "$W/$e/runtime-argv.log" ] || continue
   "$REPO/scripts/engines/argv-summary.sh" "$W/$e/runtime-argv.log" "$W" > "$W/$e/runtime-argv.summary.txt" 2>&1
-  note "$e: $(wc -l < "$W/$e/runtime-argv.log") runtime calls, $(sed -n '/^## distinct/,/^$/p' "$W/$e/runtime-argv.summary.txt" | grep -c $'\t') distinct: $W/$e/runtime-argv.summary.txt"
+  "$REPO/scripts/engines/spec-summary.sh" "$W/$e/specs" "$W" > "$W/$e/spec-summary.txt" 2>&1
+  note "$e: $(wc -l < "$W/$e/runtime-argv.log") runtime calls, $(sed -n '/^## distinct/,/^$/p' "$W/$e/runtime-argv.summary.txt" | grep -c $'\t') distinct: $W/$e/runtime-argv.summary.txt (specs: $W/$e/spec-summary.txt)"
 done
 note "logs: $W/logs"
 pass=$(awk -F'\t' '$3=="pass"' "$W/results.tsv" | wc -l)
