@@ -5,6 +5,7 @@ import { PhaseTimer } from '../log.js';
 import { detectCgroups, openCgroup } from '../cgroups/index.js';
 import { dirsToCreate } from '../cgroups/planned.js';
 import { withHome } from '../process/home.js';
+import { withListenFds } from '../process/listen-fds.js';
 import { effectiveResources } from '../cgroups/device-policy.js';
 import type { CgroupManager } from '../cgroups/types.js';
 import { readProcStat } from '../linux/proc.js';
@@ -105,10 +106,15 @@ function makePlan(
  * state.json (with the cgroup to remove) before the cgroup exists, and the
  * init's pid recorded before the init is released to do anything.
  */
-export async function createContainer(ctx: RuntimeContext, id: string, opts: CreateOptions, mode: 'create' | 'run'): Promise<Created> {
+export async function createContainer(ctx: RuntimeContext, id: string, givenOpts: CreateOptions, mode: 'create' | 'run'): Promise<Created> {
   checkId(id);
   const timer = new PhaseTimer(ctx.log, 'create');
-  const { spec, bundle, rootfs } = loadBundle(opts.bundle ?? '.');
+  const loaded = loadBundle(givenOpts.bundle ?? '.');
+  const { bundle, rootfs } = loaded;
+  // The recorded config stays as written; only the plan sees the socket-activation env.
+  const spec = loaded.spec;
+  const activated = withListenFds(spec, givenOpts.preserveFds ?? 0);
+  const opts = { ...givenOpts, preserveFds: activated.preserveFds };
   timer.mark('load and validate');
 
   const store = ctx.store;
@@ -136,7 +142,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, opts: Cre
     record.cgroup = { ...cgroup.record, created: dirsToCreate(cgroup.record) };
     store.write(record);
     const compileSeccomp = await loadSeccompCompiler(spec);
-    plan = makePlan(spec, ctx, id, bundle, rootfs, opts, mode, cgroup, compileSeccomp);
+    plan = makePlan(activated.spec, ctx, id, bundle, rootfs, opts, mode, cgroup, compileSeccomp);
     for (const w of plan.warnings) ctx.log.warn(w);
     timer.mark('plan');
     cgroup.create();
