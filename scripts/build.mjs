@@ -3,13 +3,13 @@
 // ajv, the plan builder or koffi (splitting gives each its own chunk).
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(top, 'package.json'), 'utf8'));
-// Chunk names carry hashes: clear old ones so dist/ holds only this build.
-rmSync(join(top, 'dist/chunks'), { recursive: true, force: true });
+// Old hashed chunks are left in place: a tsrun started before this build may
+// still be loading them (`make clean` removes them).
 await build({
   absWorkingDir: top,
   entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
