@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 DEBIAN_PACKAGES := build-essential busybox-static linux-libc-dev
 CC ?= gcc
-EXECUTOR_CFLAGS := -static -O2 -Wall -Wextra -Werror
+# -s: it is copied into a sealed memfd at every start, so smaller is faster.
+EXECUTOR_CFLAGS := -static -s -O2 -Wall -Wextra -Werror
 ROOTFS := bundles/busybox/rootfs
 
 .PHONY: help setup deps node-deps build gen executor bundle typecheck rootfs demo test test-cgroup2 test-engines conformance bench clean

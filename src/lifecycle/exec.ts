@@ -6,6 +6,7 @@ import { encodePlan } from '../plan/encode.js';
 import { hostFacts } from '../plan/host.js';
 import type { Process } from '../spec/types.js';
 import { containerStatus } from '../state/status.js';
+import { validateProcess } from '../spec/validate.js';
 import type { RuntimeContext } from './context.js';
 import { explainFailure, loadSeccompCompiler, writePidFile } from './create.js';
 import { attachableTerminal, inForeground } from './foreground.js';
@@ -37,7 +38,7 @@ export async function exec(ctx: RuntimeContext, id: string, opts: ExecOptions): 
   const status = containerStatus(rec, ctx.store.dir(id));
   if (status === 'stopped' || status === 'creating') throw new TsrunError('cannot exec in a stopped container');
   if (status === 'paused' && !opts.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
-  if (!opts.process.args?.length) throw new TsrunError('exec: no command to run');
+  validateProcess(opts.process);
 
   const spec = rec.config;
   const linux = spec.linux ?? {};

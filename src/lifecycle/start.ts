@@ -6,6 +6,7 @@ import type { RuntimeContext } from './context.js';
 import { runHooks } from '../hooks/run.js';
 import { hookState } from '../hooks/state.js';
 import { deleteContainer } from './delete.js';
+import { killAndWait } from './wait.js';
 
 /**
  * `tsrun start`: releases an init waiting on its exec fifo. The init holds
@@ -23,7 +24,11 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
     if (status === 'running') throw new TsrunError('cannot start an already running container');
     if (status === 'paused') throw new TsrunError('cannot start a paused container');
     if (status === 'creating') throw new TsrunError('cannot start a container that is still being created');
-    if (!rec.config.process) throw new TsrunError('cannot start a container without a process: config.json has no /process');
+    if (!rec.config.process) {
+      // Nothing can ever run in it: stop the waiting init rather than leave it behind.
+      killAndWait(rec.pid, rec.startTime);
+      throw new TsrunError('cannot start a container without a process: config.json has no /process');
+    }
     if (hooks.startContainer?.length) {
       const { inContainerNamespaces } = await import('../hooks/in-container.js');
       await runHooks('startContainer', hooks.startContainer, hookState(rec, 'created'), inContainerNamespaces(rec.config.linux ?? {}, rec.pid));

@@ -37,6 +37,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/sendfile.h>
 #include <sys/un.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -48,6 +49,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
+#include <linux/memfd.h>
 
 enum opcode {
 	OP_SETNS = 1,          /* path, nstype                     (before clone) */
@@ -944,7 +946,40 @@ static void run_op(const struct op *o)
 	}
 }
 
-int main(int argc, char **argv)
+/*
+ * CVE-2019-5736: a container process whose executable is this program (via
+ * /proc/self/exe, or a runtime process it can see) could write to the host's
+ * copy through /proc/PID/exe. So, like runc, run from a sealed memfd copy:
+ * the host file is never the running image, and the copy cannot be changed.
+ */
+static void run_from_sealed_copy(char **argv, char **envp)
+{
+	char self[64];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if (strncmp(self, "/memfd:tsrun-executor", 21) == 0)
+			return; /* already the sealed copy */
+	}
+	int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	int mem = (int)syscall(SYS_memfd_create, "tsrun-executor", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (src < 0 || mem < 0)
+		_exit(3);
+	for (;;) {
+		ssize_t c = sendfile(mem, src, NULL, 1 << 20);
+		if (c < 0)
+			_exit(3);
+		if (c == 0)
+			break;
+	}
+	close(src);
+	if (fcntl(mem, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+		_exit(3);
+	syscall(SYS_execveat, mem, "", argv, envp, AT_EMPTY_PATH);
+	_exit(3);
+}
+
+int main(int argc, char **argv, char **envp)
 {
 	if (argc != 2)
 		return 2;
@@ -954,6 +989,14 @@ int main(int argc, char **argv)
 			return 2;
 		sync_fd = sync_fd * 10 + (*p - '0');
 	}
+	/*
+	 * CVE-2024-21626: fds the runtime inherited without close-on-exec would
+	 * pass through to the container (execve of /proc/self/fd/N/...). Ours
+	 * are 0-2, the preserved ones below sync_fd, and sync_fd: close the rest.
+	 */
+	if (syscall(SYS_close_range, (unsigned)sync_fd + 1, ~0U, 0) < 0)
+		return 3;
+	run_from_sealed_copy(argv, envp);
 
 	unsigned char hdr[4];
 	if (read_full(sync_fd, hdr, 4) < 0)

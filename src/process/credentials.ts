@@ -1,4 +1,4 @@
-import { capabilityMask, capabilityNames } from '../spec/capabilities.js';
+import { CAPABILITIES, capabilityMask, capabilityNames } from '../spec/capabilities.js';
 import { PR } from '../linux/constants.js';
 import { op, type Op } from '../plan/op.js';
 import { OpCode } from '../plan/opcodes.js';
@@ -29,13 +29,19 @@ export function planCredentials(proc: Process, facts: CredentialFacts, warnings:
   const effective = mask('effective');
   const permitted = mask('permitted');
   const inheritable = mask('inheritable');
-  const ambient = mask('ambient');
+  let ambient = mask('ambient');
+  // The kernel raises an ambient capability only if it is permitted and inheritable (as runc 1.2: warn, leave out).
+  const notAllowed = ambient & ~(permitted & inheritable);
+  if (notAllowed) {
+    warnings.push(`process.capabilities.ambient: ${capabilityNames(notAllowed).join(', ')} not in both permitted and inheritable; left out`);
+    ambient &= permitted & inheritable;
+  }
   const uid = proc.user?.uid ?? 0;
   const gid = proc.user?.gid ?? 0;
   const ops: Op[] = [];
 
   for (let c = 0; c <= facts.capLastCap; c++) {
-    if (!((bounding >> BigInt(c)) & 1n)) ops.push(op(OpCode.PRCTL, `drop capability ${c} from the bounding set`, [PR.CAPBSET_DROP, c, 0, 0, 0]));
+    if (!((bounding >> BigInt(c)) & 1n)) ops.push(op(OpCode.PRCTL, `drop ${capName(c)} from the bounding set`, [PR.CAPBSET_DROP, c, 0, 0, 0]));
   }
   ops.push(op(OpCode.PRCTL, 'keep capabilities across the uid change', [PR.SET_KEEPCAPS, 1, 0, 0, 0]));
   const groups = proc.user?.additionalGids ?? [];
@@ -51,9 +57,13 @@ export function planCredentials(proc: Process, facts: CredentialFacts, warnings:
     ),
   );
   for (let c = 0; c <= facts.capLastCap; c++) {
-    if ((ambient >> BigInt(c)) & 1n) ops.push(op(OpCode.PRCTL, `raise ambient capability ${c}`, [PR.CAP_AMBIENT, PR.CAP_AMBIENT_RAISE, c, 0, 0]));
+    if ((ambient >> BigInt(c)) & 1n) ops.push(op(OpCode.PRCTL, `raise ambient ${capName(c)}`, [PR.CAP_AMBIENT, PR.CAP_AMBIENT_RAISE, c, 0, 0]));
   }
   return ops;
+}
+
+function capName(c: number): string {
+  return CAPABILITIES[c] ?? `capability ${c}`;
 }
 
 function hex(v: bigint): string {

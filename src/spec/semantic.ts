@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { capabilityNumber } from './capabilities.js';
-import type { Spec } from './types.js';
+import type { Process, Spec } from './types.js';
 
 export const RLIMITS = [
   'RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS', 'RLIMIT_NPROC',
@@ -32,21 +32,7 @@ export function checkSemantics(spec: Spec, bundle?: string): string[] {
   (spec.mounts ?? []).forEach((m, i) => {
     if (!m.destination.startsWith('/')) out.push(`/mounts/${i}/destination: ${JSON.stringify(m.destination)} must be an absolute path`);
   });
-  const caps = spec.process?.capabilities ?? {};
-  for (const [set, names] of Object.entries(caps)) {
-    (names as string[] | undefined)?.forEach((n, i) => {
-      if (capabilityNumber(n) === undefined) out.push(`/process/capabilities/${set}/${i}: unknown capability ${JSON.stringify(n)}`);
-    });
-  }
-  const seenLimits = new Set<string>();
-  (spec.process?.rlimits ?? []).forEach((r, i) => {
-    if (!(RLIMITS as readonly string[]).includes(r.type)) out.push(`/process/rlimits/${i}/type: unknown rlimit ${JSON.stringify(r.type)}`);
-    if (seenLimits.has(r.type)) out.push(`/process/rlimits/${i}/type: ${r.type} is given twice`);
-    if (r.soft > r.hard) out.push(`/process/rlimits/${i}: soft limit ${r.soft} is above hard limit ${r.hard}`);
-    seenLimits.add(r.type);
-  });
-  if (spec.process && !isAbsolute(spec.process.cwd)) out.push(`/process/cwd: ${JSON.stringify(spec.process.cwd)} must be an absolute path`);
-  if (spec.process && !(spec.process.args?.length || spec.process.commandLine)) out.push('/process/args: must name the program to run');
+  if (spec.process) out.push(...checkProcess(spec.process));
 
   const linux = spec.linux ?? {};
   const seenNs = new Set<string>();
@@ -75,6 +61,26 @@ export function checkSemantics(spec: Spec, bundle?: string): string[] {
     if (!['c', 'b', 'u', 'p'].includes(d.type)) out.push(`/linux/devices/${i}/type: must be one of c, b, u, p`);
     if (d.type !== 'p' && (d.major === undefined || d.minor === undefined)) out.push(`/linux/devices/${i}: type ${d.type} needs major and minor`);
   });
+  return out;
+}
+
+/** The rules for a process object (config.json's, or one given to exec). */
+export function checkProcess(proc: Process, at = '/process'): string[] {
+  const out: string[] = [];
+  for (const [set, names] of Object.entries(proc.capabilities ?? {})) {
+    (names as string[] | undefined)?.forEach((n, i) => {
+      if (capabilityNumber(n) === undefined) out.push(`${at}/capabilities/${set}/${i}: unknown capability ${JSON.stringify(n)}`);
+    });
+  }
+  const seenLimits = new Set<string>();
+  (proc.rlimits ?? []).forEach((r, i) => {
+    if (!(RLIMITS as readonly string[]).includes(r.type)) out.push(`${at}/rlimits/${i}/type: unknown rlimit ${JSON.stringify(r.type)}`);
+    if (seenLimits.has(r.type)) out.push(`${at}/rlimits/${i}/type: ${r.type} is given twice`);
+    if (r.soft > r.hard) out.push(`${at}/rlimits/${i}: soft limit ${r.soft} is above hard limit ${r.hard}`);
+    seenLimits.add(r.type);
+  });
+  if (!isAbsolute(proc.cwd)) out.push(`${at}/cwd: ${JSON.stringify(proc.cwd)} must be an absolute path`);
+  if (!(proc.args?.length || proc.commandLine)) out.push(`${at}/args: must name the program to run`);
   return out;
 }
 

@@ -1,6 +1,7 @@
 import { TsrunError } from '../errors.js';
 import { validateConfig } from './generated/validate-config.js';
-import { checkSemantics } from './semantic.js';
+import { checkProcess, checkSemantics } from './semantic.js';
+import type { Process } from './types.js';
 
 export interface ValidateContext {
   /** Absolute bundle directory, to resolve root.path; omit to skip file-system checks. */
@@ -16,6 +17,19 @@ export interface ValidateContext {
  */
 export function validateSpec(spec: unknown, ctx: ValidateContext = {}): void {
   const file = ctx.file ?? 'config.json';
+  checkSchema(spec, file);
+  const problems = checkSemantics(spec as never, ctx.bundle);
+  if (problems.length) throw new TsrunError(problems.map((p) => `${file}: ${p}`).join('\n'));
+}
+
+/** A process given to exec (--process FILE, or built from flags): the schema's rules and ours. */
+export function validateProcess(proc: unknown, file = 'process'): void {
+  checkSchema({ ociVersion: '1.3.0', process: proc }, file);
+  const problems = checkProcess(proc as Process);
+  if (problems.length) throw new TsrunError(problems.map((p) => `${file}: ${p}`).join('\n'));
+}
+
+function checkSchema(spec: unknown, file: string): void {
   if (!validateConfig(spec)) {
     const errors = validateConfig.errors ?? [];
     // oneOf/anyOf summaries repeat what their branches said; keep the branches.
@@ -28,6 +42,4 @@ export function validateSpec(spec: unknown, ctx: ValidateContext = {}): void {
     });
     throw new TsrunError([...new Set(shown)].slice(0, 8).join('\n'));
   }
-  const problems = checkSemantics(spec as never, ctx.bundle);
-  if (problems.length) throw new TsrunError(problems.map((p) => `${file}: ${p}`).join('\n'));
 }
