@@ -1,6 +1,6 @@
 # tsrun: build, test, conformance and benchmarks. `make help` lists targets.
 SHELL := /bin/bash
-DEBIAN_PACKAGES := build-essential busybox-static linux-libc-dev
+DEBIAN_PACKAGES := build-essential busybox-static linux-libc-dev procps util-linux python3
 CC ?= gcc
 # -s: it is copied into a sealed memfd at every start, so smaller is faster.
 EXECUTOR_CFLAGS := -static -s -O2 -Wall -Wextra -Werror
