@@ -11,7 +11,7 @@ export const TOP = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const TSRUN = join(TOP, 'bin/tsrun');
 export const ROOTFS = join(TOP, 'bundles/busybox/rootfs');
 
-interface Teardown {
+export interface Teardown {
   teardown(fn: () => void | Promise<void>): void;
 }
 
@@ -179,4 +179,30 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5000)
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+export const hostMountinfo = (): string => readFileSync('/proc/self/mountinfo', 'utf8');
+
+/**
+ * Host mounts made since `before` (a hostMountinfo() text) at or below one
+ * of `paths` ("/" for all). Other tests and engines mount things on this
+ * host concurrently, so the table as a whole is not compared.
+ */
+export function newHostMounts(before: string, paths: string[]): MountInfo[] {
+  const old = new Set(before.split('\n'));
+  const added = hostMountinfo()
+    .split('\n')
+    .filter((l) => l && !old.has(l))
+    .join('\n');
+  return parseMountinfo(added).filter((m) => paths.some((p) => p === '/' || m.mountPoint === p || m.mountPoint.startsWith(p + '/')));
+}
+
+/** Lazily unmounts whatever is left at or below dir, deepest first. */
+export function unmountBelow(dir: string): void {
+  const points = parseMountinfo(hostMountinfo())
+    .map((m) => m.mountPoint)
+    .filter((p) => p === dir || p.startsWith(dir + '/'))
+    .sort()
+    .reverse();
+  for (const p of points) spawnSync('umount', ['-l', p]);
 }

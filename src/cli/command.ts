@@ -24,3 +24,16 @@ export function idArg(args: Parsed, name: string): string {
   if (!id) throw new TsrunError(`"${name}" requires a container id`);
   return id;
 }
+
+/** A command that takes only a container id and calls one Runtime method. */
+export function idOnlyCommand(name: string, description: string, act: (g: GlobalContext, id: string) => Promise<void>): Command {
+  return {
+    synopsis: '<container-id>',
+    description,
+    flags: [],
+    async run(args, g) {
+      await act(g, idArg(args, name));
+      return 0;
+    },
+  };
+}

@@ -10,27 +10,7 @@ CLI_REPORTS_OOMKILLED=1   # inspect .State.OOMKilled is true after an OOM kill
 CLI_RM_FLAGS=(-f)         # how to remove a running container at once
 STATS_MEM_RE='/ 64MiB'    # how `stats` prints a 64 MiB limit
 
-eng_scenarios() {
-  cat <<'EOF'
-run-rm-exit
-detached-exec-kill-rm
-exec-tty
-run-tty
-pause-resume
-memory-limit
-pids-limit
-user
-read-only
-cap-drop-all
-network-none
-hostname
-env
-workdir
-seccomp
-stats
-top
-EOF
-}
+eng_scenarios() { eng_standard_scenarios; }
 
 cname() { echo "$TAG-$1"; }
 cli_rm() { local n; for n in "$@"; do tmo 30 "$CLI" rm "${CLI_RM_FLAGS[@]}" "$(cname "$n")" >/dev/null 2>&1 || true; done; }

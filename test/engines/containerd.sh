@@ -11,27 +11,7 @@
 IMG=docker.io/library/tsrun-busybox:latest
 NS=$TAG
 
-eng_scenarios() {
-  cat <<'EOF'
-run-rm-exit
-detached-exec-kill-rm
-exec-tty
-run-tty
-pause-resume
-memory-limit
-pids-limit
-user
-read-only
-cap-drop-all
-network-none
-hostname
-env
-workdir
-seccomp
-stats
-top
-EOF
-}
+eng_scenarios() { eng_standard_scenarios; }
 
 eng_cgroup_parents() { echo "/$NS"; }
 

@@ -348,3 +348,9 @@ run_scenario() {
   esac
   record "$ENGINE" "$name" "$status" "$secs" "$reason"
 }
+
+# The scenarios every engine runs, in order (docs/engines.md describes each).
+eng_standard_scenarios() {
+  printf '%s\n' run-rm-exit detached-exec-kill-rm exec-tty run-tty pause-resume memory-limit \
+    pids-limit user read-only cap-drop-all network-none hostname env workdir seccomp stats top
+}

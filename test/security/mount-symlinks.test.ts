@@ -13,35 +13,9 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBundle, parseMountinfo, stateRoot, uniqueId, type MountInfo } from '../helpers.js';
+import { hostMountinfo, makeBundle, newHostMounts, parseMountinfo, stateRoot, uniqueId, unmountBelow, type MountInfo, type Teardown } from '../helpers.js';
 import type { Spec } from '../../src/spec/types.js';
 import { tmpDir } from './lib.js';
-
-interface Teardown {
-  teardown(fn: () => void | Promise<void>): void;
-}
-
-const hostMountinfo = () => readFileSync('/proc/self/mountinfo', 'utf8');
-
-/** Host mounts made since `before` (other tests mount things too: only these paths count). */
-function newHostMounts(before: string, paths: string[]): MountInfo[] {
-  const old = new Set(before.split('\n'));
-  const added = hostMountinfo()
-    .split('\n')
-    .filter((l) => l && !old.has(l))
-    .join('\n');
-  return parseMountinfo(added).filter((m) => paths.some((p) => p === '/' || m.mountPoint === p || m.mountPoint.startsWith(p + '/')));
-}
-
-/** Lazily unmounts whatever is left at or below dir (deepest first). */
-function unmountBelow(dir: string): void {
-  const points = parseMountinfo(hostMountinfo())
-    .map((m) => m.mountPoint)
-    .filter((p) => p === dir || p.startsWith(dir + '/'))
-    .sort()
-    .reverse();
-  for (const p of points) spawnSync('umount', ['-l', p]);
-}
 
 /**
  * A bundle, then its state root: teardowns run last-registered first, so

@@ -1,12 +1,3 @@
-import { idArg, type Command } from '../command.js';
+import { idOnlyCommand } from '../command.js';
 
-const command: Command = {
-  synopsis: '<container-id>',
-  description: 'resume every process of a paused container',
-  flags: [],
-  async run(args, g) {
-    await g.runtime.resume(idArg(args, 'resume'));
-    return 0;
-  },
-};
-export default command;
+export default idOnlyCommand('resume', 'resume every process of a paused container', (g, id) => g.runtime.resume(id));

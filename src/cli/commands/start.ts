@@ -1,12 +1,3 @@
-import { idArg, type Command } from '../command.js';
+import { idOnlyCommand } from '../command.js';
 
-const command: Command = {
-  synopsis: '<container-id>',
-  description: 'start a created container',
-  flags: [],
-  async run(args, g) {
-    await g.runtime.start(idArg(args, 'start'));
-    return 0;
-  },
-};
-export default command;
+export default idOnlyCommand('start', 'start a created container', (g, id) => g.runtime.start(id));
