@@ -6,16 +6,16 @@
 // (no pipes: a container's init inherits them), timed with hrtime around
 // the call. Nothing is printed until the end.
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, rmSync, statSync, writeFileSync, fstatSync,
-} from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readSync, rmSync, statSync, writeFileSync, fstatSync } from 'node:fs';
 import { cpus, loadavg, totalmem, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { exited, vmRssKiB, waitExitAsync, waitExitSync } from './proc.mjs';
+import { vmRssKiB, waitExitAsync, waitExitSync } from './proc.mjs';
 import { renderChart } from './chart.mjs';
 
 const TOP = join(dirname(fileURLToPath(import.meta.url)), '..');
+// `node bench/bench.mjs --report bench/results/X.json`: only redo the table and chart of a past run.
+const REPORT = process.argv[2] === '--report' ? process.argv[3] : null;
 const N = posInt(process.env.BENCH_N, 30);
 const WARMUP = posInt(process.env.BENCH_WARMUP, 2, true);
 const PAR_N = posInt(process.env.BENCH_PAR_N, 5);
@@ -24,8 +24,10 @@ const SEED = posInt(process.env.BENCH_SEED, Date.now() % 2 ** 31);
 const CA = '/etc/ssl/certs/ca-certificates.crt';
 const CHART = process.env.BENCH_CHART || join(TOP, 'bench/chart.svg');
 const RESULTS = join(TOP, 'bench/results');
-const TMP = process.env.BENCH_TMP || mkTmp();
+const TMP = process.env.BENCH_TMP || (REPORT ? '/tmp' : mkTmp());
 const OWN_TMP = !process.env.BENCH_TMP;
+// State roots and pid files: run.sh mounts a tmpfs there (like /run on most hosts).
+const STATE = process.env.BENCH_STATE || TMP;
 const ROOTFS = join(TOP, 'bundles/busybox/rootfs');
 const NODE = process.execPath;
 // tsrun as built when the bench started (run.sh copies dist/ and bin/), so
@@ -60,7 +62,7 @@ const RUNTIMES = [
   { name: 'tsrun', bin: join(TSRUN_DIR, 'bin/tsrun') },
   { name: 'runc', bin: which('runc') },
   { name: 'crun', bin: which('crun') },
-].map((r) => ({ ...r, root: join(TMP, `root-${r.name}`), err: join(TMP, `${r.name}.stderr`), n: 0 }));
+].map((r) => ({ ...r, root: join(STATE, `root-${r.name}`), err: join(TMP, `${r.name}.stderr`), n: 0 }));
 
 function makeBundle(name, edit) {
   const c = JSON.parse(readFileSync(join(TOP, 'bundles/busybox/config.json'), 'utf8'));
@@ -74,7 +76,7 @@ function makeBundle(name, edit) {
   writeFileSync(join(dir, 'config.json'), JSON.stringify(c, null, 1));
   return dir;
 }
-const BUNDLE = makeBundle('true');
+const BUNDLE = REPORT ? null : makeBundle('true');
 const memBundle = (bytes) =>
   makeBundle(`mem-${bytes}`, (c) => {
     c.linux.resources = { ...c.linux.resources, memory: { limit: bytes } };
@@ -105,7 +107,7 @@ function timed(cmd, args, { env = envNoCA, stderr = 'ignore', cwd = TMP } = {}) 
   const argv = RUSAGE ? [RUSAGE, [cmd, ...args]] : [cmd, args];
   const stdio = RUSAGE ? ['ignore', 'ignore', stderr, 'pipe'] : ['ignore', 'ignore', stderr];
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv[1], { stdio, env, cwd });
+  const r = spawnSync(argv[0], argv[1], { stdio, env, cwd, detached: true });
   const t1 = process.hrtime.bigint();
   const out = { ms: ms(t0, t1), status: r.status, signal: r.signal, error: r.error };
   const ru = RUSAGE && r.output?.[3]?.toString().trim().split(' ').map(Number);
@@ -125,9 +127,9 @@ function rtCmd(rt, args, what) {
   return r;
 }
 
-const samples = {}; // metric -> subject -> number[]
-const failures = {}; // metric -> subject -> count
-const failMessages = [];
+let samples = {}; // metric -> subject -> number[]
+let failures = {}; // metric -> subject -> count
+let failMessages = [];
 let recording = false;
 function add(metric, subject, v) {
   if (!recording || v == null || Number.isNaN(v)) return;
@@ -148,11 +150,11 @@ function fail(metric, subject, message) {
 }
 
 const newId = (rt) => `b${process.pid}-${rt.name}-${++rt.n}`;
-const pidFileOf = (rt, id) => join(TMP, `${id}.pid`);
+const pidFileOf = (rt, id) => join(STATE, `${id}.pid`);
 const readPid = (f) => Number(readFileSync(f, 'utf8').trim());
 
 function forceDelete(rt, id) {
-  spawnSync(rt.bin, ['--root', rt.root, 'delete', '--force', id], { stdio: 'ignore', env: envNoCA, cwd: TMP });
+  spawnSync(rt.bin, ['--root', rt.root, 'delete', '--force', id], { stdio: 'ignore', env: envNoCA, cwd: TMP, detached: true });
 }
 
 // ---------------------------------------------------------------- measures
@@ -224,7 +226,12 @@ function tsrunPhases(rt) {
   const id = newId(rt);
   const out = join(TMP, `${id}.debug`);
   const fd = openSync(out, 'w');
-  const r = spawnSync(rt.bin, ['--debug', '--root', rt.root, 'create', '--bundle', BUNDLE, id], { stdio: ['ignore', 'ignore', fd], env: envNoCA, cwd: TMP });
+  const r = spawnSync(rt.bin, ['--debug', '--root', rt.root, 'create', '--bundle', BUNDLE, id], {
+    stdio: ['ignore', 'ignore', fd],
+    env: envNoCA,
+    cwd: TMP,
+    detached: true,
+  });
   closeSync(fd);
   const text = readFileSync(out, 'utf8');
   rmSync(out, { force: true });
@@ -243,22 +250,30 @@ const FLOORS = {
 const FLOOR_LABEL = {
   node: '`node -e 0`',
   node_ca: '`node -e 0`, NODE_EXTRA_CA_CERTS set',
-  node_koffi: "`node -e \"require('koffi')\"`",
+  node_koffi: '`node -e "require(\'koffi\')"`',
   unshare_true: '`unshare -p -f -m -u -i -n busybox true`',
 };
 function floor(name) {
   const r = FLOORS[name]();
-  if (r.status === 0) addRun(`floor:${name}`, 'host', r);
-  else fail(`floor:${name}`, 'host', `${name}: exit ${r.status} ${r.error ?? ''}`);
+  if (r.status === 0) {
+    addRun(`floor:${name}`, 'host', r);
+    if (name === 'node') add('node_maxrss_kib', 'host', r.maxrssKiB);
+  } else fail(`floor:${name}`, 'host', `${name}: exit ${r.status} ${r.error ?? ''}`);
 }
 
 // The library lifecycle runs in a long-lived worker process (lib-worker.mjs).
-const LIB = { name: 'tsrun-lib', root: join(TMP, 'root-tsrun-lib'), n: 0 };
+const LIB = { name: 'tsrun-lib', root: join(STATE, 'root-tsrun-lib'), n: 0 };
 let worker;
 let workerInfo;
 async function startWorker() {
   const fd = openSync(join(TMP, 'tsrun-lib.stderr'), 'a');
-  worker = spawn(NODE, [join(TOP, 'bench/lib-worker.mjs'), LIB.root, TSRUN_DIR], { stdio: ['ignore', 'ignore', fd, 'ipc'], env: envNoCA, cwd: TMP });
+  worker = spawn(NODE, [join(TOP, 'bench/lib-worker.mjs'), LIB.root, TSRUN_DIR], {
+    stdio: ['ignore', 'ignore', fd, 'ipc'],
+    env: envNoCA,
+    cwd: TMP,
+    detached: true,
+  });
+  worker.on('error', () => {}); // a send after it died: library() sees the exit
   workerInfo = await new Promise((res, rej) => {
     worker.once('message', res);
     worker.once('exit', (c) => rej(new Error(`lib-worker exited ${c}: ${readFileSync(join(TMP, 'tsrun-lib.stderr'), 'utf8').slice(-500)}`)));
@@ -267,18 +282,25 @@ async function startWorker() {
 async function library() {
   const id = newId(LIB);
   const reply = await new Promise((res) => {
-    worker.once('message', res);
-    worker.send({ id, bundle: BUNDLE, pidFile: join(TMP, `${id}.pid`) });
+    if (worker.exitCode !== null || worker.signalCode !== null) return res({ error: 'lib-worker is gone' });
+    const gone = () => res({ error: 'lib-worker exited' });
+    worker.once('exit', gone);
+    worker.once('message', (m) => {
+      worker.off('exit', gone);
+      res(m);
+    });
+    worker.send({ id, bundle: BUNDLE, pidFile: join(STATE, `${id}.pid`) });
   });
-  rmSync(join(TMP, `${id}.pid`), { force: true });
+  rmSync(join(STATE, `${id}.pid`), { force: true });
   if (reply.error) return fail('library lifecycle', 'tsrun', reply.error);
   for (const k of ['lifecycle', 'create', 'start', 'wait', 'delete']) add(`lib:${k}`, 'tsrun', reply[k]);
+  for (const [phase, v] of Object.entries(reply.phases ?? {})) add(`create phase: ${phase}`, 'tsrun-lib', v);
 }
 
 // Parallel: PAR lifecycles at once, async spawns; the wall time of all.
 function spawnAsync(rt, args) {
   return new Promise((res) => {
-    const p = spawn(rt.bin, ['--root', rt.root, ...args], { stdio: ['ignore', 'ignore', errFdOf(rt)], env: envNoCA, cwd: TMP });
+    const p = spawn(rt.bin, ['--root', rt.root, ...args], { stdio: ['ignore', 'ignore', errFdOf(rt)], env: envNoCA, cwd: TMP, detached: true });
     p.on('error', (e) => res({ status: -1, error: e }));
     p.on('exit', (status, signal) => res({ status, signal }));
   });
@@ -287,7 +309,10 @@ async function lifecycleAsync(rt) {
   const id = newId(rt);
   const pf = pidFileOf(rt, id);
   try {
-    for (const [step, args] of [['create', ['create', '--bundle', BUNDLE, '--pid-file', pf, id]], ['start', ['start', id]]]) {
+    for (const [step, args] of [
+      ['create', ['create', '--bundle', BUNDLE, '--pid-file', pf, id]],
+      ['start', ['start', id]],
+    ]) {
       const r = await spawnAsync(rt, args);
       if (r.status !== 0) throw new Error(`${step}: exit ${r.status}`);
     }
@@ -310,15 +335,37 @@ async function parallel(rt) {
   if (ok.every(Boolean)) add('parallel', rt.name, t);
 }
 
-// Memory limits: does /bin/true run at all under a tiny limit?
+/** The memory limit of pid's cgroup in bytes (v1 memory.limit_in_bytes or v2 memory.max), or null. */
+function memoryLimitOf(pid) {
+  try {
+    for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n')) {
+      const [, ctrls, path] = line.split(':');
+      if (ctrls?.split(',').includes('memory')) return Number(readFileSync(`/sys/fs/cgroup/memory${path}/memory.limit_in_bytes`, 'utf8'));
+      if (ctrls === '' && path && existsSync(`/sys/fs/cgroup${path}/memory.max`))
+        return Number(readFileSync(`/sys/fs/cgroup${path}/memory.max`, 'utf8')) || null;
+    }
+  } catch {
+    /* gone, or no memory controller */
+  }
+  return null;
+}
+
+// Memory limits: does /bin/true run at all under a tiny limit? `run` says
+// whether it ran; a separate create shows the limit the init really got.
 function memoryTest(rt, bytes) {
   const bundle = memBundle(bytes);
-  const id = newId(rt);
   const fd = errFdOf(rt);
+  const id = newId(rt);
   const from = fstatSync(fd).size;
   const r = timed(rt.bin, ['--root', rt.root, 'run', '--bundle', bundle, id], { stderr: fd });
   const res = { runtime: rt.name, limit: bytes, ok: r.status === 0, status: r.status, signal: r.signal, ms: r.ms, stderr: errTail(rt, from).slice(-300) };
   forceDelete(rt, id);
+  const id2 = newId(rt);
+  const pf = pidFileOf(rt, id2);
+  const c = timed(rt.bin, ['--root', rt.root, 'create', '--bundle', bundle, '--pid-file', pf, id2], { stderr: fd });
+  if (c.status === 0 && existsSync(pf)) res.cgroupLimit = memoryLimitOf(readPid(pf));
+  forceDelete(rt, id2);
+  rmSync(pf, { force: true });
   return res;
 }
 
@@ -337,7 +384,7 @@ async function seccompBench() {
   const procs = Math.max(3, Math.min(10, Math.round(N / 3)));
   for (let i = 0; i < procs; i++) {
     const code = `const m = await import(${JSON.stringify(pathToFileURL(out).href)}); console.log(JSON.stringify(await m.benchCompile(${i === 0 ? 2000 : 50})));`;
-    const r = spawnSync(NODE, ['--input-type=module', '-e', code], { encoding: 'utf8', env: envNoCA, cwd: TMP });
+    const r = spawnSync(NODE, ['--input-type=module', '-e', code], { encoding: 'utf8', env: envNoCA, cwd: TMP, detached: true });
     if (r.status !== 0) return { skipped: `bench-compile failed: ${r.stderr.slice(-300)}` };
     runs.push(JSON.parse(r.stdout.trim().split('\n').pop()));
   }
@@ -386,104 +433,121 @@ function shuffle(a, rnd) {
 
 // ---------------------------------------------------------------- main
 
-const started = new Date();
-const meta = {
-  date: started.toISOString(),
-  host: hostname(),
-  nproc: cpus().length,
-  cpu: cpus()[0]?.model,
-  memMiB: Math.round(totalmem() / 2 ** 20),
-  kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
-  node: process.version,
-  tsrun: firstLine(RUNTIMES[0].bin, ['--version']) + ' ' + (spawnSync(RUNTIMES[0].bin, ['--version'], { encoding: 'utf8' }).stdout.match(/commit: (\S+)/)?.[1] ?? ''),
-  runc: RUNTIMES[1].bin ? firstLine(RUNTIMES[1].bin, ['--version']) : null,
-  crun: RUNTIMES[2].bin ? firstLine(RUNTIMES[2].bin, ['--version']) : null,
-  hideCgroup2: process.env.BENCH_HIDE_CGROUP2 === '1',
-  cgroupMounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / - cgroup2? /.test(l)).map((l) => l.split(' ')[4]),
-  n: N,
-  warmup: WARMUP,
-  parallel: { lifecycles: PAR, repetitions: PAR_N },
-  seed: SEED,
-  loadavgStart: loadavg(),
-};
-
-let active = RUNTIMES.filter((r) => r.bin);
-const excluded = {};
-for (const r of RUNTIMES.filter((r) => !r.bin)) excluded[r.name] = 'not installed';
-
-function cleanupAll() {
-  for (const rt of [...RUNTIMES, { ...LIB, bin: RUNTIMES[0].bin }]) {
-    if (!rt.bin || !existsSync(rt.root)) continue;
-    for (const id of readdirSync(rt.root)) {
-      if (statSync(join(rt.root, id)).isDirectory()) forceDelete(rt, id);
-    }
-  }
-}
-let interrupted = false;
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    interrupted = true;
-  });
-}
-
+let meta;
+let active = [];
+let excluded = {};
 let memory = [];
 let seccomp;
-try {
-  for (const rt of RUNTIMES) mkdirSync(rt.root, { recursive: true });
-  mkdirSync(LIB.root, { recursive: true });
+if (REPORT) {
+  ({ meta, excluded, samples, failures, failMessages, memory, seccomp } = JSON.parse(readFileSync(REPORT, 'utf8')));
+} else {
+  const started = new Date();
+  meta = {
+    date: started.toISOString(),
+    host: hostname(),
+    nproc: cpus().length,
+    cpu: cpus()[0]?.model,
+    memMiB: Math.round(totalmem() / 2 ** 20),
+    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
+    node: process.version,
+    tsrun:
+      firstLine(RUNTIMES[0].bin, ['--version']) +
+      ' ' +
+      (spawnSync(RUNTIMES[0].bin, ['--version'], { encoding: 'utf8' }).stdout.match(/commit: (\S+)/)?.[1] ?? ''),
+    runc: RUNTIMES[1].bin ? firstLine(RUNTIMES[1].bin, ['--version']) : null,
+    crun: RUNTIMES[2].bin ? firstLine(RUNTIMES[2].bin, ['--version']) : null,
+    hideCgroup2: process.env.BENCH_HIDE_CGROUP2 === '1',
+    stateFs: spawnSync('stat', ['-f', '-c', '%T', STATE], { encoding: 'utf8' }).stdout.trim(),
+    cgroupMounts: readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => / - cgroup2? /.test(l))
+      .map((l) => l.split(' ')[4]),
+    n: N,
+    warmup: WARMUP,
+    parallel: { lifecycles: PAR, repetitions: PAR_N },
+    seed: SEED,
+    loadavgStart: loadavg(),
+  };
 
-  // Preflight: one lifecycle each; a runtime that cannot run the bundle is left out, with the reason.
-  for (const rt of [...active]) {
-    const before = failMessages.length;
-    lifecycle(rt);
-    steps(rt);
-    if (failMessages.length > before) {
-      excluded[rt.name] = failMessages.slice(before).join(' | ');
-      active = active.filter((r) => r !== rt);
-      log(`bench: leaving out ${rt.name}: ${excluded[rt.name]}`);
+  active = RUNTIMES.filter((r) => r.bin);
+  for (const r of RUNTIMES.filter((r) => !r.bin)) excluded[r.name] = 'not installed';
+
+  function cleanupAll() {
+    for (const rt of [...RUNTIMES, { ...LIB, bin: RUNTIMES[0].bin }]) {
+      if (!rt.bin || !existsSync(rt.root)) continue;
+      for (const id of readdirSync(rt.root)) {
+        if (statSync(join(rt.root, id)).isDirectory()) forceDelete(rt, id);
+      }
     }
   }
-  if (!active.some((r) => r.name === 'tsrun')) throw new Error(`tsrun cannot run the bundle: ${excluded.tsrun}`);
-  await startWorker();
-  meta.libImportMs = workerInfo.importMs;
+  let interrupted = false;
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, () => {
+      interrupted = true;
+    });
+  }
 
-  const tasks = [
-    ...active.flatMap((rt) => [() => lifecycle(rt), () => steps(rt), () => run(rt), () => version(rt)]),
-    ...Object.keys(FLOORS).map((f) => () => floor(f)),
-    () => library(),
-    () => tsrunPhases(RUNTIMES[0]),
-  ];
-  const rnd = mulberry32(SEED);
-  const t0 = Date.now();
-  for (let it = -WARMUP; it < N && !interrupted; it++) {
-    recording = it >= 0;
-    for (const task of shuffle([...tasks], rnd)) {
-      if (interrupted) break;
-      await task();
-    }
-    if (it === 0 || (it + 1) % 10 === 0) log(`bench: iteration ${it + 1}/${N} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
-  }
-  recording = true;
-  for (let i = 0; i < PAR_N && !interrupted; i++) {
-    for (const rt of shuffle([...active], rnd)) await parallel(rt);
-  }
-  log(`bench: parallel done (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
-  for (const rt of active) {
-    for (const bytes of [4 << 20, 512 << 10]) memory.push(memoryTest(rt, bytes));
-  }
-  seccomp = await seccompBench();
-} finally {
   try {
-    worker?.send({ exit: true });
-  } catch {
-    /* gone */
+    for (const rt of RUNTIMES) mkdirSync(rt.root, { recursive: true });
+    mkdirSync(LIB.root, { recursive: true });
+
+    // Preflight: one lifecycle each; a runtime that cannot run the bundle is left out, with the reason.
+    for (const rt of [...active]) {
+      const before = failMessages.length;
+      lifecycle(rt);
+      steps(rt);
+      if (failMessages.length > before) {
+        excluded[rt.name] = failMessages.slice(before).join(' | ');
+        active = active.filter((r) => r !== rt);
+        log(`bench: leaving out ${rt.name}: ${excluded[rt.name]}`);
+      }
+    }
+    if (!active.some((r) => r.name === 'tsrun')) throw new Error(`tsrun cannot run the bundle: ${excluded.tsrun}`);
+    await startWorker();
+    meta.libImportMs = workerInfo.importMs;
+
+    const tasks = [
+      ...active.flatMap((rt) => [() => lifecycle(rt), () => steps(rt), () => run(rt), () => version(rt)]),
+      ...Object.keys(FLOORS).map((f) => () => floor(f)),
+      () => library(),
+      () => tsrunPhases(RUNTIMES[0]),
+    ];
+    const rnd = mulberry32(SEED);
+    const t0 = Date.now();
+    for (let it = -WARMUP; it < N && !interrupted; it++) {
+      recording = it >= 0;
+      for (const task of shuffle([...tasks], rnd)) {
+        if (interrupted) break;
+        await task();
+      }
+      if (it === 0 || (it + 1) % 10 === 0) log(`bench: iteration ${it + 1}/${N} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    }
+    recording = true;
+    for (let i = 0; i < PAR_N && !interrupted; i++) {
+      for (const rt of shuffle([...active], rnd)) await parallel(rt);
+    }
+    if (!interrupted) log(`bench: parallel done (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    for (const rt of active) {
+      for (const bytes of [4 << 20, 512 << 10]) if (!interrupted) memory.push(memoryTest(rt, bytes));
+    }
+    if (!interrupted) seccomp = await seccompBench();
+  } finally {
+    try {
+      worker?.send({ exit: true });
+    } catch {
+      /* gone */
+    }
+    cleanupAll();
+    for (const fd of errFd.values()) closeSync(fd);
+    errFd = new Map();
   }
-  cleanupAll();
-  for (const fd of errFd.values()) closeSync(fd);
-  errFd = new Map();
+  if (interrupted) {
+    log('bench: interrupted; containers deleted, nothing written');
+    process.exit(130);
+  }
+  meta.loadavgEnd = loadavg();
+  meta.seconds = Math.round((Date.now() - started.getTime()) / 1000);
 }
-meta.loadavgEnd = loadavg();
-meta.seconds = Math.round((Date.now() - started.getTime()) / 1000);
 
 // ---------------------------------------------------------------- report
 
@@ -506,7 +570,7 @@ const ROWS = [
   ['kill', 'kill KILL (created container)'],
   ['delete', 'delete (stopped container)'],
   ['delete_after_kill', 'delete (after kill)'],
-  ['wait', '(start returned → init exited)'],
+  ['wait', '(in the lifecycle: start returned → init exited)'],
   ['version', '`--version`'],
   ['parallel', `${PAR} lifecycles in parallel (wall)`],
 ];
@@ -525,17 +589,24 @@ function runtimeTable() {
   const lib = S('lib:lifecycle', 'tsrun');
   if (lib) {
     out.push(
-      `| lifecycle through the library (dist/index.js, one Node process) | ${fmt(lib.median)} | ${fmt(lib.p90)} | ${fmt(lib.min)} | | | | | | | ${ratio(lib.median, med('lifecycle', 'runc'))} | ${ratio(lib.median, med('lifecycle', 'crun'))} |`,
+      `| lifecycle through the library (dist/index.cjs, one Node process) | ${fmt(lib.median)} | ${fmt(lib.p90)} | ${fmt(lib.min)} | | | | | | | ${ratio(lib.median, med('lifecycle', 'runc'))} | ${ratio(lib.median, med('lifecycle', 'crun'))} |`,
     );
   }
   return out;
 }
 function rssTable() {
   const out = ['| memory | tsrun median | min | max | runc median | crun median |', '|---|---:|---:|---:|---:|---:|'];
-  for (const [k, label] of [['create_maxrss_kib', 'peak RSS of `create` (wait4 ru_maxrss)'], ['init_rss_kib', 'VmRSS of the waiting init (after create)']]) {
+  for (const [k, label] of [
+    ['create_maxrss_kib', 'peak RSS of `create` (wait4 ru_maxrss)'],
+    ['init_rss_kib', 'VmRSS of the waiting init (after create)'],
+  ]) {
     const st = names.map((n) => S(k, n));
-    out.push(`| ${label} | ${fmt(st[0]?.median, 'KiB')} | ${fmt(st[0]?.min, 'KiB')} | ${fmt(st[0]?.max, 'KiB')} | ${fmt(st[1]?.median, 'KiB')} | ${fmt(st[2]?.median, 'KiB')} |`);
+    out.push(
+      `| ${label} | ${fmt(st[0]?.median, 'KiB')} | ${fmt(st[0]?.min, 'KiB')} | ${fmt(st[0]?.max, 'KiB')} | ${fmt(st[1]?.median, 'KiB')} | ${fmt(st[2]?.median, 'KiB')} |`,
+    );
   }
+  const n = S('node_maxrss_kib', 'host');
+  if (n) out.push(`| (for scale: peak RSS of \`node -e 0\`) | ${fmt(n.median, 'KiB')} | ${fmt(n.min, 'KiB')} | ${fmt(n.max, 'KiB')} | | |`);
   return out;
 }
 function cpuTable() {
@@ -547,7 +618,9 @@ function cpuTable() {
   for (const [k, label] of ROWS) {
     const st = names.map((n) => S(`cpu:${k}`, n));
     if (!st.some(Boolean)) continue;
-    out.push(`| ${label} | ${st.flatMap((x) => [fmt(x?.median), fmt(x?.min)]).join(' | ')} | ${ratio(st[0]?.median, st[1]?.median)} | ${ratio(st[0]?.median, st[2]?.median)} |`);
+    out.push(
+      `| ${label} | ${st.flatMap((x) => [fmt(x?.median), fmt(x?.min)]).join(' | ')} | ${ratio(st[0]?.median, st[1]?.median)} | ${ratio(st[0]?.median, st[2]?.median)} |`,
+    );
   }
   for (const f of Object.keys(FLOORS)) {
     const x = S(`cpu:floor:${f}`, 'host');
@@ -565,16 +638,19 @@ function floorTable() {
     const s = S(`lib:${k}`, 'tsrun');
     if (s) out.push(`| library ${k} (in-process, warm) | ${fmt(s.median)} | ${fmt(s.p90)} | ${fmt(s.min)} |`);
   }
-  if (meta.libImportMs != null) out.push(`| library import (dist/index.js, once) | ${fmt(meta.libImportMs)} | | |`);
+  if (meta.libImportMs != null) out.push(`| library import (dist/index.cjs, once) | ${fmt(meta.libImportMs)} | | |`);
   return out;
 }
 function phaseTable() {
   const keys = Object.keys(samples).filter((k) => k.startsWith('create phase: '));
   if (!keys.length) return [];
-  const out = ['| `tsrun --debug create` phase | median | p90 | min |', '|---|---:|---:|---:|'];
+  const out = ['| create phase (`tsrun --debug create`) | CLI median | p90 | min | library (warm) median | p90 | min |', '|---|---:|---:|---:|---:|---:|---:|'];
   for (const k of keys) {
     const s = S(k, 'tsrun');
-    out.push(`| ${k.slice('create phase: '.length)} | ${fmt(s.median)} | ${fmt(s.p90)} | ${fmt(s.min)} |`);
+    const l = S(k, 'tsrun-lib');
+    out.push(
+      `| ${k.slice('create phase: '.length)} | ${fmt(s?.median)} | ${fmt(s?.p90)} | ${fmt(s?.min)} | ${fmt(l?.median)} | ${fmt(l?.p90)} | ${fmt(l?.min)} |`,
+    );
   }
   return out;
 }
@@ -586,12 +662,21 @@ function target(what, measured, limit, pass, detail) {
 if (floorMs) {
   for (const k of ['state', 'start', 'kill', 'delete']) {
     const m = med(k, 'tsrun');
-    if (m != null) target(`${k} ≤ 1.1× node floor`, `${fmt(m)} ms`, `${fmt(1.1 * floorMs)} ms`, m <= 1.1 * floorMs, `${(m / floorMs).toFixed(2)}× floor${cpuVs(k)}`);
+    if (m != null)
+      target(`${k} ≤ 1.1× node floor`, `${fmt(m)} ms`, `${fmt(1.1 * floorMs)} ms`, m <= 1.1 * floorMs, `${(m / floorMs).toFixed(2)}× floor${cpuVs(k)}`);
   }
   const c = med('create', 'tsrun');
-  if (c != null) target('create ≤ 1.3× node floor', `${fmt(c)} ms`, `${fmt(1.3 * floorMs)} ms`, c <= 1.3 * floorMs, `${(c / floorMs).toFixed(2)}× floor${cpuVs('create')}`);
+  if (c != null)
+    target('create ≤ 1.3× node floor', `${fmt(c)} ms`, `${fmt(1.3 * floorMs)} ms`, c <= 1.3 * floorMs, `${(c / floorMs).toFixed(2)}× floor${cpuVs('create')}`);
   const l = med('lifecycle', 'tsrun');
-  if (l != null) target('CLI lifecycle ≤ 1.15× three node floors', `${fmt(l)} ms`, `${fmt(3.45 * floorMs)} ms`, l <= 3.45 * floorMs, `${(l / (3 * floorMs)).toFixed(2)}× 3 floors${cpuVs('lifecycle', 3)}`);
+  if (l != null)
+    target(
+      'CLI lifecycle ≤ 1.15× three node floors',
+      `${fmt(l)} ms`,
+      `${fmt(3.45 * floorMs)} ms`,
+      l <= 3.45 * floorMs,
+      `${(l / (3 * floorMs)).toFixed(2)}× 3 floors${cpuVs('lifecycle', 3)}`,
+    );
 }
 {
   const l = med('lib:lifecycle', 'tsrun');
@@ -604,15 +689,25 @@ if (floorMs) {
   if (r != null) target('waiting init ≤ 1 MiB RSS', fmt(r, 'KiB'), '1.0 MiB', r <= 1024, `${(r / 1024).toFixed(2)} MiB`);
 }
 function targetTable() {
-  return ['| target (medians, wall) | tsrun | limit | | ratio (and the same ratio in CPU time) |', '|---|---:|---:|---|---|', ...targets.map((t) => `| ${t.what} | ${t.measured} | ${t.limit} | ${t.pass ? '**pass**' : '**miss**'} | ${t.detail} |`)];
+  return [
+    '| target (medians, wall) | tsrun | limit | | ratio (and the same ratio in CPU time) |',
+    '|---|---:|---:|---|---|',
+    ...targets.map((t) => `| ${t.what} | ${t.measured} | ${t.limit} | ${t.pass ? '**pass**' : '**miss**'} | ${t.detail} |`),
+  ];
 }
 function memoryTable() {
   if (!memory.length) return [];
   return [
-    '| memory limit | runtime | /bin/true ran | note |',
-    '|---|---|---|---|',
-    ...memory.map((m) => `| ${m.limit >= 1 << 20 ? `${m.limit >> 20} MiB` : `${m.limit >> 10} KiB`} | ${m.runtime} | ${m.ok ? 'yes' : 'no'} | ${m.ok ? '' : (m.signal ? `signal ${m.signal}` : `exit ${m.status}`) + ': ' + m.stderr.split('\n').pop().replace(/\|/g, '\\|').slice(0, 160)} |`),
+    "| memory limit | runtime | `run` /bin/true | limit in the init's cgroup after `create` | note |",
+    '|---|---|---|---|---|',
+    ...memory.map(
+      (m) =>
+        `| ${kib(m.limit)} | ${m.runtime} | ${m.ok ? 'ran' : 'failed'} | ${m.cgroupLimit == null ? '–' : kib(m.cgroupLimit)} | ${m.ok ? '' : (m.signal ? `signal ${m.signal}` : `exit ${m.status}`) + ': ' + m.stderr.split('\n').pop().replace(/\|/g, '\\|').slice(0, 300)} |`,
+    ),
   ];
+}
+function kib(bytes) {
+  return bytes >= 1 << 20 && bytes % (1 << 20) === 0 ? `${bytes >> 20} MiB` : bytes % 1024 === 0 ? `${bytes >> 10} KiB` : `${bytes} B`;
 }
 function seccompLines() {
   if (!seccomp) return [];
@@ -630,9 +725,12 @@ const md = [
   `## tsrun vs runc vs crun — ${meta.date.slice(0, 16).replace('T', ' ')} UTC`,
   '',
   `Machine: ${meta.nproc} CPUs (${meta.cpu}), ${meta.memMiB} MiB, kernel ${meta.kernel}, Node ${meta.node}. ` +
-    `${meta.tsrun}; ${meta.runc}; ${meta.crun}. N=${N} per measure (+${WARMUP} warm-up), ${PAR_N}× the parallel measure, interleaved in shuffled order (seed ${SEED}). ` +
+    `${meta.tsrun}; ${meta.runc}; ${meta.crun}. N=${meta.n} per measure (+${meta.warmup} warm-up), ${meta.parallel.repetitions}× the parallel measure, interleaved in shuffled order (seed ${meta.seed}). ` +
     `Load average ${meta.loadavgStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${meta.loadavgEnd.map((x) => x.toFixed(2)).join(' ')} at the end; ${meta.seconds} s in all.` +
-    (meta.hideCgroup2 ? ' Run in a private mount namespace with the hybrid cgroup2 mount /sys/fs/cgroup/unified unmounted (crun 1.8 refuses hybrid hosts), so all three see cgroup v1 only.' : ''),
+    ` State roots (--root) on ${meta.stateFs}.` +
+    (meta.hideCgroup2
+      ? ' Run in a private mount namespace with the hybrid cgroup2 mount /sys/fs/cgroup/unified unmounted (crun 1.8 refuses hybrid hosts), so all three see cgroup v1 only.'
+      : ''),
   '',
   ...runtimeTable(),
   '',
@@ -652,7 +750,9 @@ const md = [
   '',
   ...Object.entries(excluded).map(([n, why]) => `Left out: ${n}: ${why}`),
   ...Object.entries(failures).flatMap(([m, o]) => Object.entries(o).map(([s, c]) => `Failures: ${m} ${s}: ${c}`)),
-  (meta.loadavgStart[0] > meta.nproc || meta.loadavgEnd[0] > meta.nproc) ? `\nNote: the load average exceeded the CPU count during the run: absolute times are inflated; the ratios, measured interleaved, hold better.` : '',
+  meta.loadavgStart[0] > meta.nproc || meta.loadavgEnd[0] > meta.nproc
+    ? `\nNote: the load average exceeded the CPU count during the run: absolute times are inflated; the ratios, measured interleaved, hold better.`
+    : '',
 ].join('\n');
 
 const summary = {};
@@ -662,13 +762,14 @@ for (const [m, o] of Object.entries(samples)) {
 }
 const stamp = meta.date.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
 mkdirSync(RESULTS, { recursive: true });
-const jsonPath = join(RESULTS, `${stamp}.json`);
-writeFileSync(jsonPath, JSON.stringify({ meta, excluded, samples, summary, failures, failMessages, targets, memory, seccomp }, null, 1) + '\n');
+const jsonPath = REPORT ?? join(RESULTS, `${stamp}.json`);
+if (!REPORT) writeFileSync(jsonPath, JSON.stringify({ meta, excluded, samples, summary, failures, failMessages, targets, memory, seccomp }, null, 1) + '\n');
 writeFileSync(join(RESULTS, 'latest.md'), md + '\n');
 writeFileSync(
   CHART,
   renderChart({
-    title: `tsrun vs runc vs crun: median ms (${meta.nproc} CPUs, kernel ${meta.kernel}, Node ${meta.node}, ${meta.date.slice(0, 10)})`,
+    title: `tsrun ${meta.tsrun.split(' ').pop()} vs runc ${meta.runc?.split(' ')[2] ?? '–'} vs crun ${meta.crun?.split(' ')[2] ?? '–'}: medians of ${meta.n} interleaved runs`,
+    subtitle: `${meta.date.slice(0, 10)}, ${meta.nproc} CPUs, kernel ${meta.kernel}, Node ${meta.node}, busybox /bin/true; load average ${meta.loadavgStart[0].toFixed(1)} → ${meta.loadavgEnd[0].toFixed(1)}`,
     floor: floorMs,
     panels: [
       {
@@ -685,7 +786,10 @@ writeFileSync(
           ['version', '--version'],
         ].map(([k, label]) => ({ label, values: k.startsWith('lib:') ? { tsrun: med(k, 'tsrun') } : Object.fromEntries(names.map((n) => [n, med(k, n)])) })),
       },
-      { title: `${PAR} lifecycles in parallel, wall ms`, rows: [{ label: `${PAR} in parallel`, values: Object.fromEntries(names.map((n) => [n, med('parallel', n)])) }] },
+      {
+        title: `${PAR} lifecycles in parallel, wall ms`,
+        rows: [{ label: `${PAR} in parallel`, values: Object.fromEntries(names.map((n) => [n, med('parallel', n)])) }],
+      },
       {
         title: 'RSS, MiB',
         unit: 'MiB',
@@ -698,5 +802,5 @@ writeFileSync(
   }),
 );
 process.stdout.write(md + '\n');
-log(`bench: wrote ${jsonPath}, ${join(RESULTS, 'latest.md')}, ${CHART}`);
-if (OWN_TMP) rmSync(TMP, { recursive: true, force: true });
+log(`bench: wrote ${REPORT ? '' : jsonPath + ', '}${join(RESULTS, 'latest.md')}, ${CHART}`);
+if (OWN_TMP && !REPORT) rmSync(TMP, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 // A small SVG bar chart of the bench medians: horizontal grouped bars, one
 // panel per unit, each with its own linear scale. No dependencies.
-//   renderChart({ title, floor, panels: [{ title, unit?, rows: [{ label, values: { tsrun, runc, crun } }] }] })
+//   renderChart({ title, subtitle?, floor, panels: [{ title, unit?, rows: [{ label, values: { tsrun, runc, crun } }] }] })
 // `floor` (ms) is drawn as a dashed line in the first panel: `node -e 0`.
 
 const COLORS = { tsrun: '#3178c6', runc: '#e07b39', crun: '#4c9a52' };
@@ -26,9 +26,9 @@ function niceScale(max) {
   return { top: Math.ceil(max / step) * step, step };
 }
 
-export function renderChart({ title, floor, panels }) {
+export function renderChart({ title, subtitle, floor, panels }) {
   const out = [];
-  let y = 50;
+  let y = subtitle ? 64 : 50;
   const body = [];
   panels.forEach((panel, pi) => {
     const rows = panel.rows.filter((r) => Object.values(r.values).some((v) => v != null));
@@ -68,10 +68,15 @@ export function renderChart({ title, floor, panels }) {
     y += 34;
   });
   // Legend.
-  const legend = ORDER.map((n, i) => `<rect x="${LABEL_W + i * 90}" y="${y - 18}" width="12" height="12" fill="${COLORS[n]}"/><text x="${LABEL_W + i * 90 + 17}" y="${y - 8}">${n}</text>`);
+  const legend = ORDER.map(
+    (n, i) =>
+      `<rect x="${LABEL_W + i * 90}" y="${y - 18}" width="12" height="12" fill="${COLORS[n]}"/><text x="${LABEL_W + i * 90 + 17}" y="${y - 8}">${n}</text>`,
+  );
   if (floor) {
     const lx = LABEL_W + ORDER.length * 90;
-    legend.push(`<line x1="${lx}" y1="${y - 12}" x2="${lx + 22}" y2="${y - 12}" class="floor"/><text x="${lx + 28}" y="${y - 8}">node -e 0 (the floor of a Node CLI command): ${num(floor)} ms</text>`);
+    legend.push(
+      `<line x1="${lx}" y1="${y - 12}" x2="${lx + 22}" y2="${y - 12}" class="floor"/><text x="${lx + 28}" y="${y - 8}">node -e 0 (the floor of a Node CLI command): ${num(floor)} ms</text>`,
+    );
   }
   const H = y + 4;
   out.push(
@@ -80,6 +85,7 @@ export function renderChart({ title, floor, panels }) {
       '.grid{stroke:#e3e3e3;stroke-width:1}.floor{stroke:#c0392b;stroke-width:1.2;stroke-dasharray:4 3}</style>',
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="10" y="20" class="title">${esc(title)}</text>`,
+    subtitle ? `<text x="10" y="38" class="tick">${esc(subtitle)}</text>` : '',
     ...body,
     ...legend,
     '</svg>',

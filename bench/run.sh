@@ -21,53 +21,68 @@
 #                       The host's mounts are not changed. 0: do not.
 #   BENCH_CHART         where to write the chart (default bench/chart.svg)
 # Must run as root (containers with namespaces and cgroups).
+#
+# The measuring half runs in a private mount namespace (unshare --mount
+# --propagation private): there the state roots of the three runtimes live
+# on a fresh tmpfs, as /run/runc, /run/crun and /run/tsrun do on a usual host
+# (this VM's /run is on disk, where an fsync costs milliseconds), and the
+# hybrid cgroup2 mount can be hidden. Nothing changes in the host's mounts.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
+UNIFIED=/sys/fs/cgroup/unified
 
 die() { printf 'bench: %s\n' "$*" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || die "must run as root"
 
-# Debian packages: only what is missing, so a second run does not touch apt.
-declare -A PKG_OF=([runc]=runc [crun]=crun [gcc]=gcc [unshare]=util-linux [busybox]=busybox-static)
-missing=()
-for cmd in "${!PKG_OF[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("${PKG_OF[$cmd]}")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "bench: installing Debian packages: ${missing[*]}" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-fi
-
-# `make bench` has built these already; run.sh on its own builds them too.
-if [ ! -f dist/index.js ] || [ ! -f dist/cli.js ] || [ ! -x dist/tsrun-executor ] || [ ! -x bundles/busybox/rootfs/bin/busybox ]; then
-  make build rootfs
-fi
-
-UNIFIED=/sys/fs/cgroup/unified
-if [ -z "${BENCH_HIDE_CGROUP2:-}" ]; then
-  BENCH_HIDE_CGROUP2=0
-  if [ "$(stat -f -c %T "$UNIFIED" 2>/dev/null)" = cgroup2fs ] && [ -n "$(cat "$UNIFIED/cgroup.controllers" 2>/dev/null)" ]; then
-    BENCH_HIDE_CGROUP2=1
+if [ "${BENCH_INNER:-}" != 1 ]; then
+  # Debian packages: only what is missing, so a second run does not touch apt.
+  declare -A PKG_OF=([runc]=runc [crun]=crun [gcc]=gcc [unshare]=util-linux [busybox]=busybox-static)
+  missing=()
+  for cmd in "${!PKG_OF[@]}"; do
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("${PKG_OF[$cmd]}")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "bench: installing Debian packages: ${missing[*]}" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
   fi
-fi
-export BENCH_HIDE_CGROUP2
-NS=()
-[ "$BENCH_HIDE_CGROUP2" = 1 ] && NS=(unshare --mount --propagation private sh -c "umount -l $UNIFIED && exec \"\$@\"" sh)
 
-# Scratch: bundles and one private --root per runtime. bench.mjs deletes its
-# containers in a finally; this trap is the safety net if node itself dies.
+  # `make bench` has built these already; run.sh on its own builds them too.
+  if [ ! -f dist/index.cjs ] || [ ! -f dist/cli.cjs ] || [ ! -x dist/tsrun-executor ] || [ ! -x bundles/busybox/rootfs/bin/busybox ]; then
+    make build rootfs
+  fi
+
+  if [ -z "${BENCH_HIDE_CGROUP2:-}" ]; then
+    BENCH_HIDE_CGROUP2=0
+    if [ "$(stat -f -c %T "$UNIFIED" 2>/dev/null)" = cgroup2fs ] && [ -n "$(cat "$UNIFIED/cgroup.controllers" 2>/dev/null)" ]; then
+      BENCH_HIDE_CGROUP2=1
+    fi
+  fi
+  export BENCH_HIDE_CGROUP2
+  BENCH_INNER=1 exec unshare --mount --propagation private "$0" "$@"
+fi
+
+# ---- inside the private mount namespace
+[ "$BENCH_HIDE_CGROUP2" = 1 ] && umount -l "$UNIFIED"
+
+# Scratch: bundles, the copy of tsrun, the rusage helper; the state roots on
+# a tmpfs under it. bench.mjs deletes its containers in a finally; this trap
+# is the safety net if node itself dies.
 BENCH_TMP=$(mktemp -d /tmp/tsrun-bench.XXXXXX)
-export BENCH_TMP
+BENCH_STATE=$BENCH_TMP/state
+mkdir "$BENCH_STATE"
+mount -t tmpfs -o mode=0700,size=64m tsrun-bench "$BENCH_STATE"
+export BENCH_TMP BENCH_STATE
 cleanup() {
   local dir bin id
-  for dir in "$BENCH_TMP"/root-*; do
+  for dir in "$BENCH_STATE"/root-*; do
     [ -d "$dir" ] || continue
-    case ${dir##*/root-} in tsrun*) bin=$PWD/bin/tsrun;; *) bin=$(command -v "${dir##*/root-}") || continue;; esac
+    case ${dir##*/root-} in tsrun*) bin=$BENCH_TMP/tsrun/bin/tsrun;; *) bin=$(command -v "${dir##*/root-}") || continue;; esac
     for id in $(ls "$dir" 2>/dev/null); do
       [ -d "$dir/$id" ] || continue
-      "${NS[@]}" "$bin" --root "$dir" delete --force "$id" >/dev/null 2>&1 || true
+      "$bin" --root "$dir" delete --force "$id" >/dev/null 2>&1 || true
     done
   done
+  umount "$BENCH_STATE" 2>/dev/null || umount -l "$BENCH_STATE" 2>/dev/null || true
   rm -rf "$BENCH_TMP"
 }
 trap cleanup EXIT
@@ -84,4 +99,4 @@ gcc -O2 -Wall -o "$BENCH_RUSAGE" bench/rusage.c
 export BENCH_RUSAGE
 
 # The harness's own Node start needs no CA bundle; the floors set it explicitly.
-"${NS[@]}" env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node bench/bench.mjs "$@"
+env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node bench/bench.mjs "$@"

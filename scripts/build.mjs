@@ -1,29 +1,55 @@
-// Bundles each entry point with esbuild. The CLI entry is tiny and loads
-// each command's code with a dynamic import, so `tsrun state` never parses
-// ajv, the plan builder or koffi (splitting gives each its own chunk).
+// Bundles tsrun into CommonJS files, one per unit of work: dist/cli.cjs (the
+// CLI: argument parsing, the commands, the Runtime class), dist/index.cjs
+// (the library entry) and dist/ops/NAME.cjs (each lifecycle operation with
+// everything it uses). A command loads the CLI and one operation: two files.
+// Measured (docs/bench.md): ES modules and many small chunks cost every
+// short-lived command 10-30 ms of start-up; one CommonJS file costs ~1 ms.
 import { build } from 'esbuild';
+import { chmodSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(top, 'package.json'), 'utf8'));
-// Old hashed chunks are left in place: a tsrun started before this build may
-// still be loading them (`make clean` removes them).
-await build({
+const OPS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'cgroup-ops', 'spec'];
+
+const common = {
   absWorkingDir: top,
-  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
-  outdir: 'dist',
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   external: ['koffi'],
-  chunkNames: 'chunks/[name]-[hash]',
-  sourcemap: false,
   minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning',
-  define: { TSRUN_COMMIT: JSON.stringify(process.env.TSRUN_COMMIT ?? 'unknown'), TSRUN_VERSION: JSON.stringify(version) },
-});
+  define: {
+    TSRUN_COMMIT: JSON.stringify(process.env.TSRUN_COMMIT ?? 'unknown'),
+    TSRUN_VERSION: JSON.stringify(version),
+    TSRUN_BUNDLED: 'true',
+    // CommonJS has no import.meta: give modules their file's URL.
+    'import.meta.url': '__tsrun_module_url',
+  },
+  banner: { js: "var __tsrun_module_url = require('url').pathToFileURL(__filename).href;" },
+};
+
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: { cli: 'src/cli/main.ts' },
+    outdir: 'dist',
+    outExtension: { '.js': '.cjs' },
+    // bin/tsrun is a link to this file. env -u drops NODE_EXTRA_CA_CERTS (tsrun
+    // opens no TLS connection; loading a CA bundle costs ~50 ms a start) and
+    // NODE_OPTIONS (a caller's loaders or flags must not change the runtime).
+    banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node\n' + common.banner.js },
+  }),
+  build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' } }),
+  build({
+    ...common,
+    entryPoints: Object.fromEntries(OPS.map((op) => [op, op === 'spec' ? 'src/spec/ops.ts' : `src/lifecycle/${op}.ts`])),
+    outdir: 'dist/ops',
+    outExtension: { '.js': '.cjs' },
+  }),
+]);
+chmodSync(join(top, 'dist/cli.cjs'), 0o755);

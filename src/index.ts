@@ -6,6 +6,7 @@
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import { DEFAULT_ROOT, StateStore } from './state/store.js';
+import { loadOp } from './op-loader.js';
 import type { RuntimeContext } from './lifecycle/context.js';
 import type { CreateOptions } from './lifecycle/create.js';
 import type { RunOptions } from './lifecycle/run.js';
@@ -40,56 +41,56 @@ export class Runtime {
 
   /** Creates the container and leaves its init waiting for start(). With dryRun, returns the plan as text. */
   async create(id: string, opts: CreateOptions = {}): Promise<string | void> {
-    return (await import('./lifecycle/create.js')).create(this.ctx, id, opts);
+    return (await loadOp<typeof import('./lifecycle/create.js')>('create')).create(this.ctx, id, opts);
   }
 
   async start(id: string): Promise<void> {
-    return (await import('./lifecycle/start.js')).start(this.ctx, id);
+    return (await loadOp<typeof import('./lifecycle/start.js')>('start')).start(this.ctx, id);
   }
 
   async state(id: string): Promise<ContainerState> {
-    return (await import('./lifecycle/state.js')).state(this.ctx, id);
+    return (await loadOp<typeof import('./lifecycle/state.js')>('state')).state(this.ctx, id);
   }
 
   async list(): Promise<ContainerState[]> {
-    return (await import('./lifecycle/state.js')).list(this.ctx);
+    return (await loadOp<typeof import('./lifecycle/state.js')>('state')).list(this.ctx);
   }
 
   async kill(id: string, signal: string | number = 'SIGTERM', opts: KillOptions = {}): Promise<void> {
-    return (await import('./lifecycle/kill.js')).kill(this.ctx, id, signal, opts);
+    return (await loadOp<typeof import('./lifecycle/kill.js')>('kill')).kill(this.ctx, id, signal, opts);
   }
 
   async delete(id: string, opts: DeleteOptions = {}): Promise<void> {
-    return (await import('./lifecycle/delete.js')).deleteContainer(this.ctx, id, opts);
+    return (await loadOp<typeof import('./lifecycle/delete.js')>('delete')).deleteContainer(this.ctx, id, opts);
   }
 
   /** Runs another process in the container; in the foreground resolves with its exit code. */
   async exec(id: string, opts: ExecOptions): Promise<number> {
-    return (await import('./lifecycle/exec.js')).exec(this.ctx, id, opts);
+    return (await loadOp<typeof import('./lifecycle/exec.js')>('exec')).exec(this.ctx, id, opts);
   }
 
   /** Freezes the container (cgroup freezer). */
   async pause(id: string): Promise<void> {
-    return (await import('./lifecycle/cgroup-ops.js')).pause(this.ctx, id);
+    return (await loadOp<typeof import('./lifecycle/cgroup-ops.js')>('cgroup-ops')).pause(this.ctx, id);
   }
 
   async resume(id: string): Promise<void> {
-    return (await import('./lifecycle/cgroup-ops.js')).resume(this.ctx, id);
+    return (await loadOp<typeof import('./lifecycle/cgroup-ops.js')>('cgroup-ops')).resume(this.ctx, id);
   }
 
   /** Host pids of the container's processes. */
   async pids(id: string): Promise<number[]> {
-    return (await import('./lifecycle/cgroup-ops.js')).pids(this.ctx, id);
+    return (await loadOp<typeof import('./lifecycle/cgroup-ops.js')>('cgroup-ops')).pids(this.ctx, id);
   }
 
   /** Applies new limits to the running container; returns warnings for fields this host skips. */
   async update(id: string, resources: Resources): Promise<string[]> {
-    return (await import('./lifecycle/cgroup-ops.js')).update(this.ctx, id, resources);
+    return (await loadOp<typeof import('./lifecycle/cgroup-ops.js')>('cgroup-ops')).update(this.ctx, id, resources);
   }
 
   /** runc's stats document, and the OOM kill count. */
   async stats(id: string): Promise<ContainerStats> {
-    return (await import('./lifecycle/cgroup-ops.js')).containerStats(this.ctx, id);
+    return (await loadOp<typeof import('./lifecycle/cgroup-ops.js')>('cgroup-ops')).containerStats(this.ctx, id);
   }
 
   /** What tsrun recorded about a container at create (its config among it). */
@@ -99,17 +100,17 @@ export class Runtime {
 
   /** create + start; in the foreground resolves with the exit code (128+signal when killed). */
   async run(id: string, opts: RunOptions = {}): Promise<number> {
-    return (await import('./lifecycle/run.js')).run(this.ctx, id, opts);
+    return (await loadOp<typeof import('./lifecycle/run.js')>('run')).run(this.ctx, id, opts);
   }
 }
 
 /** Validates a bundle's config.json; throws a TsrunError naming the file, JSON pointer and rule. */
 export async function validate(bundle: string): Promise<Spec> {
-  return (await import('./spec/load.js')).loadBundle(bundle).spec;
+  return (await loadOp<typeof import('./spec/ops.js')>('spec')).loadBundle(bundle).spec;
 }
 
 /** The default config.json (`tsrun spec`), or the rootless one. */
 export async function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: number } = {}): Promise<Spec> {
-  const d = await import('./spec/defaults.js');
+  const d = await loadOp<typeof import('./spec/ops.js')>('spec');
   return opts.rootless ? d.rootlessSpec(opts.uid ?? process.getuid!(), opts.gid ?? process.getgid!()) : d.defaultSpec();
 }

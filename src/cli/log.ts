@@ -1,3 +1,4 @@
+import { writeOut } from './output.js';
 import { appendFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
 
@@ -31,7 +32,7 @@ export class CliLogger implements Logger {
       }
     }
     // No log file: a person is reading, so plain lines (errors bare, as runc prints them).
-    process.stderr.write(level === 'error' ? msg + '\n' : `${level}: ${msg}\n`);
+    writeOut(level === 'error' ? msg + '\n' : `${level}: ${msg}\n`, 2);
   }
 
   debug(msg: string): void {

@@ -1,5 +1,6 @@
 // The tsrun CLI entry: global flags, then one command, loaded on demand so
 // that each command pays only for its own code.
+import { writeOut } from './output.js';
 import { parseArgs, usage, type FlagSpec } from './args.js';
 import { CliLogger } from './log.js';
 import type { Command } from './command.js';
@@ -64,11 +65,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (format !== 'text' && format !== 'json') throw new TsrunError(`invalid log format ${JSON.stringify(format)}: use text or json`);
     if (g.version) {
-      process.stdout.write(versionText());
+      writeOut(versionText());
       return 0;
     }
     if (cmdIndex < 0 || g.help) {
-      process.stdout.write(mainHelp());
+      writeOut(mainHelp());
       return cmdIndex < 0 && !g.help ? 1 : 0;
     }
     if (g['systemd-cgroup']) throw new TsrunError('--systemd-cgroup is not supported: tsrun manages cgroups through cgroupfs only');
@@ -78,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
     const cmd = (await load()).default;
     const rest = argv.slice(cmdIndex + 1);
     if (rest.includes('--help') || rest.includes('-h')) {
-      process.stdout.write(`${cmd.description}\n\n${usage(name, cmd.synopsis, cmd.flags)}\n`);
+      writeOut(`${cmd.description}\n\n${usage(name, cmd.synopsis, cmd.flags)}\n`);
       return 0;
     }
     const args = parseArgs(rest, cmd.flags, cmd.stopAfter);
@@ -87,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const msg = e instanceof TsrunError ? e.message : `internal error: ${(e as Error)?.stack ?? e}`;
     log.error(msg);
-    if (log.logsToFile) process.stderr.write(msg + '\n');
+    if (log.logsToFile) writeOut(msg + '\n', 2);
     return e instanceof TsrunError ? e.exitCode : 1;
   }
 }
@@ -106,7 +107,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e) => {
-    process.stderr.write(`internal error: ${e?.stack ?? e}\n`);
+    writeOut(`internal error: ${e?.stack ?? e}\n`, 2);
     process.exitCode = 1;
   },
 );

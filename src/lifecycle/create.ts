@@ -1,5 +1,4 @@
-import { readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs';
-import { dirname, basename, join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { PhaseTimer } from '../log.js';
 import { detectCgroups, openCgroup } from '../cgroups/index.js';
@@ -9,13 +8,11 @@ import { withListenFds } from '../process/listen-fds.js';
 import { effectiveResources } from '../cgroups/device-policy.js';
 import type { CgroupManager } from '../cgroups/types.js';
 import { readProcStat } from '../linux/proc.js';
-import { ExecutorError, ExecutorSession } from '../native/executor.js';
-import { errnoName } from '../native/errno.js';
+import { ExecutorSession } from '../native/executor.js';
 import { buildPlan, describePlan, type Plan } from '../plan/build.js';
 import { cgroupMountSources } from '../plan/cgroup-sources.js';
 import { hostFacts } from '../plan/host.js';
 import { encodePlan } from '../plan/encode.js';
-import { OpCode } from '../plan/opcodes.js';
 import type { PlanContext } from '../plan/context.js';
 import { loadBundle } from '../spec/load.js';
 import { unmountUnder } from '../rootfs/host-mounts.js';
@@ -27,6 +24,7 @@ import type { Spec } from '../spec/types.js';
 import { lockDir } from '../state/lock.js';
 import { checkId, type ContainerRecord } from '../state/store.js';
 import type { RuntimeContext } from './context.js';
+import { explainFailure, loadSeccompCompiler, writePidFile } from './shared.js';
 import { killAndWait } from './wait.js';
 
 export interface CreateOptions {
@@ -217,17 +215,6 @@ function writeIdMaps(pid: number, spec: Spec): void {
   writeFileSync(`/proc/${pid}/gid_map`, fmt(spec.linux?.gidMappings));
 }
 
-/** The seccomp compiler, loaded only for a config that has a seccomp section. */
-export async function loadSeccompCompiler(spec: Spec): Promise<PlanContext['compileSeccomp']> {
-  if (!spec.linux?.seccomp) return undefined;
-  const { compileSeccomp } = await import('../seccomp/compile.js');
-  return (seccomp) => {
-    const c = compileSeccomp(seccomp);
-    if (c.notify) throw new Error('/linux/seccomp: SCMP_ACT_NOTIFY is not supported yet');
-    // Profiles name syscalls newer than our headers; runc logs those at debug level.
-    return { ...c, warnings: c.warnings.filter((w) => !/unknown syscalls skipped/.test(w)) };
-  };
-}
 
 /** The caller's user name from /etc/passwd, as runc reports the container's owner. */
 function userName(uid: number): string {
@@ -242,26 +229,4 @@ function userName(uid: number): string {
   return `#${uid}`;
 }
 
-/** Writes the pid file atomically, as engines read it as soon as it appears. */
-export function writePidFile(path: string, pid: number): void {
-  const abs = resolve(path);
-  const tmp = join(dirname(abs), `.${basename(abs)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, String(pid));
-    renameSync(tmp, abs);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new TsrunError(`write pid file ${abs}: ${(e as NodeJS.ErrnoException).code ?? e}`);
-  }
-}
 
-/** Turns an executor failure into a sentence naming the op that failed. */
-export function explainFailure(e: unknown, plan: Plan | undefined): unknown {
-  if (!(e instanceof ExecutorError) || !plan) return e;
-  const o = plan.ops[e.opIndex];
-  if (!o) return new TsrunError(`container init failed: ${errnoName(e.errno)}`);
-  if (o.code === OpCode.RESOLVE_EXEC && (e.errno === 2 || e.errno === 20)) {
-    return new TsrunError(`exec: ${JSON.stringify(o.args[0])}: executable file not found in $PATH`);
-  }
-  return new TsrunError(`${o.what}: ${errnoName(e.errno)} (op ${e.opIndex} of ${plan.ops.length})`);
-}

@@ -8,7 +8,7 @@ import type { Process } from '../spec/types.js';
 import { containerStatus } from '../state/status.js';
 import { validateProcess } from '../spec/validate.js';
 import type { RuntimeContext } from './context.js';
-import { explainFailure, loadSeccompCompiler, writePidFile } from './create.js';
+import { explainFailure, loadSeccompCompiler, writePidFile } from './shared.js';
 import { attachableTerminal, inForeground } from './foreground.js';
 import { withHome } from '../process/home.js';
 import type { TerminalAttachment } from '../process/attach-terminal.js';

@@ -1,3 +1,4 @@
+import { writeOut } from '../output.js';
 import { intFlag } from '../args.js';
 import { idArg, type Command } from '../command.js';
 
@@ -17,7 +18,7 @@ const command: Command = {
   async run(args, g) {
     const id = idArg(args, 'create');
     const plan = await g.runtime.create(id, createOptions(args.flags));
-    if (typeof plan === 'string') process.stdout.write(plan + '\n');
+    if (typeof plan === 'string') writeOut(plan + '\n');
     return 0;
   },
 };

@@ -1,4 +1,5 @@
-import { statsToJSON } from '../../cgroups/stats.js';
+import { writeOut } from '../output.js';
+import { statsToJSON } from '../../cgroups/stats-json.js';
 import { TsrunError } from '../../errors.js';
 import { idArg, type Command } from '../command.js';
 
@@ -11,7 +12,7 @@ const command: Command = {
   ],
   async run(args, g) {
     const id = idArg(args, 'events');
-    const emit = (type: string, data?: unknown) => process.stdout.write(statsToJSON(data === undefined ? { type, id } : { type, id, data }) + '\n');
+    const emit = (type: string, data?: unknown) => writeOut(statsToJSON(data === undefined ? { type, id } : { type, id, data }) + '\n');
     if (args.flags.stats) {
       emit('stats', (await g.runtime.stats(id)).stats);
       return 0;

@@ -1,3 +1,4 @@
+import { writeOut } from '../output.js';
 import { CAPABILITIES } from '../../spec/capabilities.js';
 import { knownMountOptions } from '../../rootfs/mount-options.js';
 import type { Command } from '../command.js';
@@ -47,7 +48,7 @@ const command: Command = {
   description: 'print the features this runtime implements (features.md), as JSON',
   flags: [],
   async run() {
-    process.stdout.write(JSON.stringify(features(), null, '    ') + '\n');
+    writeOut(JSON.stringify(features(), null, '    ') + '\n');
     return 0;
   },
 };

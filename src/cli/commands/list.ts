@@ -1,3 +1,4 @@
+import { writeOut } from '../output.js';
 import { TsrunError } from '../../errors.js';
 import type { Command } from '../command.js';
 
@@ -13,12 +14,12 @@ const command: Command = {
     if (format !== 'table' && format !== 'json') throw new TsrunError(`invalid format option ${JSON.stringify(format)}: use table or json`);
     const all = await g.runtime.list();
     if (args.flags.quiet) {
-      for (const s of all) process.stdout.write(s.id + '\n');
+      for (const s of all) writeOut(s.id + '\n');
     } else if (format === 'json') {
-      process.stdout.write(JSON.stringify(all) + '\n');
+      writeOut(JSON.stringify(all) + '\n');
     } else {
       const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...all.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])];
-      process.stdout.write(table(rows));
+      writeOut(table(rows));
     }
     return 0;
   },

@@ -1,3 +1,4 @@
+import { writeOut } from '../output.js';
 import { spawnSync } from 'node:child_process';
 import { TsrunError } from '../../errors.js';
 import { idArg, type Command } from '../command.js';
@@ -13,7 +14,7 @@ const command: Command = {
     if (format !== 'table' && format !== 'json') throw new TsrunError(`invalid format option ${JSON.stringify(format)}: use table or json`);
     const pids = await g.runtime.pids(id);
     if (format === 'json') {
-      process.stdout.write(JSON.stringify(pids) + '\n');
+      writeOut(JSON.stringify(pids) + '\n');
       return 0;
     }
     // As runc: run the host's ps with the given options, keep its header and the container's lines.
@@ -24,7 +25,7 @@ const command: Command = {
     const col = header!.trim().split(/\s+/).indexOf('PID');
     if (col < 0) throw new TsrunError("ps: no PID column in its output (give options that print one, like -ef)");
     const wanted = new Set(pids.map(String));
-    process.stdout.write([header, ...lines.filter((l) => wanted.has(l.trim().split(/\s+/)[col]!))].join('\n') + '\n');
+    writeOut([header, ...lines.filter((l) => wanted.has(l.trim().split(/\s+/)[col]!))].join('\n') + '\n');
     return 0;
   },
 };

@@ -1,3 +1,4 @@
+import { writeOut } from '../output.js';
 import { idArg, type Command } from '../command.js';
 
 const command: Command = {
@@ -6,7 +7,7 @@ const command: Command = {
   flags: [],
   async run(args, g) {
     const s = await g.runtime.state(idArg(args, 'state'));
-    process.stdout.write(JSON.stringify(s, null, '  ') + '\n');
+    writeOut(JSON.stringify(s, null, '  ') + '\n');
     return 0;
   },
 };

@@ -1,0 +1,47 @@
+import { renameSync, writeFileSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { TsrunError } from '../errors.js';
+import { ExecutorError } from '../native/executor.js';
+import { errnoName } from '../native/errno.js';
+import type { Plan } from '../plan/build.js';
+import type { PlanContext } from '../plan/context.js';
+import { OpCode } from '../plan/opcodes.js';
+import type { Spec } from '../spec/types.js';
+
+// What create and exec share: small on purpose, as exec's bundle includes it.
+
+/** The seccomp compiler, loaded only for a config that has a seccomp section. */
+export async function loadSeccompCompiler(spec: Spec): Promise<PlanContext['compileSeccomp']> {
+  if (!spec.linux?.seccomp) return undefined;
+  const { compileSeccomp } = await import('../seccomp/compile.js');
+  return (seccomp) => {
+    const c = compileSeccomp(seccomp);
+    if (c.notify) throw new Error('/linux/seccomp: SCMP_ACT_NOTIFY is not supported yet');
+    // Profiles name syscalls newer than our headers; runc logs those at debug level.
+    return { ...c, warnings: c.warnings.filter((w) => !/unknown syscalls skipped/.test(w)) };
+  };
+}
+
+/** Writes the pid file atomically, as engines read it as soon as it appears. */
+export function writePidFile(path: string, pid: number): void {
+  const abs = resolve(path);
+  const tmp = join(dirname(abs), `.${basename(abs)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, String(pid));
+    renameSync(tmp, abs);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new TsrunError(`write pid file ${abs}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+}
+
+/** Turns an executor failure into a sentence naming the op that failed. */
+export function explainFailure(e: unknown, plan: Plan | undefined): unknown {
+  if (!(e instanceof ExecutorError) || !plan) return e;
+  const o = plan.ops[e.opIndex];
+  if (!o) return new TsrunError(`container init failed: ${errnoName(e.errno)}`);
+  if (o.code === OpCode.RESOLVE_EXEC && (e.errno === 2 || e.errno === 20)) {
+    return new TsrunError(`exec: ${JSON.stringify(o.args[0])}: executable file not found in $PATH`);
+  }
+  return new TsrunError(`${o.what}: ${errnoName(e.errno)} (op ${e.opIndex} of ${plan.ops.length})`);
+}
