@@ -12,9 +12,9 @@ import { killHard, rmTree, startWaiting, testPath } from './fixtures/helpers.js'
 
 const host = detectCgroups();
 if (!host.unified) {
-  t.skip('eBPF device filter: no cgroup2 mount on this host');
+  t.skip('eBPF device filter: no cgroup2 mount on this host', () => {});
 } else if (process.getuid?.() !== 0) {
-  t.skip('eBPF device filter: needs root');
+  t.skip('eBPF device filter: needs root', () => {});
 } else {
   const dir = host.unified.mountpoint + testPath('bpf');
 

@@ -7,11 +7,11 @@ import { openCgroup } from '../../src/cgroups/index.js';
 
 const v1Host: CgroupHost = {
   mode: 'v1',
-  ...parseMountinfo(`1 0 0:1 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct
+  v1: parseMountinfo(`1 0 0:1 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct
 2 0 0:2 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
 3 0 0:3 / /sys/fs/cgroup/devices rw - cgroup cgroup rw,devices
 4 0 0:4 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,name=systemd
-5 0 0:5 / /sys/fs/cgroup/other rw - cgroup cgroup rw,name=other`),
+5 0 0:5 / /sys/fs/cgroup/other rw - cgroup cgroup rw,name=other`).v1,
 };
 const v2Host: CgroupHost = { mode: 'v2', v1: {}, unified: { mountpoint: '/sys/fs/cgroup', root: '/', controllers: ['memory'] } };
 const own = parseProcCgroup('4:name=systemd:/user.slice/session-1.scope\n3:devices:/user.slice\n2:memory:/user.slice/user-0.slice/session-1.scope\n1:cpu,cpuacct:/\n0::/user.slice/user-0.slice/session-1.scope\n');
