@@ -158,13 +158,14 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     timer.mark('clone');
 
     cgroup.addProcess(pid);
+    timer.mark('place in cgroup');
     if (spec.process?.oomScoreAdj !== undefined) writeOomScoreAdj(pid, spec.process.oomScoreAdj);
     if (plan.newUserNs) writeIdMaps(pid, spec);
     const hooks = spec.hooks ?? {};
     const state = hookState(record, 'created');
     await runHooks('prestart', hooks.prestart, state);
     await runHooks('createRuntime', hooks.createRuntime, state);
-    timer.mark('createRuntime hooks');
+    timer.mark('id maps, oom_score_adj, prestart and createRuntime hooks');
     session.release();
     if (hooks.createContainer?.length) {
       await session.expect('H');
