@@ -4,6 +4,7 @@
 // anything is written, naming the field and what is missing.
 import type { Resources } from '../spec/types.js';
 import { CgroupError, fieldError } from './errors.js';
+import { put, set } from './put.js';
 import { hasFile, intText, parseU64, readCg, writeCg } from './fsutil.js';
 import { DeviceEmulator, normalizeRules, ruleText } from './devices.js';
 
@@ -12,17 +13,6 @@ type Memory = NonNullable<Resources['memory']>;
 type Cpu = NonNullable<Resources['cpu']>;
 type BlockIO = NonNullable<Resources['blockIO']>;
 
-const set = <T>(v: T | null | undefined): v is T => v !== undefined && v !== null;
-
-/** Writes one value; a failure names the field and the value. */
-function put(dir: string, file: string, value: string, field: string): void {
-  try {
-    writeCg(dir, file, value);
-  } catch (err) {
-    if (err instanceof CgroupError) throw fieldError(`${field}=${value}`, err.message, err);
-    throw err;
-  }
-}
 
 /** The directory of a controller, or an error naming the field and what is mounted. */
 function need(dirs: Dirs, controller: string, field: string): string {

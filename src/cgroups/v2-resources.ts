@@ -6,6 +6,7 @@
 // (real-time CPU bandwidth). Requirements are checked before any write.
 import type { Resources } from '../spec/types.js';
 import { CgroupError, fieldError } from './errors.js';
+import { put, set } from './put.js';
 import { hasFile, intText, readCg, readCgOpt, writeCg } from './fsutil.js';
 import { blkioWeightToIoWeight, cpuSharesToWeight, swapToV2 } from './convert.js';
 import { normalizeRules } from './devices.js';
@@ -17,18 +18,8 @@ type Memory = NonNullable<Resources['memory']>;
 type Cpu = NonNullable<Resources['cpu']>;
 type BlockIO = NonNullable<Resources['blockIO']>;
 
-const set = <T>(v: T | null | undefined): v is T => v !== undefined && v !== null;
 /** -1 is "unlimited" in the spec, "max" in v2 files. */
 const maxOr = (v: number, field: string) => (v < 0 ? 'max' : intText(v, field));
-
-function put(dir: string, file: string, value: string, field: string): void {
-  try {
-    writeCg(dir, file, value);
-  } catch (err) {
-    if (err instanceof CgroupError) throw fieldError(`${field}=${value}`, err.message, err);
-    throw err;
-  }
-}
 
 export function setResourcesV2(dir: string, r: Resources): string[] {
   const warnings: string[] = [];

@@ -7,7 +7,7 @@ import { openCgroup, reopenCgroup, stats, statsToJSON } from '../../src/cgroups/
 import { detectCgroups } from '../../src/cgroups/detect.js';
 import type { CgroupManager } from '../../src/cgroups/types.js';
 import type { Resources } from '../../src/spec/types.js';
-import { cleanupAfter, cpuTicks, read, rmTree, sleep, startWaiting, testPath, waitFor, type Waiting } from './fixtures/helpers.js';
+import { openTestCgroup, cleanupAfter, cpuTicks, read, rmTree, sleep, startWaiting, testPath, waitFor, type Waiting } from './fixtures/helpers.js';
 
 const host = detectCgroups();
 if (host.mode === 'v2') {
@@ -18,13 +18,7 @@ if (host.mode === 'v2') {
   run();
 }
 
-function open(t: Test, procs: Waiting[] = [], resources?: Resources): CgroupManager {
-  const cg = openCgroup({ cgroupsPath: testPath(), id: 'unused' });
-  cleanupAfter(t, cg, procs);
-  cg.create();
-  if (resources) cg.setResources(resources);
-  return cg;
-}
+const open = openTestCgroup;
 
 function run(): void {
   t.test('create, join, destroy: only what we created goes', async (t) => {

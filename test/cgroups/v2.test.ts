@@ -8,7 +8,7 @@ import { detectCgroups } from '../../src/cgroups/detect.js';
 import { deviceFilterIds } from '../../src/linux/bpf.js';
 import type { CgroupManager } from '../../src/cgroups/types.js';
 import type { Resources } from '../../src/spec/types.js';
-import { cleanupAfter, cpuTicks, read, rmTree, sleep, startWaiting, testPath, waitFor, type Waiting } from './fixtures/helpers.js';
+import { openTestCgroup, cleanupAfter, cpuTicks, read, rmTree, sleep, startWaiting, testPath, waitFor, type Waiting } from './fixtures/helpers.js';
 
 const host = detectCgroups();
 if (host.mode !== 'v2') {
@@ -19,13 +19,7 @@ if (host.mode !== 'v2') {
   run();
 }
 
-function open(t: Test, procs: Waiting[] = [], resources?: Resources): CgroupManager {
-  const cg = openCgroup({ cgroupsPath: testPath(), id: 'unused' });
-  cleanupAfter(t, cg, procs);
-  cg.create();
-  if (resources) cg.setResources(resources);
-  return cg;
-}
+const open = openTestCgroup;
 
 function run(): void {
   const mnt = host.unified!.mountpoint;
