@@ -24,7 +24,7 @@ import type { Spec } from '../spec/types.js';
 import { lockDir } from '../state/lock.js';
 import { checkId, type ContainerRecord } from '../state/store.js';
 import type { RuntimeContext } from './context.js';
-import { explainFailure, loadSeccompCompiler, writePidFile } from './shared.js';
+import { containerProcessState, explainFailure, loadSeccompCompiler, writePidFile } from './shared.js';
 import { killAndWait } from './wait.js';
 
 export interface CreateOptions {
@@ -166,7 +166,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     await runHooks('prestart', hooks.prestart, state);
     await runHooks('createRuntime', hooks.createRuntime, state);
     timer.mark('id maps, oom_score_adj, prestart and createRuntime hooks');
-    session.release();
+    session.release(plan.seccompNotify ? containerProcessState(record, pid) : undefined);
     if (hooks.createContainer?.length) {
       await session.expect('H');
       try {

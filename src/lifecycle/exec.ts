@@ -8,7 +8,7 @@ import type { Process } from '../spec/types.js';
 import { containerStatus } from '../state/status.js';
 import { validateProcess } from '../spec/validate.js';
 import type { RuntimeContext } from './context.js';
-import { explainFailure, loadSeccompCompiler, writePidFile } from './shared.js';
+import { containerProcessState, explainFailure, loadSeccompCompiler, writePidFile } from './shared.js';
 import { attachableTerminal, inForeground } from './foreground.js';
 import { withHome } from '../process/home.js';
 import type { TerminalAttachment } from '../process/attach-terminal.js';
@@ -70,7 +70,7 @@ async function finishExec(session: ExecutorSession, plan: Plan, rec: ContainerRe
     try {
       pid = Number(await session.expect('P'));
       if (rec.cgroup) reopenCgroup(rec.cgroup).addProcess(pid);
-      session.release();
+      session.release(plan.seccompNotify ? containerProcessState(rec, pid) : undefined);
       await session.expect('R');
       if (opts.pidFile) writePidFile(opts.pidFile, pid);
     } catch (e) {

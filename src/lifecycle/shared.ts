@@ -6,6 +6,9 @@ import { errnoName } from '../native/errno.js';
 import type { Plan } from '../plan/build.js';
 import type { PlanContext } from '../plan/context.js';
 import { OpCode } from '../plan/opcodes.js';
+import { NOTIFY_FORBIDDEN } from '../plan/seccomp-op.js';
+import type { ContainerRecord } from '../state/store.js';
+import { hookState } from '../hooks/state.js';
 import type { Spec } from '../spec/types.js';
 
 // What create and exec share: small on purpose, as exec's bundle includes it.
@@ -16,7 +19,10 @@ export async function loadSeccompCompiler(spec: Spec): Promise<PlanContext['comp
   const { compileSeccomp } = await import('../seccomp/compile.js');
   return (seccomp) => {
     const c = compileSeccomp(seccomp);
-    if (c.notify) throw new Error('/linux/seccomp: SCMP_ACT_NOTIFY is not supported yet');
+    for (const [i, rule] of (seccomp.syscalls ?? []).entries()) {
+      const bad = rule.action === 'SCMP_ACT_NOTIFY' ? rule.names.filter((n) => NOTIFY_FORBIDDEN.includes(n)) : [];
+      if (bad.length) throw new Error(`/linux/seccomp/syscalls/${i}: SCMP_ACT_NOTIFY on ${bad.join(', ')} would block the container's own start`);
+    }
     // Profiles name syscalls newer than our headers; runc logs those at debug level.
     return { ...c, warnings: c.warnings.filter((w) => !/unknown syscalls skipped/.test(w)) };
   };
@@ -44,4 +50,19 @@ export function explainFailure(e: unknown, plan: Plan | undefined): unknown {
     return new TsrunError(`exec: ${JSON.stringify(o.args[0])}: executable file not found in $PATH`);
   }
   return new TsrunError(`${o.what}: ${errnoName(e.errno)} (op ${e.opIndex} of ${plan.ops.length})`);
+}
+
+/**
+ * The container process state (config-linux.md) a seccomp agent gets with
+ * the notify fd: the runtime knows the host pid, so it hands the finished
+ * JSON to the init when it releases it.
+ */
+export function containerProcessState(rec: ContainerRecord, pid: number): string {
+  return JSON.stringify({
+    ociVersion: rec.ociVersion,
+    fds: ['seccompFd'],
+    pid,
+    ...(rec.config.linux?.seccomp?.listenerMetadata ? { metadata: rec.config.linux.seccomp.listenerMetadata } : {}),
+    state: JSON.parse(hookState(rec, 'creating')),
+  });
 }

@@ -92,6 +92,8 @@ enum opcode {
 	OP_SYNC = 38,          /* tag: write "H <tag>", block until "G": hooks run */
 	OP_CONNECT_CONSOLE = 39,/* path: connect to the console socket (before clone) */
 	OP_SETUP_PTY = 40,     /* rows, cols, bind /dev/console (0|1): see op_setup_pty */
+	OP_CONNECT_LISTENER = 41,/* path: connect to the seccomp listener socket (before clone) */
+	OP_SEND_LISTENER = 42, /* send the seccomp notify fd + the runtime's payload */
 };
 
 /* Op flags. */
@@ -123,6 +125,10 @@ static uint32_t nops;
 
 static int sync_fd = -1;
 static int console_fd = -1;
+static int listener_sock = -1;  /* connected to linux.seccomp.listenerPath */
+static int notify_fd = -1;      /* from seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER) */
+static char go_payload[65536];  /* what the runtime sent with "G" */
+static size_t go_payload_len;
 static int fifo_fd = -1;
 static int root_fd = -1;
 static char exec_path[4096];
@@ -637,19 +643,44 @@ static void op_exec(const struct op *o)
 	fail(errno);
 }
 
-static void op_connect_console(const struct op *o)
+static int connect_unix(const char *path)
 {
 	struct sockaddr_un addr;
-	size_t len = strlen(S(o, 0));
+	size_t len = strlen(path);
 	if (len >= sizeof(addr.sun_path))
 		fail(ENAMETOOLONG);
 	memset(&addr, 0, sizeof(addr));
 	addr.sun_family = AF_UNIX;
-	memcpy(addr.sun_path, S(o, 0), len);
-	console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (console_fd < 0)
+	memcpy(addr.sun_path, path, len);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
 		fail(errno);
-	if (connect(console_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
+		fail(errno);
+	return fd;
+}
+
+/* Sends fd with SCM_RIGHTS and data as the payload. */
+static void send_fd(int sock, int fd, const void *data, size_t len)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	memset(&control, 0, sizeof(control));
+	struct iovec iov = { (void *)data, len };
+	struct msghdr msg;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control.buf;
+	msg.msg_controllen = sizeof(control.buf);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
 		fail(errno);
 }
 
@@ -686,27 +717,9 @@ static void op_setup_pty(const struct op *o)
 	if (N(o, 2) && mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
 		fail(errno);
 
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	memset(&control, 0, sizeof(control));
-	struct iovec iov = { name, nl };
-	struct msghdr msg;
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = control.buf;
-	msg.msg_controllen = sizeof(control.buf);
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &master, sizeof(int));
 	if (console_fd < 0)
 		fail(EBADF);
-	if (sendmsg(console_fd, &msg, MSG_NOSIGNAL) < 0)
-		fail(errno);
+	send_fd(console_fd, master, name, nl);
 	close(master);
 	close(console_fd);
 	console_fd = -1;
@@ -795,9 +808,23 @@ static void run_op(const struct op *o)
 		op_clone(o);
 		break;
 	case OP_WAIT_GO: {
-		char c[2];
-		if (read_full(sync_fd, c, 2) < 0 || c[0] != 'G')
-			_exit(1); /* the parent went away: nothing to report to */
+		/* "G\n", or "G <len>\n" and len bytes of payload for OP_SEND_LISTENER. */
+		char line[32];
+		size_t n = 0;
+		for (;;) {
+			if (n == sizeof(line) || read_full(sync_fd, line + n, 1) < 0)
+				_exit(1); /* the parent went away: nothing to report to */
+			if (line[n++] == '\n')
+				break;
+		}
+		if (line[0] != 'G')
+			_exit(1);
+		size_t len = 0;
+		for (size_t i = 2; i + 1 < n; i++)
+			len = len * 10 + (size_t)(line[i] - '0');
+		if (len > sizeof(go_payload) || (len && read_full(sync_fd, go_payload, len) < 0))
+			fail(EMSGSIZE);
+		go_payload_len = len;
 		break;
 	}
 	case OP_UNSHARE:
@@ -881,8 +908,11 @@ static void run_op(const struct op *o)
 		struct sock_fprog prog;
 		prog.len = (unsigned short)(o->args[0].len / sizeof(struct sock_filter));
 		prog.filter = (struct sock_filter *)o->args[0].bytes;
-		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)N(o, 1), &prog) < 0)
+		long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)N(o, 1), &prog);
+		if (r < 0)
 			fail(errno);
+		if ((unsigned)N(o, 1) & SECCOMP_FILTER_FLAG_NEW_LISTENER)
+			notify_fd = (int)r;
 		break;
 	}
 	case OP_CHDIR:
@@ -928,7 +958,20 @@ static void run_op(const struct op *o)
 		break;
 	}
 	case OP_CONNECT_CONSOLE:
-		op_connect_console(o);
+		console_fd = connect_unix(S(o, 0));
+		break;
+	case OP_CONNECT_LISTENER:
+		listener_sock = connect_unix(S(o, 0));
+		break;
+	case OP_SEND_LISTENER:
+		/* Right after the filter went on: the agent must have the fd before
+		 * any notified syscall, or the init would wait on nobody. */
+		if (notify_fd < 0 || listener_sock < 0)
+			fail(EBADF);
+		send_fd(listener_sock, notify_fd, go_payload, go_payload_len);
+		close(notify_fd);
+		close(listener_sock);
+		notify_fd = listener_sock = -1;
 		break;
 	case OP_SETUP_PTY:
 		op_setup_pty(o);

@@ -113,9 +113,15 @@ export class ExecutorSession {
     return line.slice(2);
   }
 
-  /** Releases the child past OP_WAIT_GO or OP_SYNC. */
-  release(): void {
-    (this.child.stdio[this.syncFd] as Writable).write('G\n');
+  /** Releases the child past OP_WAIT_GO (optionally with a payload for OP_SEND_LISTENER) or OP_SYNC. */
+  release(payload?: string): void {
+    const sock = this.child.stdio[this.syncFd] as Writable;
+    if (!payload) {
+      sock.write('G\n');
+      return;
+    }
+    const bytes = Buffer.from(payload);
+    sock.write(Buffer.concat([Buffer.from(`G ${bytes.length}\n`), bytes]));
   }
 
   /** Tells a child waiting in OP_SYNC not to go on: it reports ECANCELED and exits. */

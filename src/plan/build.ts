@@ -18,6 +18,8 @@ export interface Plan {
   newUserNs: boolean;
   /** The container shares the host's mount namespace: its mounts under the rootfs outlive it and must be removed. */
   hostMounts: boolean;
+  /** The init sends a seccomp notify fd to listenerPath: release it with the container process state. */
+  seccompNotify: boolean;
   warnings: string[];
 }
 
@@ -41,6 +43,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
     op(OpCode.MKFIFO, `mkfifo ${ctx.fifoPath}`, [ctx.fifoPath, 0o622]),
     op(OpCode.OPEN_FIFO, `open ${ctx.fifoPath}`, [ctx.fifoPath]),
     ...planConsole(proc?.terminal, ctx.consoleSocket),
+    ...(seccomp?.connect ?? []),
     ...ns.joins,
   ];
   if (ctx.mode === 'run') ops.push(op(OpCode.SUBREAPER, 'become a subreaper for the container'));
@@ -75,9 +78,9 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   ops.push(...planFinishRoot(spec, ownMountNs));
   if (spec.hostname !== undefined) ops.push(op(OpCode.SETHOSTNAME, `sethostname ${spec.hostname}`, [spec.hostname]));
   if (spec.domainname !== undefined) ops.push(op(OpCode.SETDOMAINNAME, `setdomainname ${spec.domainname}`, [spec.domainname]));
-  if (proc) ops.push(...planInit(proc, { host: ctx.host, waitForStart: true, bindConsole: true }, seccomp, warnings));
+  if (proc) ops.push(...planInit(proc, { host: ctx.host, waitForStart: true, bindConsole: true }, seccomp?.load ?? null, warnings));
   else ops.push(op(OpCode.READY, 'report set-up done (no process to run)'), op(OpCode.WAIT_START, 'wait on the exec fifo'));
-  return { ops, cloneIndex, newUserNs: ns.newUserNs, hostMounts: !ownMountNs, warnings };
+  return { ops, cloneIndex, newUserNs: ns.newUserNs, hostMounts: !ownMountNs, seccompNotify: seccomp?.notify ?? false, warnings };
 }
 
 /** Connecting happens in the runtime's namespaces, where the socket's path resolves. */

@@ -43,5 +43,5 @@ export interface PlanContext {
   preserveFds: number;
   host: HostFacts;
   /** Compiles linux.seccomp; injected so plans need not load the compiler when there is no seccomp section. */
-  compileSeccomp?: (seccomp: Seccomp) => { filter: Uint8Array; flags: number; warnings: string[] };
+  compileSeccomp?: (seccomp: Seccomp) => { filter: Uint8Array; flags: number; warnings: string[]; notify: boolean };
 }

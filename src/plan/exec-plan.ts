@@ -37,13 +37,13 @@ export interface ExecPlanContext {
 export function buildExecPlan(proc: Process, linux: Linux, ctx: ExecPlanContext): Plan {
   const warnings: string[] = [];
   const seccomp = planSeccomp(linux.seccomp, ctx.compileSeccomp, warnings);
-  const ops = [...planConsole(proc.terminal, ctx.consoleSocket), ...joinContainerNamespaces(linux, ctx.initPid)];
+  const ops = [...planConsole(proc.terminal, ctx.consoleSocket), ...(seccomp?.connect ?? []), ...joinContainerNamespaces(linux, ctx.initPid)];
   if (ctx.mode === 'run') ops.push(op(OpCode.SUBREAPER, 'become a subreaper for the process'));
   const cloneIndex = ops.length;
   ops.push(op(OpCode.CLONE, 'clone the process (in the joined namespaces)', [0, ctx.mode === 'run' ? 1 : 0]));
   ops.push(op(OpCode.WAIT_GO, 'wait for the runtime (cgroup)'));
   ops.push(op(OpCode.PRCTL, 'make the process non-dumpable until exec', [PR.SET_DUMPABLE, 0, 0, 0, 0]));
   ops.push(op(OpCode.CLOEXEC_FROM, `close every fd from ${3 + ctx.preserveFds} on exec`, [3 + ctx.preserveFds]));
-  ops.push(...planInit(proc, { host: ctx.host, waitForStart: false, bindConsole: false }, seccomp, warnings));
-  return { ops, cloneIndex, newUserNs: false, hostMounts: false, warnings };
+  ops.push(...planInit(proc, { host: ctx.host, waitForStart: false, bindConsole: false }, seccomp?.load ?? null, warnings));
+  return { ops, cloneIndex, newUserNs: false, hostMounts: false, seccompNotify: seccomp?.notify ?? false, warnings };
 }

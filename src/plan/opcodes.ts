@@ -41,6 +41,8 @@ export const OpCode = {
   SYNC: 38,
   CONNECT_CONSOLE: 39,
   SETUP_PTY: 40,
+  CONNECT_LISTENER: 41,
+  SEND_LISTENER: 42,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 

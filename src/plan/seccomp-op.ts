@@ -3,11 +3,33 @@ import { OpCode } from './opcodes.js';
 import type { PlanContext } from './context.js';
 import type { Seccomp } from '../spec/types.js';
 
-/** The OP_SECCOMP for linux.seccomp, or null when there is none. */
-export function planSeccomp(seccomp: Seccomp | undefined, compile: PlanContext['compileSeccomp'], warnings: string[]): Op | null {
+export interface SeccompPlan {
+  /** Before clone: connect to listenerPath (SCMP_ACT_NOTIFY), while host paths resolve. */
+  connect: Op[];
+  /** Where the filter goes on: the load, then at once the notify fd to the agent. */
+  load: Op[];
+  notify: boolean;
+}
+
+/** The ops for linux.seccomp, or null when there is none. */
+export function planSeccomp(seccomp: Seccomp | undefined, compile: PlanContext['compileSeccomp'], warnings: string[]): SeccompPlan | null {
   if (!seccomp) return null;
   if (!compile) throw new Error('/linux/seccomp: no seccomp compiler available');
   const compiled = compile(seccomp);
   warnings.push(...compiled.warnings);
-  return op(OpCode.SECCOMP, `load seccomp filter (${compiled.filter.length / 8} instructions, flags ${compiled.flags})`, [compiled.filter, compiled.flags]);
+  const load = [op(OpCode.SECCOMP, `load seccomp filter (${compiled.filter.length / 8} instructions, flags ${compiled.flags})`, [compiled.filter, compiled.flags])];
+  if (!compiled.notify) return { connect: [], load, notify: false };
+  if (!seccomp.listenerPath) throw new Error('/linux/seccomp/listenerPath: SCMP_ACT_NOTIFY needs a listener socket');
+  return {
+    connect: [op(OpCode.CONNECT_LISTENER, `connect to seccomp listener ${seccomp.listenerPath}`, [seccomp.listenerPath])],
+    load: [...load, op(OpCode.SEND_LISTENER, `send the seccomp notify fd to ${seccomp.listenerPath}`)],
+    notify: true,
+  };
 }
+
+/**
+ * SCMP_ACT_NOTIFY on a syscall the init itself makes after the filter goes
+ * on, before the agent has the fd, would wait for nobody: refused (runc
+ * refuses write, which its init uses; ours sends with sendmsg and closes).
+ */
+export const NOTIFY_FORBIDDEN = ['write', 'sendmsg', 'close'];

@@ -17,7 +17,7 @@ export interface ProcessPlanContext {
 }
 
 /** The ops that turn the set-up child into the container's process and exec it. */
-export function planInit(proc: Process, ctx: ProcessPlanContext, seccomp: Op | null, warnings: string[]): Op[] {
+export function planInit(proc: Process, ctx: ProcessPlanContext, seccomp: Op[] | null, warnings: string[]): Op[] {
   const ops: Op[] = [];
   const rlimits = proc.rlimits ?? [];
   for (const r of rlimits) {
@@ -40,7 +40,7 @@ export function planInit(proc: Process, ctx: ProcessPlanContext, seccomp: Op | n
   // a cwd the container user could not (runc does the same).
   ops.push(op(OpCode.CHDIR, `chdir ${proc.cwd}`, [proc.cwd]));
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before the capabilities drop.
-  if (seccomp && !proc.noNewPrivileges) ops.push(seccomp);
+  if (seccomp && !proc.noNewPrivileges) ops.push(...seccomp);
   ops.push(...planCredentials(proc, ctx.host, warnings));
   const umask = proc.user?.umask ?? 0o022;
   ops.push(op(OpCode.UMASK, `umask ${umask.toString(8).padStart(4, '0')}`, [umask]));
@@ -55,7 +55,7 @@ export function planInit(proc: Process, ctx: ProcessPlanContext, seccomp: Op | n
     ops.push(op(OpCode.CLOSE_FIFO, 'close the exec fifo'));
   }
   // With no_new_privs the filter goes on last, so it need not allow our own set-up calls.
-  if (seccomp && proc.noNewPrivileges) ops.push(seccomp);
+  if (seccomp && proc.noNewPrivileges) ops.push(...seccomp);
   ops.push(op(OpCode.EXEC, `exec ${JSON.stringify(args)}`, [args.length, ...args, env.length, ...env]));
   return ops;
 }
