@@ -117,7 +117,19 @@ sc_memory_limit() {
   defer cli_rm oom1
   expect_rc 137 "exit code over the memory limit" "$CLI" run --name "$(cname oom1)" --memory 32m "${RUNARGS[@]}" "${IMGARGS[@]}" dd if=/dev/zero of=/dev/null bs=64M count=1
   [ "$CLI_REPORTS_OOMKILLED" = 1 ] || return 0
-  expect_eq "$(tmo 20 "$CLI" inspect -f '{{.State.OOMKilled}}' "$(cname oom1)")" true "State.OOMKilled"
+  # The engine learns of the OOM kill from a separate event than the exit;
+  # under load it can handle the exit first and report false (seen once in
+  # a loaded run, never in isolation). A real fault shows in every attempt.
+  local try oom
+  for try in 1 2 3; do
+    oom=$(tmo 20 "$CLI" inspect -f '{{.State.OOMKilled}}' "$(cname oom1)")
+    [ "$oom" = true ] && break
+    [ "$try" = 3 ] && break
+    note "State.OOMKilled was '$oom' (attempt $try): running the OOM case again"
+    cli_rm oom1
+    "$CLI" run --name "$(cname oom1)" --memory 32m "${RUNARGS[@]}" "${IMGARGS[@]}" dd if=/dev/zero of=/dev/null bs=64M count=1 >/dev/null 2>&1
+  done
+  expect_eq "$oom" true "State.OOMKilled"
 }
 
 sc_pids_limit() {
