@@ -1,4 +1,5 @@
-// The only place that loads koffi. Each wrapper turns a -1 return into an
+// With bpf.ts, the only place that loads koffi (src/linux is the layer that
+// talks to the kernel through libc). Each wrapper turns a -1 return into an
 // error naming the call, its argument and errno.
 import { createRequire } from 'node:module';
 import { errnoName } from '../native/errno.js';
