@@ -3,11 +3,20 @@ import { create, createContainer, type CreateOptions } from './create.js';
 import { deleteContainer } from './delete.js';
 import { start } from './start.js';
 import { inForeground, attachableTerminal } from './foreground.js';
-import { loadBundle } from '../spec/load.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Process } from '../spec/types.js';
 
-function loadBundleProcess(opts: RunOptions): Process | undefined {
-  return loadBundle(opts.bundle ?? '.').spec.process;
+/**
+ * Only whether a terminal is wanted: create reads and validates the config
+ * right after, and reports anything wrong with it, so no second validation.
+ */
+function peekProcess(opts: RunOptions): Process | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(opts.bundle ?? '.', 'config.json'), 'utf8')) as { process?: Process }).process;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface RunOptions extends CreateOptions {
@@ -29,7 +38,7 @@ export async function run(ctx: RuntimeContext, id: string, opts: RunOptions = {}
     await start(ctx, id);
     return 0;
   }
-  const terminal = await attachableTerminal(loadBundleProcess(opts), opts.consoleSocket);
+  const terminal = await attachableTerminal(peekProcess(opts), opts.consoleSocket);
   try {
     const { record, session } = await createContainer(ctx, id, { ...opts, consoleSocket: terminal?.socketPath ?? opts.consoleSocket }, 'run');
     terminal?.attach();
