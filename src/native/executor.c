@@ -990,6 +990,26 @@ static void run_op(const struct op *o)
 }
 
 /*
+ * Dispositions set to "ignore" and the blocked mask survive execve, so
+ * whatever our caller ignored would reach the container. libuv (Node's
+ * spawn) resets only signals 1-31; a parent that ignores a real-time signal
+ * (the CI harness here ignores 32) leaks it through. Reset every signal with
+ * the raw syscall: glibc refuses 32 and 33, which it keeps for itself.
+ * An all-zero kernel sigaction is SIG_DFL with no flags on every layout.
+ */
+static void reset_signals(void)
+{
+	unsigned long ksa[4] = { 0, 0, 0, 0 };
+	uint64_t none = 0;
+	for (int sig = 1; sig <= 64; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		syscall(SYS_rt_sigaction, sig, ksa, NULL, sizeof(uint64_t));
+	}
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(uint64_t));
+}
+
+/*
  * CVE-2019-5736: a container process whose executable is this program (via
  * /proc/self/exe, or a runtime process it can see) could write to the host's
  * copy through /proc/PID/exe. So, like runc, run from a sealed memfd copy:
@@ -1039,6 +1059,7 @@ int main(int argc, char **argv, char **envp)
 	 */
 	if (syscall(SYS_close_range, (unsigned)sync_fd + 1, ~0U, 0) < 0)
 		return 3;
+	reset_signals();
 	run_from_sealed_copy(argv, envp);
 
 	unsigned char hdr[4];

@@ -2,7 +2,7 @@
 // cwd, user and groups, umask, the five capability sets, rlimits,
 // no_new_privs, oom_score_adj, and a clean stdio/fd/signal state.
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle, runScript, stateRoot, TSRUN, uniqueId, type Result } from '../helpers.js';
@@ -266,6 +266,23 @@ t.test('stdio: stdin and stdout pass through; only fds 0-2 are open; no blocked 
   t.match(r.stdout, /^SigBlk:\s+0000000000000000$/m, 'no signal blocked');
   t.match(r.stdout, /^SigIgn:\s+0000000000000000$/m, 'no signal ignored');
   t.equal(r.stderr, 'to-stderr\n', "stderr is the container's alone");
+});
+
+t.test('signals the caller ignored or blocked, real-time ones included, do not reach the container', async (t) => {
+  // Node and libuv reset only signals 1-31 before exec; a caller that ignores
+  // a real-time signal (a CI harness here ignored 32) would leak it through.
+  const { root } = stateRoot(t);
+  const { dir } = makeBundle(t, (s) => {
+    s.process!.args = ['grep', '-E', '^Sig(Blk|Ign):', '/proc/self/status'];
+  });
+  const launcher = 'import os, signal, sys; signal.signal(40, signal.SIG_IGN); signal.signal(50, signal.SIG_IGN); ' +
+    'signal.pthread_sigmask(signal.SIG_BLOCK, [41]); os.execv(sys.argv[1], sys.argv[1:])';
+  const r = spawnSync('python3', ['-c', launcher, TSRUN, '--root', root, 'run', '--bundle', dir, uniqueId('sigs')], {
+    encoding: 'utf8', timeout: 30_000,
+  });
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^SigBlk:\s+0000000000000000$/m, 'no signal blocked');
+  t.match(r.stdout, /^SigIgn:\s+0000000000000000$/m, 'no signal ignored');
 });
 
 t.test('--preserve-fds 1 passes fd 3', async (t) => {
