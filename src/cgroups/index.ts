@@ -5,7 +5,7 @@
 //            warnings = cg.setResources(resources);     // limits, devices
 //            cg.addProcess(pid);                        // before the container runs user code
 //            save cg.record in the container state      // (after create, so record.created is known)
-//   later:   const cg = reopenCgroup(state.cgroup);
+//   later:   const cg = reopenCgroup(state.cgroup);        // or reopenCgroupHandle (handle.ts) without resources
 //            kill -> cg.killAll(sig); pause -> cg.freeze(); resume -> cg.thaw();
 //            state/ps -> cg.isFrozen(), cg.pids(); update -> cg.setResources(r, { update: true });
 //            events --stats -> stats(cg); delete -> cg.killAll(9) if needed, then cg.destroy().
@@ -15,10 +15,10 @@ import type { CgroupManager, CgroupMode, CgroupRecord } from './types.js';
 import { CgroupError } from './errors.js';
 import { detectCgroups, parseProcCgroup, type CgroupHost } from './detect.js';
 import { resolveCgroupPath, v1Dirs, v2Dir } from './paths.js';
-import { V1Manager } from './v1.js';
-import { V2Manager } from './v2.js';
+import { V1Manager, V2Manager } from './managers.js';
 
-export type { CgroupManager, CgroupMode, CgroupRecord } from './types.js';
+export type { CgroupHandle, CgroupManager, CgroupMode, CgroupRecord } from './types.js';
+export { reopenCgroupHandle } from './handle.js';
 export { CgroupError } from './errors.js';
 export { detectCgroups, parseMountinfo, parseProcCgroup, type CgroupHost, type V1Hierarchy } from './detect.js';
 export { cleanPath, resolveCgroupPath } from './paths.js';

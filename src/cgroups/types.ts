@@ -19,15 +19,18 @@ export interface CgroupRecord {
   created?: string[];
 }
 
-export interface CgroupManager {
+/**
+ * What the lifecycle commands (start, kill, delete, exec) need of a
+ * container's cgroup: no resources and no stats, so their bundles do not
+ * carry (and every run of them does not compile) that code.
+ */
+export interface CgroupHandle {
   readonly mode: CgroupMode;
   readonly record: CgroupRecord;
   /** Creates the directories (nested paths too). Existing ones are joined, not an error. */
   create(): void;
   /** Moves pid into the cgroup (every hierarchy on v1). */
   addProcess(pid: number): void;
-  /** Writes linux.resources. Returns warnings for fields skipped on this host. Throws naming the field. */
-  setResources(resources: Resources, opts?: { update?: boolean }): string[];
   /** Host pids in the cgroup. */
   pids(): number[];
   /** Sends sig to every process in the cgroup (cgroup.kill on v2 for SIGKILL where present). */
@@ -38,4 +41,10 @@ export interface CgroupManager {
   isFrozen(): boolean;
   /** Removes the directories it created; retries briefly while tasks drain. */
   destroy(): void;
+}
+
+/** A handle that can also write linux.resources (create and update). */
+export interface CgroupManager extends CgroupHandle {
+  /** Writes linux.resources. Returns warnings for fields skipped on this host. Throws naming the field. */
+  setResources(resources: Resources, opts?: { update?: boolean }): string[];
 }

@@ -2,21 +2,20 @@
 // left alone, as runc's cgroupfs driver does). One directory per mounted
 // hierarchy; comounted controllers (cpu,cpuacct) share one.
 import { posix } from 'node:path';
-import type { Resources } from '../spec/types.js';
-import type { CgroupManager, CgroupMode, CgroupRecord } from './types.js';
+import type { CgroupHandle, CgroupMode, CgroupRecord } from './types.js';
 import { CgroupError } from './errors.js';
 import { readCg, readCgOpt, sleepMs, writeCg } from './fsutil.js';
 import { makeDirs, removeCreated } from './dirs.js';
 import { allPids, signalPids, tryOrFalse, writeProc } from './procs.js';
-import { setResourcesV1 } from './v1-resources.js';
 
-export class V1Manager implements CgroupManager {
+/** The lifecycle half; the resources half is V1Manager in managers.ts. */
+export class V1Cgroup implements CgroupHandle {
   readonly mode: CgroupMode;
 
   constructor(
     readonly record: CgroupRecord,
     /** controller -> mount point; create() makes directories only below it ("/" if unknown). */
-    private readonly mounts: Record<string, string> = {},
+    protected readonly mounts: Record<string, string> = {},
   ) {
     this.mode = record.mode;
   }
@@ -51,9 +50,6 @@ export class V1Manager implements CgroupManager {
     for (const dir of this.uniqueDirs()) writeProc(dir, pid);
   }
 
-  setResources(resources: Resources, opts?: { update?: boolean }): string[] {
-    return setResourcesV1(this.record.dirs, resources, opts?.update ?? false);
-  }
 
   pids(): number[] {
     return allPids(this.procsDir());

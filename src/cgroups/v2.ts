@@ -1,23 +1,22 @@
 // The cgroup v2 driver: one directory in the unified hierarchy.
 import { posix } from 'node:path';
-import type { Resources } from '../spec/types.js';
-import type { CgroupManager, CgroupMode, CgroupRecord } from './types.js';
+import type { CgroupHandle, CgroupMode, CgroupRecord } from './types.js';
 import { CgroupError } from './errors.js';
 import { hasFile, readCg, readCgOpt, sleepMs, writeCg } from './fsutil.js';
 import { makeDirs, removeCreated } from './dirs.js';
 import { allPids, signalPids, tryOrFalse, writeProc } from './procs.js';
-import { setResourcesV2 } from './v2-resources.js';
 
-export class V2Manager implements CgroupManager {
+/** The lifecycle half; the resources half is V2Manager in managers.ts. */
+export class V2Cgroup implements CgroupHandle {
   readonly mode: CgroupMode = 'v2';
 
   constructor(
     readonly record: CgroupRecord,
     /** The cgroup2 mount point; create() makes directories only below it. */
-    private readonly mountpoint = '/sys/fs/cgroup',
+    protected readonly mountpoint = '/sys/fs/cgroup',
   ) {}
 
-  private get dir(): string {
+  protected get dir(): string {
     return this.record.dirs.unified;
   }
 
@@ -40,10 +39,6 @@ export class V2Manager implements CgroupManager {
     }
   }
 
-  /** opts.update changes nothing on v2: every write is already an in-place update. */
-  setResources(resources: Resources, _opts?: { update?: boolean }): string[] {
-    return setResourcesV2(this.dir, resources);
-  }
 
   pids(): number[] {
     return allPids(this.dir);

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { TsrunError } from '../errors.js';
 import type { Hook } from '../spec/types.js';
 
@@ -14,9 +14,12 @@ const OUTPUT_LIMIT = 4096;
  * hook kind, path and what went wrong, with the hook's output.
  */
 export async function runHook(kind: HookKind, index: number, hook: Hook, state: string, start?: (hook: Hook) => ChildProcess): Promise<void> {
+  // Loaded here, not at the top: node:child_process (with node:net under it)
+  // costs ~6 ms to load, and start and delete load this file for hooks that
+  // most containers do not have.
   const child = start
     ? start(hook)
-    : spawn(hook.path, (hook.args ?? [hook.path]).slice(1), {
+    : (await import('node:child_process')).spawn(hook.path, (hook.args ?? [hook.path]).slice(1), {
         argv0: hook.args?.[0] ?? hook.path,
         env: envObject(hook.env),
         stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,4 +1,5 @@
 import { TsrunError } from '../errors.js';
+import { reopenCgroupHandle } from '../cgroups/handle.js';
 import { checkId, type ContainerRecord } from '../state/store.js';
 import { lockDir } from '../state/lock.js';
 import { containerStatus } from '../state/status.js';
@@ -48,8 +49,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
 
 /** Kills whatever is left of the container and removes its cgroup. */
 async function destroy(rec: ContainerRecord): Promise<void> {
-  const cgroups = rec.cgroup ? await import('../cgroups/index.js') : undefined;
-  const cg = rec.cgroup && cgroups ? cgroups.reopenCgroup(rec.cgroup) : undefined;
+  const cg = rec.cgroup ? reopenCgroupHandle(rec.cgroup) : undefined;
   if (cg) {
     // Without a pid namespace, children of the init outlive it: the cgroup knows them all.
     if (cg.pids().length) {

@@ -1,5 +1,5 @@
 import { TsrunError } from '../errors.js';
-import { reopenCgroup } from '../cgroups/index.js';
+import { reopenCgroupHandle } from '../cgroups/handle.js';
 import { ExecutorSession } from '../native/executor.js';
 import { buildExecPlan } from '../plan/exec-plan.js';
 import { encodePlan } from '../plan/encode.js';
@@ -69,7 +69,7 @@ async function finishExec(session: ExecutorSession, plan: Plan, rec: ContainerRe
   try {
     try {
       pid = Number(await session.expect('P'));
-      if (rec.cgroup) reopenCgroup(rec.cgroup).addProcess(pid);
+      if (rec.cgroup) reopenCgroupHandle(rec.cgroup).addProcess(pid);
       session.release(plan.seccompNotify ? containerProcessState(rec, pid) : undefined);
       await session.expect('R');
       if (opts.pidFile) writePidFile(opts.pidFile, pid);

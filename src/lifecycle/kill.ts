@@ -1,4 +1,5 @@
 import { TsrunError } from '../errors.js';
+import { reopenCgroupHandle } from '../cgroups/handle.js';
 import { parseSignal } from '../process/signals.js';
 import { containerStatus } from '../state/status.js';
 import type { RuntimeContext } from './context.js';
@@ -15,8 +16,7 @@ export async function kill(ctx: RuntimeContext, id: string, signal: string | num
   const status = containerStatus(rec, ctx.store.dir(id));
   if (status === 'stopped' || status === 'creating') throw new TsrunError('container not running');
   if (opts.all && rec.cgroup) {
-    const { reopenCgroup } = await import('../cgroups/index.js');
-    reopenCgroup(rec.cgroup).killAll(sig);
+    reopenCgroupHandle(rec.cgroup).killAll(sig);
     return;
   }
   try {
