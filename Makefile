@@ -48,6 +48,7 @@ dist/tsrun-executor: src/native/executor.c
 
 bundle: gen
 	TSRUN_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) node scripts/build.mjs
+	node scripts/code-cache.mjs
 
 typecheck: gen
 	npx tsc -p tsconfig.json --noEmit

@@ -5,7 +5,7 @@
 // Measured (docs/bench.md): ES modules and many small chunks cost every
 // short-lived command 10-30 ms of start-up; one CommonJS file costs ~1 ms.
 import { build } from 'esbuild';
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,11 +27,18 @@ const common = {
     TSRUN_COMMIT: JSON.stringify(process.env.TSRUN_COMMIT ?? 'unknown'),
     TSRUN_VERSION: JSON.stringify(version),
     TSRUN_BUNDLED: 'true',
+    TSRUN_OPS_DIR: JSON.stringify('ops'),
     // CommonJS has no import.meta: give modules their file's URL.
     'import.meta.url': '__tsrun_module_url',
   },
   banner: { js: "var __tsrun_module_url = require('url').pathToFileURL(__filename).href;" },
 };
+
+// A code cache from an earlier build must not meet the new bundles (V8
+// checks only the source's length): scripts/code-cache.mjs makes new ones.
+for (const f of existsSync(join(top, 'dist/ops')) ? readdirSync(join(top, 'dist/ops')) : []) {
+  if (f.endsWith('.v8cache')) rmSync(join(top, 'dist/ops', f));
+}
 
 await Promise.all([
   build({
@@ -48,6 +55,7 @@ await Promise.all([
   build({
     ...common,
     entryPoints: Object.fromEntries(OPS.map((op) => [op, op === 'spec' ? 'src/spec/ops.ts' : `src/lifecycle/${op}.ts`])),
+    define: { ...common.define, TSRUN_OPS_DIR: JSON.stringify('.') },
     outdir: 'dist/ops',
     outExtension: { '.js': '.cjs' },
   }),

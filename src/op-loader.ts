@@ -5,16 +5,84 @@
  * loader and every extra file cost each short-lived command several ms.
  * From source (tests run the TypeScript directly), the module is imported.
  */
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
+import { dirname } from 'node:path';
+import { Script } from 'node:vm';
+
 declare const TSRUN_BUNDLED: boolean | undefined;
+/** Set by the build: where dist/ops is from the bundle this code is in ("ops" from dist/, "." from dist/ops/). */
+declare const TSRUN_OPS_DIR: string;
 
 export const OPS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'cgroup-ops', 'spec'] as const;
 export type OpName = (typeof OPS)[number];
 
 export async function loadOp<T>(name: OpName): Promise<T> {
-  if (typeof TSRUN_BUNDLED !== 'undefined' && TSRUN_BUNDLED) {
-    const req = require; // not a literal call: the bundler must leave it to run time
-    return req(`${__dirname}/ops/${name}.cjs`) as T;
-  }
+  if (typeof TSRUN_BUNDLED !== 'undefined' && TSRUN_BUNDLED) return requireBundle(`${__dirname}/${TSRUN_OPS_DIR}/${name}.cjs`) as T;
   const path = name === 'spec' ? './spec/ops.js' : `./lifecycle/${name}.js`;
   return (await import(path)) as T;
+}
+
+/**
+ * require() of a bundle, through V8's code cache when the build left one
+ * beside it (NAME.v8cache, see scripts/code-cache.mjs): V8 then skips
+ * compiling what the cache holds, the big config validator among it.
+ * Node 22 does this itself (module.enableCompileCache); Node 20 does not.
+ * A cache V8 rejects (another Node, another build) only costs the time to
+ * read it; no cache at all is plain require().
+ */
+export function requireBundle(file: string): unknown {
+  const req = require; // not a literal call: the bundler must leave it to run time
+  if (req.cache[file]) return req(file);
+  const cacheFile = file.replace(/\.cjs$/, '.v8cache');
+  if (process.env.TSRUN_WRITE_CODE_CACHE === '1') return writingCodeCache(file, cacheFile);
+  const cachedData = freshCache(file, cacheFile);
+  if (!cachedData) return req(file);
+  const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+  return runAsModule(script, file).exports;
+}
+
+/**
+ * The cache, if it is at least as new as the bundle. V8 checks a cache
+ * against its own version and flags but the source only by length, so a
+ * cache left from another build of a same-sized bundle would be taken: the
+ * build deletes old caches before it bundles, and this refuses older ones.
+ */
+function freshCache(file: string, cacheFile: string): Buffer | undefined {
+  try {
+    if (statSync(cacheFile).mtimeMs < statSync(file).mtimeMs) return undefined;
+    return readFileSync(cacheFile);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The build's training run (scripts/code-cache.mjs): load the bundle
+ * uncached and, at exit, save what V8 compiled by then, so the cache holds
+ * the functions this command really ran and not just the top level.
+ */
+function writingCodeCache(file: string, cacheFile: string): unknown {
+  const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file });
+  const mod = runAsModule(script, file);
+  process.once('exit', () => writeFileSync(cacheFile, script.createCachedData()));
+  return mod.exports;
+}
+
+/** Runs a compiled CommonJS wrapper as `file`, entered in require's cache as if required. */
+export function runAsModule(script: Script, file: string): Module {
+  const mod = new Module(file);
+  mod.filename = file;
+  mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(dirname(file));
+  const req = require;
+  req.cache[file] = mod;
+  try {
+    const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
+    wrapper.call(mod.exports, mod.exports, Module.createRequire(file), mod, file, dirname(file));
+  } catch (e) {
+    delete req.cache[file];
+    throw e;
+  }
+  mod.loaded = true;
+  return mod;
 }

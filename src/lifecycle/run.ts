@@ -1,8 +1,7 @@
 import type { RuntimeContext } from './context.js';
-import { create, createContainer, type CreateOptions } from './create.js';
-import { deleteContainer } from './delete.js';
-import { start } from './start.js';
+import type { CreateOptions } from './create.js';
 import { inForeground, attachableTerminal } from './foreground.js';
+import { loadOp } from '../op-loader.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Process } from '../spec/types.js';
@@ -33,6 +32,11 @@ export interface RunOptions extends CreateOptions {
  * us go to the container.
  */
 export async function run(ctx: RuntimeContext, id: string, opts: RunOptions = {}): Promise<number> {
+  // The operations' own bundles, not copies in this one: create's comes with
+  // the build's code cache (op-loader.ts), and run then loads no code twice.
+  const { create, createContainer } = await loadOp<typeof import('./create.js')>('create');
+  const { start } = await loadOp<typeof import('./start.js')>('start');
+  const { deleteContainer } = await loadOp<typeof import('./delete.js')>('delete');
   if (opts.detach) {
     await create(ctx, id, opts);
     await start(ctx, id);
