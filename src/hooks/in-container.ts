@@ -23,7 +23,7 @@ export function inContainerNamespaces(linux: Linux, initPid: number): (hook: Hoo
       op(OpCode.RESOLVE_EXEC, `find ${hook.path}`, [hook.path, DEFAULT_PATH]),
       op(OpCode.EXEC, `exec hook ${hook.path}`, [args.length, ...args, env.length, ...env]),
     ];
-    const session = new ExecutorSession(encodePlan(plan), { stdio: ['pipe', 'pipe', 'pipe'] });
+    const session = new ExecutorSession(encodePlan(plan), { stdio: ['pipe', 'pipe', 'pipe'], ownProcessGroup: true });
     // Nothing more to say to it once it has cloned; a failure shows in its exit status.
     session.expect('P').then(
       () => session.close(),

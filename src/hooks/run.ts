@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { childProcess } from '../builtins.js';
 import { TsrunError } from '../errors.js';
 import type { Hook } from '../spec/types.js';
 
@@ -14,14 +15,13 @@ const OUTPUT_LIMIT = 4096;
  * hook kind, path and what went wrong, with the hook's output.
  */
 export async function runHook(kind: HookKind, index: number, hook: Hook, state: string, start?: (hook: Hook) => ChildProcess): Promise<void> {
-  // Loaded here, not at the top: node:child_process (with node:net under it)
-  // costs ~6 ms to load, and start and delete load this file for hooks that
-  // most containers do not have.
+  // childProcess(): loaded on first use, as most containers have no hooks.
   const child = start
     ? start(hook)
-    : (await import('node:child_process')).spawn(hook.path, (hook.args ?? [hook.path]).slice(1), {
+    : childProcess().spawn(hook.path, (hook.args ?? [hook.path]).slice(1), {
         argv0: hook.args?.[0] ?? hook.path,
         env: envObject(hook.env),
+        detached: true, // its own process group, so that a timeout kills what it forked too
         stdio: ['pipe', 'pipe', 'pipe'],
       });
   let output = '';
@@ -33,18 +33,43 @@ export async function runHook(kind: HookKind, index: number, hook: Hook, state: 
   child.stdin?.on('error', () => {}); // a hook need not read its stdin
   child.stdin?.end(state);
   let timedOut = false;
-  const timer = hook.timeout ? setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), hook.timeout * 1000) : undefined;
+  let timer: NodeJS.Timeout | undefined;
   const { code, signal, error } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((res) => {
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     child.on('error', (e) => res({ code: null, signal: null, error: e }));
+    child.on('exit', (c, s) => {
+      exited = { code: c, signal: s };
+      if (timedOut) res(exited);
+    });
+    // Normally the end is 'close': exited, and its output read to the end.
     child.on('close', (c, s) => res({ code: c, signal: s }));
+    if (hook.timeout) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        killGroup(child);
+        // Something it forked may still hold the output pipes: do not wait for them.
+        if (exited) res(exited);
+      }, hook.timeout * 1000);
+    }
   });
   if (timer) clearTimeout(timer);
+  child.stdout?.destroy();
+  child.stderr?.destroy();
   const what = `${kind} hook ${index} (${hook.path})`;
   const tail = output.trim() ? `: ${output.trim()}` : '';
   if (error) throw new TsrunError(`${what}: ${(error as NodeJS.ErrnoException).code ?? error.message}`);
   if (timedOut) throw new TsrunError(`${what}: timed out after ${hook.timeout}s`);
   if (signal) throw new TsrunError(`${what}: killed by ${signal}${tail}`);
   if (code !== 0) throw new TsrunError(`${what}: exit status ${code}${tail}`);
+}
+
+/** SIGKILL to the hook's process group (it leads one), or to the hook alone. */
+function killGroup(child: ChildProcess): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
 }
 
 /** Runs hooks in order; the first failure stops the rest. */

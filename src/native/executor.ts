@@ -32,6 +32,12 @@ export interface ExecutorOptions {
   /** stdio of the executor and so of the container: defaults to inherit. */
   stdio?: ('inherit' | 'ignore' | 'pipe' | number)[];
   env?: NodeJS.ProcessEnv;
+  /**
+   * Start the executor in a session and process group of its own, which
+   * what it clones shares: kill(-pid) then reaches all of them (a hook past
+   * its timeout, with whatever it forked).
+   */
+  ownProcessGroup?: boolean;
 }
 
 /**
@@ -56,6 +62,7 @@ export class ExecutorSession {
     this.child = spawn(executorPath(), [String(this.syncFd)], {
       stdio: stdio as never,
       env: opts.env ?? {},
+      detached: opts.ownProcessGroup ?? false,
     });
     this.exited = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));

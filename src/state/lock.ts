@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { getSystemErrorName } from 'node:util';
+import { net } from '../builtins.js';
 import { TsrunError } from '../errors.js';
 
 /**
@@ -61,9 +62,8 @@ async function tryBind(name: string): Promise<(() => void) | null> {
 
 /** The same lock through node:net, for a Node without the pipe_wrap binding. */
 async function tryListen(name: string): Promise<(() => void) | null> {
-  const { createServer } = await import('node:net');
   return new Promise((res, rej) => {
-    const server = createServer();
+    const server = net().createServer();
     server.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? res(null) : rej(new TsrunError(`lock ${JSON.stringify(name.slice(1))}: ${e.code}`))));
     server.listen({ path: name }, () => {
       server.unref(); // a held lock must not keep the process alive
