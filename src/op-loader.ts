@@ -31,7 +31,7 @@ export async function loadOp<T>(name: OpName): Promise<T> {
  * A cache V8 rejects (another Node, another build) only costs the time to
  * read it; no cache at all is plain require().
  */
-export function requireBundle(file: string): unknown {
+function requireBundle(file: string): unknown {
   const req = require; // not a literal call: the bundler must leave it to run time
   if (req.cache[file]) return req(file);
   const cacheFile = file.replace(/\.cjs$/, '.v8cache');
@@ -70,7 +70,7 @@ function writingCodeCache(file: string, cacheFile: string): unknown {
 }
 
 /** Runs a compiled CommonJS wrapper as `file`, entered in require's cache as if required. */
-export function runAsModule(script: Script, file: string): Module {
+function runAsModule(script: Script, file: string): Module {
   const mod = new Module(file);
   mod.filename = file;
   mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(dirname(file));

@@ -50,7 +50,6 @@ export class V1Cgroup implements CgroupHandle {
     for (const dir of this.uniqueDirs()) writeProc(dir, pid);
   }
 
-
   pids(): number[] {
     return allPids(this.procsDir());
   }

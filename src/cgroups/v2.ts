@@ -39,7 +39,6 @@ export class V2Cgroup implements CgroupHandle {
     }
   }
 
-
   pids(): number[] {
     return allPids(this.dir);
   }
