@@ -21,6 +21,13 @@ export interface Result {
   stderr: string;
 }
 
+/** A fresh directory under /tmp (tsrun-test-NAME-*), removed on teardown. */
+export function tempDir(t: Teardown, name: string): string {
+  const dir = mkdtempSync(`/tmp/tsrun-test-${name}-`);
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 let counter = 0;
 /** An id no other test (or test run) uses. */
 export function uniqueId(prefix = 't'): string {

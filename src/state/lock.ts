@@ -16,8 +16,9 @@ import { TsrunError } from '../errors.js';
 export async function lockDir(dir: string, timeoutMs = 30_000): Promise<() => void> {
   const name = '\0tsrun-lock:' + fnv1a64(resolve(dir));
   const deadline = Date.now() + timeoutMs;
+  const makeHandle = pipeHandleFactory();
   for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
-    const release = await tryBind(name);
+    const release = makeHandle ? tryBind(makeHandle(), name) : await tryListen(name);
     if (release) return release;
     if (Date.now() > deadline) throw new TsrunError(`${dir}: another tsrun command holds the container's lock`);
     await new Promise((r) => setTimeout(r, delay));
@@ -49,10 +50,7 @@ function pipeHandleFactory(): (() => PipeHandle) | null {
   }
 }
 
-async function tryBind(name: string): Promise<(() => void) | null> {
-  const make = pipeHandleFactory();
-  if (!make) return tryListen(name);
-  const handle = make();
+function tryBind(handle: PipeHandle, name: string): (() => void) | null {
   const err = handle.bind(name);
   if (err === 0) return () => handle.close();
   handle.close();

@@ -1,11 +1,11 @@
 // The build's V8 code cache for create (scripts/code-cache.mjs, op-loader.ts).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, openSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 import Module from 'node:module';
-import { makeBundle, stateRoot, TOP, uniqueId } from '../helpers.js';
+import { makeBundle, stateRoot, tempDir, TOP, uniqueId } from '../helpers.js';
 
 const BUNDLE = join(TOP, 'dist/ops/create.cjs');
 const CACHE = join(TOP, 'dist/ops/create.v8cache');
@@ -17,8 +17,7 @@ t.test('the build leaves a cache for create that this Node accepts', async (t) =
 
 t.test('a damaged or stale cache only costs time: create still works', async (t) => {
   // A private copy of the built runtime, so the real dist/ stays untouched.
-  const copy = mkdtempSync('/tmp/tsrun-test-dist-');
-  t.teardown(() => rmSync(copy, { recursive: true, force: true }));
+  const copy = tempDir(t, 'dist');
   for (const f of ['dist', 'bin', 'package.json', 'node_modules/koffi']) cpSync(join(TOP, f), join(copy, f), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
   const tsrun = join(copy, 'bin/tsrun');
   const cache = join(copy, 'dist/ops/create.v8cache');

@@ -2,30 +2,23 @@
 // in its namespace, with the state on stdin, and its failure has the
 // consequence the spec gives it (runtime.md "Lifecycle", config.md "POSIX-platform Hooks").
 import t from 'tap';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroupDirsNamed, makeBundle, nsOf, stateRoot, uniqueId, waitFor } from '../helpers.js';
+import { cgroupDirsNamed, makeBundle, nsOf, stateRoot, tempDir, uniqueId, waitFor } from '../helpers.js';
 import type { Hook, Spec } from '../../src/spec/types.js';
 
 type Kind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
 const KINDS: Kind[] = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
-
-/**
- * A directory for the hooks' log, bind-mounted into the container at the
- * same path, so a hook writes to the same place before pivot_root, after
- * it, and on the host.
- */
-function logDir(t: Tap.Test): string {
-  const dir = mkdtempSync('/tmp/tsrun-test-hooks-');
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** A hook that appends "KIND <its mount ns> <state on stdin>" to dir/log, then runs `then`. */
 function logHook(kind: string, dir: string, then = ''): Hook {
   return { path: '/bin/sh', args: ['sh', '-c', `s=$(cat); echo "${kind} $(readlink /proc/self/ns/mnt) $s" >> ${dir}/log; ${then}`] };
 }
 
+/**
+ * The hooks' log directory goes into the container at the same path, so a
+ * hook writes to the same place before pivot_root, after it, and on the host.
+ */
 function withLogMount(s: Spec, dir: string): void {
   s.mounts = [...(s.mounts ?? []), { destination: dir, type: 'bind', source: dir, options: ['rbind', 'rw'] }];
 }
@@ -49,7 +42,7 @@ function readLog(dir: string): Entry[] {
 
 t.test('all six kinds run once, in order, each in its namespace, with the state on stdin', async (t) => {
   const { run } = stateRoot(t);
-  const logs = logDir(t);
+  const logs = tempDir(t, 'hooks');
   const { dir } = makeBundle(t, (s) => {
     s.process!.args = ['true'];
     withLogMount(s, logs);
@@ -81,7 +74,7 @@ t.test('all six kinds run once, in order, each in its namespace, with the state 
 
 t.test('a failing prestart hook fails create, leaves nothing, and poststop still runs', async (t) => {
   const { run } = stateRoot(t);
-  const logs = logDir(t);
+  const logs = tempDir(t, 'hooks');
   const { dir } = makeBundle(t, (s) => {
     withLogMount(s, logs);
     s.hooks = { prestart: [logHook('prestart', logs, 'echo broken >&2; exit 3')], poststop: [logHook('poststop', logs)] };
@@ -127,7 +120,7 @@ t.test('an in-container hook past its timeout is killed, with what it forked', a
 
 t.test('a hook gets only its own env and args', async (t) => {
   const { run } = stateRoot(t);
-  const logs = logDir(t);
+  const logs = tempDir(t, 'hooks');
   const { dir } = makeBundle(t, (s) => {
     s.hooks = { createRuntime: [{ path: '/bin/sh', args: ['my-argv0', '-c', `echo "$0 $FOO $(env | grep -c .)" > ${logs}/env`], env: ['FOO=bar'] }] };
   });

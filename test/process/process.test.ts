@@ -5,7 +5,7 @@ import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBundle, runScript, stateRoot, TSRUN, uniqueId, type Result } from '../helpers.js';
+import { makeBundle, runScript, stateRoot, tempDir, TSRUN, uniqueId, type Result } from '../helpers.js';
 import type { Spec } from '../../src/spec/types.js';
 
 /** /proc/self/status "Key:\tvalue" lines as a map. */
@@ -253,8 +253,7 @@ t.test('stdio: stdin and stdout pass through; only fds 0-2 are open; no blocked 
     s.process!.args = ['sh', '-c', 'read line; echo "got:$line"; ls /proc/self/fd | tr "\\n" " "; echo; grep -E "^Sig(Blk|Ign):" /proc/self/status; echo to-stderr >&2'];
   });
   // tsrun itself gets two more fds; without --preserve-fds they must not reach the container.
-  const tmp = mkdtempSync('/tmp/tsrun-test-fds-');
-  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  const tmp = tempDir(t, 'fds');
   const a = openSync(join(tmp, 'a'), 'w');
   const b = openSync(join(tmp, 'b'), 'w');
   const r = await tsrunWithFds(['--root', root, 'run', '--bundle', dir, uniqueId('stdio')], [a, b], 'hello\n');
@@ -290,8 +289,7 @@ t.test('--preserve-fds 1 passes fd 3', async (t) => {
   const { dir } = makeBundle(t, (s) => {
     s.process!.args = ['sh', '-c', 'echo via-fd3 >&3; ls /proc/self/fd | tr "\\n" " "'];
   });
-  const tmp = mkdtempSync('/tmp/tsrun-test-fds-');
-  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  const tmp = tempDir(t, 'fds');
   const f = openSync(join(tmp, 'fd3'), 'w');
   const g = openSync(join(tmp, 'fd4'), 'w');
   const r = await tsrunWithFds(['--root', root, 'run', '--preserve-fds', '1', '--bundle', dir, uniqueId('pfd')], [f, g]);

@@ -1,17 +1,11 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { lockDir } from '../../src/state/lock.js';
-
-function tempDir(t: Tap.Test): string {
-  const dir = mkdtempSync('/tmp/tsrun-test-lock-');
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from '../helpers.js';
 
 t.test('the lock is exclusive and is free again once released', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'lock');
   const release = await lockDir(dir);
   await t.rejects(lockDir(dir, 60), /another tsrun command holds the container's lock/);
   release();
@@ -22,7 +16,7 @@ t.test('the lock is exclusive and is free again once released', async (t) => {
 });
 
 t.test('without the pipe_wrap binding, node:net takes the same lock', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'lock');
   const proc = process as unknown as { binding: (n: string) => unknown };
   const binding = proc.binding;
   t.teardown(() => (proc.binding = binding));
@@ -40,7 +34,7 @@ t.test('without the pipe_wrap binding, node:net takes the same lock', async (t) 
 });
 
 t.test('a holder that dies without releasing frees the lock', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'lock');
   const child = spawn(process.execPath, [...process.execArgv, join(import.meta.dirname ?? __dirname, 'hold-lock.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.teardown(() => child.kill('SIGKILL'));
   await new Promise<void>((res, rej) => {
