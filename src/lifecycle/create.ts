@@ -124,7 +124,10 @@ function makePlan(
     });
   } catch (e) {
     if (e instanceof TsrunError) throw e;
-    throw new TsrunError(`config.json: ${(e as Error).message}`);
+    // The plan builder's errors read "/pointer: what is wrong".
+    const msg = (e as Error).message;
+    const pointer = msg.startsWith('/') ? msg.slice(0, msg.indexOf(': ') >>> 0) : undefined;
+    throw new TsrunError(`${opts.spec !== undefined ? 'spec' : 'config.json'}: ${msg}`, { code: 'ERR_CONFIG_INVALID', pointer, cause: e });
   }
 }
 
@@ -152,7 +155,7 @@ export async function createContainer(
   timer.mark('load and validate');
 
   const store = ctx.store;
-  if (store.exists(id)) throw new TsrunError(`container with id ${JSON.stringify(id)} already exists`);
+  if (store.exists(id)) throw new TsrunError(`container with id ${JSON.stringify(id)} already exists`, { code: 'ERR_EXISTS' });
   const dir = store.makeDir(id);
   const unlock = await lockDir(dir);
   const record: ContainerRecord = {
