@@ -43,7 +43,9 @@ export type {
   Features,
   PlanData,
 };
-export type * from './spec/types.js';
+// Every definition of the runtime-spec schema (Spec, Mount, Linux, Hook, Device, ...), and names for their parts.
+export type * from './spec/generated/config.js';
+export type { Process, User, Capabilities, Rlimit, Resources, Resources as LinuxResources, Seccomp, SeccompSyscall, Hooks, NamespaceType } from './spec/types.js';
 export type { ErrorCode, ErrorFacts } from './errors.js';
 export type { ProcessEvents } from './library/container.js';
 export { TsrunError, ERROR_CODES } from './errors.js';
