@@ -25,6 +25,7 @@ import type { ExitStatus } from './library/exit-status.js';
 import type { StdioEntry } from './library/stdio.js';
 import type { TerminalStream } from './library/terminal.js';
 import type { PlanData } from './library/plan-data.js';
+import { forwardSignals as forwardTo } from './library/forward-signals.js';
 
 export type {
   Logger,
@@ -76,8 +77,6 @@ export interface RunContainerOptions extends ContainerOptions {
 
 /** What Runtime.run resolves with; stdout and stderr with `capture`. */
 export type RunResult = ExitStatus & { stdout?: Buffer; stderr?: Buffer };
-
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
 export class Runtime {
   private readonly ctx: RuntimeContext;
@@ -135,8 +134,7 @@ export class Runtime {
     const stdio = createOpts.stdio ?? (capture ? ['ignore', 'pipe', 'pipe'] : undefined);
     const c = await this.create(id, { ...createOpts, stdio });
     const outputs = capture ? [collect(c.stdout), collect(c.stderr)] : [];
-    const forward = (sig: NodeJS.Signals) => void c.kill(sig).catch(() => {});
-    if (forwardSignals) for (const s of FORWARDED) process.on(s, forward);
+    const stopForwarding = forwardSignals ? forwardTo((sig) => void c.kill(sig).catch((e) => this.forwardFailed(e))) : () => {};
     try {
       await c.start();
       const status = await c.wait();
@@ -144,9 +142,15 @@ export class Runtime {
       const [stdout, stderr] = await Promise.all(outputs);
       return { ...status, stdout, stderr };
     } finally {
-      if (forwardSignals) for (const s of FORWARDED) process.off(s, forward);
+      stopForwarding();
       if (!keep) await c.delete({ force: true });
     }
+  }
+
+  /** A forwarded signal that finds the container gone has nothing left to do; anything else is worth a warning. */
+  private forwardFailed(e: unknown): void {
+    const code = (e as TsrunError).code;
+    if (code !== 'ERR_BAD_STATE' && code !== 'ERR_NOT_FOUND') this.ctx.log.warn(`forwarding a signal: ${(e as Error).message}`);
   }
 
   /**
