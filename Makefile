@@ -15,7 +15,7 @@ EXECUTOR_CFLAGS := -static -s -O2 -Wall -Wextra -Werror
 EXECUTORS := dist/executor/linux-x64/tsrun-executor dist/executor/linux-arm64/tsrun-executor
 ROOTFS := bundles/busybox/rootfs
 
-.PHONY: help setup deps node-deps build gen executor bundle typecheck rootfs demo test test-cgroup2 test-engines conformance bench clean
+.PHONY: help setup deps node-deps build gen executor bundle types pack typecheck rootfs demo test test-cgroup2 test-engines conformance bench clean
 
 help:
 	@echo "make setup        install Debian packages and npm packages, build, make the busybox rootfs"
@@ -25,6 +25,7 @@ help:
 	@echo "make test-engines drive bin/tsrun through private containerd, podman and docker"
 	@echo "make conformance  run the OCI runtime-tools validation suite against bin/tsrun"
 	@echo "make bench        benchmark tsrun against runc and crun"
+	@echo "make pack         build everything the npm package holds and write tsrun-VERSION.tgz"
 
 setup: deps node-deps build rootfs
 
@@ -58,6 +59,17 @@ dist/executor/linux-%/tsrun-executor: src/native/executor.c
 bundle: gen
 	TSRUN_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) node scripts/build.mjs
 	node scripts/code-cache.mjs
+
+# The package's declarations (package.json "types"), from what src/index.ts
+# exports. Not part of `build`: tsc takes seconds, and only the package needs them.
+TS_SOURCES := $(shell find src -name '*.ts')
+types: dist/types/index.d.ts
+dist/types/index.d.ts: tsconfig.types.json $(TS_SOURCES) src/spec/generated/config.ts src/seccomp/generated/syscalls.ts
+	rm -rf dist/types
+	npx tsc -p tsconfig.types.json && node scripts/prune-types.mjs || { rm -rf dist/types; exit 1; }
+
+pack: build types
+	npm pack --ignore-scripts
 
 typecheck: gen
 	npx tsc -p tsconfig.json --noEmit
