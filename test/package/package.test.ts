@@ -2,9 +2,11 @@
 // ./tsrun-X.tgz` into an empty project (koffi comes from the registry or
 // npm's cache), a consumer type-checked with `tsc --strict` against the
 // shipped declarations (skipLibCheck off, so every .d.ts is checked), and
-// real containers run through the installed copy by `import`, `require`
-// and its `tsrun` bin. Nothing here reads the repository's dist/ once the
-// tarball is made: the project lives under /tmp, out of its reach.
+// real containers run through the installed copy: by `import` (a config in
+// memory, output captured), by `require` (create, start, wait, delete with
+// a piped stdout) and by its `tsrun` bin. Nothing here reads the
+// repository's dist/ once the tarball is made: the project lives under
+// /tmp, out of its reach.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,31 +48,28 @@ const TSC = join(TOP, 'node_modules/typescript/bin/tsc');
 const ESM_CONSUMER = `
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Runtime, TsrunError, type RunOptions, type Spec } from 'tsrun';
+import { Runtime, TsrunError, type ExitStatus, type Mount, type Process, type Spec } from 'tsrun';
 
 const [root, bundle, id] = process.argv.slice(2) as [string, string, string];
+// The config in memory, the rootfs given apart.
 const spec: Spec = JSON.parse(readFileSync(bundle + '/config.json', 'utf8'));
-const args: string[] | undefined = spec.process?.args;
+const proc: Process = { ...spec.process!, args: ['sh', '-c', 'echo "in the container: $(hostname)"; exit 7'] };
+const mounts: Mount[] = spec.mounts ?? [];
 const rt = new Runtime({ root });
-const opts: RunOptions = { bundle };
-const code: number = await rt.run(id, opts);
+const out = await rt.run(id, { spec: { ...spec, process: proc, mounts }, rootfs: bundle + '/rootfs', capture: true });
+const status: ExitStatus = out;
 // import and require load the same library: one Runtime, one TsrunError.
 const same = createRequire(import.meta.url)('tsrun').Runtime === Runtime;
-let error: unknown;
-try {
-  await rt.state(id);
-} catch (e) {
-  error = e;
-}
+const error = await rt.state(id).then(() => undefined, (e: unknown) => e);
 const deleted = error instanceof TsrunError ? error.code : String(error);
-console.log('RESULT ' + JSON.stringify({ flavor: 'esm', code, same, deleted, args: args?.length }));
+console.log('RESULT ' + JSON.stringify({ flavor: 'esm', exitCode: status.exitCode, stdout: out.stdout?.toString(), same, deleted }));
 
 // Never called: tsc must refuse these, so the declarations are types and not any.
 export async function typesAreReal(): Promise<void> {
   // @ts-expect-error root is a string
   new Runtime({ root: 42 });
-  // @ts-expect-error run resolves to the exit code
-  const s: string = await rt.run(id, opts);
+  // @ts-expect-error exitCode is a number or null
+  const s: string = (await rt.run(id)).exitCode;
   void s;
 }
 `;
@@ -81,10 +80,17 @@ import { Runtime, TsrunError } from 'tsrun';
 async function main(): Promise<void> {
   const [root, bundle, id] = process.argv.slice(2) as [string, string, string];
   const rt = new Runtime({ root });
-  const code: number = await rt.run(id, { bundle });
+  const c = await rt.create(id, { bundle, stdio: ['ignore', 'pipe', 'inherit'] });
+  const chunks: Buffer[] = [];
+  c.stdout!.on('data', (b: Buffer) => chunks.push(b));
+  const ended = new Promise((resolve) => c.stdout!.on('end', resolve));
+  await c.start();
+  const { exitCode } = await c.wait();
+  await ended;
+  await c.delete({ force: true });
   const error = await rt.state(id).then(() => undefined, (e: unknown) => e);
   const deleted = error instanceof TsrunError ? error.code : String(error);
-  console.log('RESULT ' + JSON.stringify({ flavor: 'cjs', code, deleted }));
+  console.log('RESULT ' + JSON.stringify({ flavor: 'cjs', exitCode, stdout: Buffer.concat(chunks).toString(), deleted }));
 }
 main().catch((e: unknown) => {
   console.error(e);
@@ -153,9 +159,8 @@ t.test('npm pack, install into an empty project, type-check and run containers',
     const id = uniqueId(`pkg-${flavor}`);
     const r = runIn(dir, process.execPath, [`out/${flavor}.${flavor === 'esm' ? 'mjs' : 'cjs'}`, root, bundle, id]);
     t.equal(r.code, 0, `${flavor} consumer exits 0`);
-    t.match(r.out, /^in the container: tsrun-busybox$/m, `${flavor}: the container ran`);
-    t.match(result(r.out), { flavor, code: 7, deleted: 'ERR_NOT_FOUND' }, `${flavor}: run resolved to the exit code, the container is gone`);
-    if (flavor === 'esm') t.match(result(r.out), { same: true, args: 3 }, 'import and require give the same Runtime');
+    t.match(result(r.out), { flavor, exitCode: 7, stdout: 'in the container: tsrun-busybox\n', deleted: 'ERR_NOT_FOUND' }, `${flavor}: the container ran, its output and exit code came back, it is gone`);
+    if (flavor === 'esm') t.match(result(r.out), { same: true }, 'import and require give the same Runtime');
   }
 
   // The bin as npm linked it (what npx runs), then through npx itself.
