@@ -13,6 +13,10 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync
 import { join } from 'node:path';
 import { makeBundle, stateRoot, tempDir, TOP, uniqueId } from '../helpers.js';
 
+// npm and tsc take about 15 s of CPU, minutes of wall time on a loaded host:
+// more than test/run.sh's default for a file.
+t.setTimeout(600_000);
+
 interface Done {
   code: number | null;
   out: string;
