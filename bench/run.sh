@@ -99,4 +99,8 @@ gcc -O2 -Wall -o "$BENCH_RUSAGE" bench/rusage.c
 export BENCH_RUSAGE
 
 # The harness's own Node start needs no CA bundle; the floors set it explicitly.
-env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node bench/bench.mjs "$@"
+# BENCH_ONLY=library runs just the library section (bench/library.mjs).
+if [ "${BENCH_ONLY:-}" != library ]; then
+  env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node bench/bench.mjs "$@"
+fi
+env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node --expose-gc bench/library.mjs
