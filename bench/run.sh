@@ -47,7 +47,7 @@ if [ "${BENCH_INNER:-}" != 1 ]; then
   fi
 
   # `make bench` has built these already; run.sh on its own builds them too.
-  if [ ! -f dist/index.cjs ] || [ ! -f dist/cli.cjs ] || [ ! -x dist/tsrun-executor ] || [ ! -x bundles/busybox/rootfs/bin/busybox ]; then
+  if [ ! -f dist/index.cjs ] || [ ! -f dist/cli.cjs ] || [ ! -x "dist/executor/linux-$(node -p process.arch)/tsrun-executor" ] || [ ! -x bundles/busybox/rootfs/bin/busybox ]; then
     make build rootfs
   fi
 
