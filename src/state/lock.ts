@@ -3,7 +3,7 @@ import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getSystemErrorName } from 'node:util';
-import { TsrunError } from '../errors.js';
+import { TsrunError, sysError } from '../errors.js';
 
 /**
  * An exclusive lock per container, so that commands on one container run one
@@ -35,8 +35,8 @@ export async function lockDir(dir: string, timeoutMs = 30_000): Promise<() => vo
       for (;;) {
         const err = flock(fd, LOCK_EX | LOCK_NB);
         if (err === 0) break;
-        if (err !== -EWOULDBLOCK) throw new TsrunError(`flock ${file}: ${getSystemErrorName(err)}`);
-        if (Date.now() > deadline) throw new TsrunError(`${dir}: another tsrun command holds the container's lock`);
+        if (err !== -EWOULDBLOCK) throw new TsrunError(`flock ${file}: ${getSystemErrorName(err)}`, { code: 'ERR_SYSCALL', syscall: 'flock', path: file, errno: getSystemErrorName(err) });
+        if (Date.now() > deadline) throw new TsrunError(`${dir}: another tsrun command holds the container's lock`, { code: 'ERR_TIMEOUT', path: dir });
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, 50);
       }
@@ -59,8 +59,8 @@ function openLockFile(file: string): number {
     return openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new TsrunError('container does not exist');
-    throw new TsrunError(`open ${file}: ${code ?? (e as Error).message}`);
+    if (code === 'ENOENT') throw new TsrunError('container does not exist', { code: 'ERR_NOT_FOUND', path: file });
+    throw sysError('open', file, e);
   }
 }
 
@@ -85,8 +85,8 @@ function flockFn(): Flock {
     if (!existsSync(path)) continue;
     const mod = { exports: {} as { flock?: Flock } };
     process.dlopen(mod, path);
-    if (typeof mod.exports.flock !== 'function') throw new TsrunError(`${path}: no flock function (rebuild with make build)`);
+    if (typeof mod.exports.flock !== 'function') throw new TsrunError(`${path}: no flock function (rebuild with make build)`, { code: 'ERR_UNSUPPORTED', path });
     return (flockCache = mod.exports.flock);
   }
-  throw new TsrunError('tsrun-flock.node not found: run `make build`');
+  throw new TsrunError('tsrun-flock.node not found: run `make build`', { code: 'ERR_UNSUPPORTED' });
 }
