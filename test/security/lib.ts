@@ -15,14 +15,17 @@ export function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-/** tsrun's files on the host: the launcher, every bundled .js, the executor; and the node binary running them. */
+/** What the build puts in dist/ that the runtime loads or runs: bundles (.js, .cjs, .mjs), code caches, native addons. */
+export const RUNTIME_FILE = /\.(c|m)?js$|\.v8cache$|\.node$/;
+
+/** tsrun's files on the host: the launcher, everything the build put in dist/, the executor; and the node binary running them. */
 export function runtimeFiles(): string[] {
   const files = [process.execPath, TSRUN, EXECUTOR];
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.js')) files.push(p);
+      else if (RUNTIME_FILE.test(e.name)) files.push(p);
     }
   };
   walk(join(TOP, 'dist'));
