@@ -26,6 +26,7 @@ import { checkId, type ContainerRecord } from '../state/store.js';
 import type { RuntimeContext } from './context.js';
 import { containerProcessState, explainFailure, loadSeccompCompiler, writePidFile } from './shared.js';
 import { killAndWait } from './wait.js';
+import { explainSetupDeath } from './setup-death.js';
 
 export interface CreateOptions {
   /** Bundle directory; defaults to the current directory. */
@@ -181,7 +182,8 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     timer.mark('init set-up');
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     return { record, session };
-  } catch (e) {
+  } catch (given) {
+    const e = explainSetupDeath(given, cg, spec);
     if (record.pid) killAndWait(record.pid, record.startTime);
     session?.close();
     try {

@@ -1,6 +1,7 @@
 import { renameSync, writeFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { TsrunError } from '../errors.js';
+import { cut, quote } from '../text.js';
 import { ExecutorError } from '../native/executor.js';
 import { errnoName } from '../native/errno.js';
 import type { Plan } from '../plan/build.js';
@@ -47,9 +48,9 @@ export function explainFailure(e: unknown, plan: Plan | undefined): unknown {
   const o = plan.ops[e.opIndex];
   if (!o) return new TsrunError(`container init failed: ${errnoName(e.errno)}`);
   if (o.code === OpCode.RESOLVE_EXEC && (e.errno === 2 || e.errno === 20)) {
-    return new TsrunError(`exec: ${JSON.stringify(o.args[0])}: executable file not found in $PATH`);
+    return new TsrunError(`exec: ${quote(String(o.args[0]))}: executable file not found in $PATH`);
   }
-  return new TsrunError(`${o.what}: ${errnoName(e.errno)} (op ${e.opIndex} of ${plan.ops.length})`);
+  return new TsrunError(`${cut(o.what)}: ${errnoName(e.errno)} (op ${e.opIndex} of ${plan.ops.length})`);
 }
 
 /**

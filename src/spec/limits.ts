@@ -1,0 +1,41 @@
+import { quote } from '../text.js';
+import type { Spec } from './types.js';
+
+/**
+ * How deep a config may nest. The state keeps the config, and writing it
+ * (JSON.stringify recurses) overflows Node's stack a few thousand levels
+ * down; runc (Go's decoder) refuses beyond 10000. No real config comes near.
+ */
+export const MAX_JSON_DEPTH = 1000;
+/** HOST_NAME_MAX: sethostname and setdomainname take at most this many bytes. */
+export const HOST_NAME_MAX = 64;
+
+/** The JSON pointer of the first value nested deeper than MAX_JSON_DEPTH, or null. Iterative: no recursion to overflow. */
+export function tooDeep(value: unknown): string | null {
+  type Frame = { v: unknown; depth: number; parent: Frame | null; key: string };
+  const stack: Frame[] = [{ v: value, depth: 0, parent: null, key: '' }];
+  while (stack.length) {
+    const f = stack.pop()!;
+    if (f.depth > MAX_JSON_DEPTH) {
+      const keys: string[] = [];
+      for (let p: Frame | null = f; p?.parent; p = p.parent) keys.push(p.key);
+      const pointer = keys.reverse().map((k) => '/' + k.replace(/~/g, '~0').replace(/\//g, '~1'));
+      return pointer.slice(0, 3).join('') + (pointer.length > 3 ? `/… (${pointer.length} levels)` : '');
+    }
+    if (typeof f.v === 'object' && f.v !== null) {
+      for (const [k, v] of Object.entries(f.v)) if (typeof v === 'object' && v !== null) stack.push({ v, depth: f.depth + 1, parent: f, key: k });
+    }
+  }
+  return null;
+}
+
+/** Sizes the kernel bounds, as "/pointer: problem" strings. */
+export function checkLimits(spec: Spec): string[] {
+  const out: string[] = [];
+  for (const field of ['hostname', 'domainname'] as const) {
+    const v = spec[field];
+    const n = v === undefined ? 0 : Buffer.byteLength(v);
+    if (n > HOST_NAME_MAX) out.push(`/${field}: ${quote(v!, 40)} is ${n} bytes, more than the kernel's ${HOST_NAME_MAX} (HOST_NAME_MAX)`);
+  }
+  return out;
+}
