@@ -1,5 +1,5 @@
 import { TsrunError } from '../errors.js';
-import { oomKills } from '../cgroups/oom.js';
+import { oomKillCount } from '../cgroups/oom.js';
 import type { CgroupHandle } from '../cgroups/types.js';
 import { ExecutorExited } from '../native/executor.js';
 import type { Spec } from '../spec/types.js';
@@ -14,11 +14,12 @@ import type { Spec } from '../spec/types.js';
 export function explainSetupDeath(e: unknown, cg: CgroupHandle | null, spec: Spec): unknown {
   if (!(e instanceof ExecutorExited)) return e;
   const limit = spec.linux?.resources?.memory?.limit;
-  if (cg && oomKills(cg.record) > 0) {
+  if (cg && oomKillCount(cg.record) > 0) {
     return new TsrunError(
       `config.json: /linux/resources/memory/limit: the OOM killer killed the container's init before ${e.before}: ` +
         `the limit ${limit ?? '(none set: a parent cgroup\'s)'} is too low to start the container`,
+      { code: 'ERR_CONFIG_INVALID', pointer: '/linux/resources/memory/limit', cause: e },
     );
   }
-  return new TsrunError(`the container's init exited before ${e.before} without reporting an error (killed by a signal?)`);
+  return new TsrunError(`the container's init exited before ${e.before} without reporting an error (killed by a signal?)`, { code: 'ERR_SYSCALL', cause: e });
 }

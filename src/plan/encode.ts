@@ -29,7 +29,7 @@ export function encodePlan(ops: readonly Op[]): Buffer {
     }
     size += 8;
     if (size > MAX_PLAN_BYTES) {
-      throw new TsrunError(`the config needs a plan of more than ${MAX_PLAN_BYTES >> 20} MiB (${ops.length} steps), more than the executor reads: make it smaller`);
+      throw new TsrunError(`the config needs a plan of more than ${MAX_PLAN_BYTES >> 20} MiB (${ops.length} steps), more than the executor reads: make it smaller`, { code: 'ERR_CONFIG_INVALID' });
     }
   }
   return Buffer.concat(parts);

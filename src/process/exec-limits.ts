@@ -25,7 +25,10 @@ export function checkExecSize(proc: Process, stackSoft: number, at = '/process')
     list.forEach((s, i) => {
       const n = Buffer.byteLength(s) + 1;
       if (n > MAX_ARG_STRLEN) {
-        throw new TsrunError(`${at}/${field}/${i}: ${n} bytes, more than the ${MAX_ARG_STRLEN} bytes exec accepts for one string (MAX_ARG_STRLEN)`);
+        throw new TsrunError(`${at}/${field}/${i}: ${n} bytes, more than the ${MAX_ARG_STRLEN} bytes exec accepts for one string (MAX_ARG_STRLEN)`, {
+          code: 'ERR_CONFIG_INVALID',
+          pointer: `${at}/${field}/${i}`,
+        });
       }
       bytes += n;
     });
@@ -39,6 +42,7 @@ export function checkExecSize(proc: Process, stackSoft: number, at = '/process')
     throw new TsrunError(
       `${at}/args and ${at}/env: ${args.length} arguments and ${env.length} variables take ${pointers + bytes} bytes with their pointers, ` +
         `more than the ${room} bytes exec accepts (a quarter of RLIMIT_STACK ${Number.isFinite(stackSoft) ? stackSoft : 'unlimited'}, between ${ARG_MAX} and ${MOST})`,
+      { code: 'ERR_CONFIG_INVALID', pointer: `${at}/env` },
     );
   }
 }

@@ -10,8 +10,12 @@ export const MAX_JSON_DEPTH = 1000;
 /** HOST_NAME_MAX: sethostname and setdomainname take at most this many bytes. */
 export const HOST_NAME_MAX = 64;
 
-/** The JSON pointer of the first value nested deeper than MAX_JSON_DEPTH, or null. Iterative: no recursion to overflow. */
-export function tooDeep(value: unknown): string | null {
+/**
+ * The first value nested deeper than MAX_JSON_DEPTH: its JSON pointer cut
+ * to three levels (the full one is as long as the nesting), or null.
+ * Iterative: no recursion to overflow.
+ */
+export function tooDeep(value: unknown): { pointer: string; shown: string } | null {
   type Frame = { v: unknown; depth: number; parent: Frame | null; key: string };
   const stack: Frame[] = [{ v: value, depth: 0, parent: null, key: '' }];
   while (stack.length) {
@@ -20,7 +24,8 @@ export function tooDeep(value: unknown): string | null {
       const keys: string[] = [];
       for (let p: Frame | null = f; p?.parent; p = p.parent) keys.push(p.key);
       const pointer = keys.reverse().map((k) => '/' + k.replace(/~/g, '~0').replace(/\//g, '~1'));
-      return pointer.slice(0, 3).join('') + (pointer.length > 3 ? `/… (${pointer.length} levels)` : '');
+      const start = pointer.slice(0, 3).join('');
+      return { pointer: start, shown: start + (pointer.length > 3 ? `/… (${pointer.length} levels)` : '') };
     }
     if (typeof f.v === 'object' && f.v !== null) {
       for (const [k, v] of Object.entries(f.v)) if (typeof v === 'object' && v !== null) stack.push({ v, depth: f.depth + 1, parent: f, key: k });

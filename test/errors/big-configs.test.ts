@@ -51,13 +51,13 @@ t.test('5,000 arguments and 5,000 variables (over the old limit of 4096)', async
   t.equal(r.stdout, '5000\na5000\n');
 });
 
-t.test('10,000 mounts (over the old limit of 8192 ops)', async (t) => {
+t.test('5,000 mounts: 10,000 ops, over the old limit of 8192', async (t) => {
   const { r } = await runConfig(t, (s) => {
     s.process!.args = ['sh', '-c', 'grep -c " /m/" /proc/self/mountinfo'];
-    for (let i = 0; i < 10_000; i++) s.mounts!.push({ destination: `/m/${i}`, type: 'tmpfs', source: 'tmpfs' });
+    for (let i = 0; i < 5_000; i++) s.mounts!.push({ destination: `/m/${i}`, type: 'tmpfs', source: 'tmpfs' });
   });
   t.equal(r.code, 0, r.stderr.slice(0, 2000));
-  t.equal(r.stdout.trim(), '10000');
+  t.equal(r.stdout.trim(), '5000');
 });
 
 t.test('args and env beyond what exec takes are refused before anything runs', async (t) => {
