@@ -34,9 +34,12 @@ export function tooDeep(value: unknown): { pointer: string; shown: string } | nu
   return null;
 }
 
-/** Sizes the kernel bounds, as "/pointer: problem" strings. */
+/** What the kernel bounds or cannot take (sizes, NUL bytes in C strings), as "/pointer: problem" strings. */
 export function checkLimits(spec: Spec): string[] {
   const out: string[] = [];
+  // Checked before anything exists: mkdir would create the parents, then fail at the NUL.
+  const cgroupsPath = spec.linux?.cgroupsPath;
+  if (cgroupsPath?.includes('\0')) out.push(`/linux/cgroupsPath: ${quote(cgroupsPath, 80)} contains a NUL byte`);
   for (const field of ['hostname', 'domainname'] as const) {
     const v = spec[field];
     const n = v === undefined ? 0 : Buffer.byteLength(v);
