@@ -353,7 +353,53 @@ static int open_in_root(const char *rel, int flags)
  * with mkdirat() relative to its resolved parent. Returns an O_PATH fd of the
  * last directory (the parent of the leaf when skip_last is set).
  */
+static int mkdirs_in_root_at(const char *rel, mode_t mode, int skip_last, const char **leaf, int depth);
+
+/*
+ * name (in dir, reached as prefix/name) is a symlink whose target is
+ * missing. As runc (securejoin's MkdirAllInRoot) does, make the target:
+ * read it and create it with the same in-root walk, so an absolute or
+ * climbing target is taken inside the root and cannot lead out. A file
+ * when as_file, else a directory. Not a symlink: nothing to do here.
+ */
+static void make_link_target(int dir, const char *prefix, size_t prefix_len, const char *name, mode_t mode, int as_file, int depth)
+{
+	char target[4096], full[8192];
+	ssize_t n = readlinkat(dir, name, target, sizeof(target) - 1);
+	if (n < 0)
+		return;
+	if (depth >= 40)
+		fail(ELOOP);
+	target[n] = '\0';
+	size_t at = 0;
+	if (target[0] != '/') {
+		memcpy(full, prefix, prefix_len);
+		at = prefix_len;
+		full[at++] = '/';
+	}
+	memcpy(full + at, target, (size_t)n + 1);
+	if (!as_file) {
+		close(mkdirs_in_root_at(full, mode, 0, NULL, depth + 1));
+		return;
+	}
+	const char *leaf;
+	int d = mkdirs_in_root_at(full, 0755, 1, &leaf, depth + 1);
+	if (leaf) {
+		int fd = openat(d, leaf, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0)
+			close(fd);
+		else if (errno == ELOOP)
+			make_link_target(d, full, (size_t)(leaf - full), leaf, mode, 1, depth + 1);
+	}
+	close(d);
+}
+
 static int mkdirs_in_root(const char *rel, mode_t mode, int skip_last, const char **leaf)
+{
+	return mkdirs_in_root_at(rel, mode, skip_last, leaf, 0);
+}
+
+static int mkdirs_in_root_at(const char *rel, mode_t mode, int skip_last, const char **leaf, int depth)
 {
 	char path[4096];
 	size_t len = strlen(rel);
@@ -378,8 +424,11 @@ static int mkdirs_in_root(const char *rel, mode_t mode, int skip_last, const cha
 		if (strcmp(p, ".") != 0 && *p != '\0') {
 			int next = open_in_root(path, O_PATH | O_DIRECTORY);
 			if (next < 0 && errno == ENOENT) {
-				if (mkdirat(dir, p, mode) < 0 && errno != EEXIST)
-					fail(errno);
+				if (mkdirat(dir, p, mode) < 0) {
+					if (errno != EEXIST)
+						fail(errno);
+					make_link_target(dir, path, (size_t)(p - path), p, mode, 0, depth);
+				}
 				next = open_in_root(path, O_PATH | O_DIRECTORY);
 			}
 			if (next < 0)
@@ -459,7 +508,9 @@ static void op_mkfile_in_root(const struct op *o)
 	if (!leaf)
 		fail(EISDIR);
 	int fd = openat(dir, leaf, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, (mode_t)N(o, 1));
-	if (fd < 0 && errno != EEXIST && errno != ELOOP && errno != EISDIR)
+	if (fd < 0 && errno == ELOOP)
+		make_link_target(dir, S(o, 0), (size_t)(leaf - S(o, 0)), leaf, (mode_t)N(o, 1), 1, 0);
+	else if (fd < 0 && errno != EEXIST && errno != EISDIR)
 		fail(errno);
 	if (fd >= 0)
 		close(fd);
