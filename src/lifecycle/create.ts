@@ -183,7 +183,7 @@ export async function createContainer(
     cgroup.create();
     record.cgroup = cgroup.record;
     store.write(record); // now with the directories create() made, for delete --force
-    for (const w of cgroup.setResources(effectiveResources(spec.linux?.resources, spec.linux?.devices))) ctx.log.warn(w);
+    for (const w of cgroup.setResources(effectiveResources(spec.linux?.resources))) ctx.log.warn(w);
     timer.mark('cgroup');
 
     const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
