@@ -5,6 +5,7 @@ import { parseArgs, usage, type FlagSpec } from './args.js';
 import { CliLogger } from './log.js';
 import type { Command } from './command.js';
 import { Runtime, TsrunError, DEFAULT_ROOT } from '../index.js';
+import { cutLines } from '../text.js';
 
 declare const TSRUN_VERSION: string;
 declare const TSRUN_COMMIT: string;
@@ -86,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
     const runtime = new Runtime({ root: g.root as string | undefined, log });
     return await cmd.run(args, { runtime, log });
   } catch (e) {
-    const msg = e instanceof TsrunError ? e.message : `internal error: ${(e as Error)?.stack ?? e}`;
+    const msg = cutLines(e instanceof TsrunError ? e.message : `internal error: ${(e as Error)?.stack ?? e}`);
     log.error(msg);
     if (log.logsToFile) writeOut(msg + '\n', 2);
     return e instanceof TsrunError ? e.exitCode : 1;
