@@ -18,7 +18,7 @@ function cgroupOf(rec: ContainerRecord): CgroupManager {
 export async function pause(ctx: RuntimeContext, id: string): Promise<void> {
   const rec = ctx.store.load(id);
   const status = containerStatus(rec, ctx.store.dir(id));
-  if (status !== 'running' && status !== 'created') throw new TsrunError(`container not running or created: ${status}`);
+  if (status !== 'running' && status !== 'created') throw new TsrunError(`container not running: it is ${status}`);
   cgroupOf(rec).freeze();
 }
 

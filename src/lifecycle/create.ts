@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { nowRfc3339Nano } from '../state/time.js';
 import { TsrunError } from '../errors.js';
 import { PhaseTimer } from '../log.js';
 import { detectCgroups, openCgroup } from '../cgroups/index.js';
@@ -116,7 +117,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
   timer.mark('load and validate');
 
   const store = ctx.store;
-  if (store.exists(id)) throw new TsrunError(`container with id ${JSON.stringify(id)} already exists`);
+  if (store.exists(id)) throw new TsrunError(`container with given ID already exists: ${id}`);
   const dir = store.makeDir(id);
   const unlock = await lockDir(dir);
   const record: ContainerRecord = {
@@ -125,7 +126,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     pid: 0,
     bundle,
     rootfs,
-    created: new Date().toISOString(),
+    created: nowRfc3339Nano(),
     owner: userName(process.getuid?.() ?? 0),
     annotations: spec.annotations,
     cgroup: null,

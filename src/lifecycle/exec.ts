@@ -1,4 +1,5 @@
 import { TsrunError } from '../errors.js';
+import { PhaseTimer, type Logger } from '../log.js';
 import { reopenCgroupHandle } from '../cgroups/handle.js';
 import { ExecutorSession } from '../native/executor.js';
 import { buildExecPlan } from '../plan/exec-plan.js';
@@ -34,8 +35,10 @@ export interface ExecOptions {
  * rlimits, no_new_privs and the container's seccomp filter.
  */
 export async function exec(ctx: RuntimeContext, id: string, opts: ExecOptions): Promise<number> {
+  const timer = new PhaseTimer(ctx.log, `exec ${id}`);
   const rec = ctx.store.load(id);
   const status = containerStatus(rec, ctx.store.dir(id));
+  ctx.log.debug(`exec ${id}: container ${status}, init pid ${rec.pid}, args ${JSON.stringify(opts.process.args ?? [])}`);
   if (status === 'stopped' || status === 'creating') throw new TsrunError('cannot exec in a stopped container');
   if (status === 'paused' && !opts.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
   validateProcess(opts.process);
@@ -58,13 +61,14 @@ export async function exec(ctx: RuntimeContext, id: string, opts: ExecOptions): 
     terminal?.close();
     throw new TsrunError(`exec: ${(e as Error).message}`);
   }
+  timer.mark('plan');
   for (const w of plan.warnings) ctx.log.warn(w);
   const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
   const session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved });
-  return finishExec(session, plan, rec, opts, terminal);
+  return finishExec(session, plan, rec, opts, terminal, ctx.log);
 }
 
-async function finishExec(session: ExecutorSession, plan: Plan, rec: ContainerRecord, opts: ExecOptions, terminal: TerminalAttachment | undefined): Promise<number> {
+async function finishExec(session: ExecutorSession, plan: Plan, rec: ContainerRecord, opts: ExecOptions, terminal: TerminalAttachment | undefined, log: Logger): Promise<number> {
   let pid = 0;
   try {
     try {
@@ -72,6 +76,7 @@ async function finishExec(session: ExecutorSession, plan: Plan, rec: ContainerRe
       if (rec.cgroup) reopenCgroupHandle(rec.cgroup).addProcess(pid);
       session.release(plan.seccompNotify ? containerProcessState(rec, pid) : undefined);
       await session.expect('R');
+      log.debug(`exec ${rec.id}: process ${pid} started`);
       if (opts.pidFile) writePidFile(opts.pidFile, pid);
     } catch (e) {
       if (pid) killQuietly(pid);
@@ -83,7 +88,9 @@ async function finishExec(session: ExecutorSession, plan: Plan, rec: ContainerRe
       return 0;
     }
     terminal?.attach();
-    return await inForeground(session, pid);
+    const status = await inForeground(session, pid);
+    log.debug(`exec ${rec.id}: process ${pid} exited with status ${status}`);
+    return status;
   } finally {
     terminal?.close();
   }

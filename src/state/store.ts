@@ -29,7 +29,7 @@ const ID_RE = /^[\w+\-.]+$/;
 
 export function checkId(id: string | undefined): string {
   if (!id) throw new TsrunError('container id cannot be empty');
-  if (!ID_RE.test(id) || id === '.' || id === '..') throw new TsrunError(`invalid container id ${JSON.stringify(id)}: use letters, digits, _ + - and .`);
+  if (!ID_RE.test(id) || id === '.' || id === '..') throw new TsrunError(`invalid container ID format: ${JSON.stringify(id)} (use letters, digits, _ + - and .)`);
   return id;
 }
 
@@ -55,7 +55,7 @@ export class StateStore {
     try {
       mkdirSync(dir, { mode: 0o711 });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new TsrunError(`container with id ${JSON.stringify(id)} already exists`);
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new TsrunError(`container with given ID already exists: ${id}`);
       throw sysError('mkdir', dir, e);
     }
     return dir;
