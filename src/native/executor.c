@@ -91,7 +91,7 @@ enum opcode {
 	OP_CHROOT = 37,        /* path: chroot, when there is no mount namespace */
 	OP_SYNC = 38,          /* tag: write "H <tag>", block until "G": hooks run */
 	OP_CONNECT_CONSOLE = 39,/* path: connect to the console socket (before clone) */
-	OP_SETUP_PTY = 40,     /* rows, cols, bind /dev/console (0|1): see op_setup_pty */
+	OP_SETUP_PTY = 40,     /* rows, cols, bind /dev/console (0|1), owner uid: see op_setup_pty */
 	OP_CONNECT_LISTENER = 41,/* path: connect to the seccomp listener socket (before clone) */
 	OP_SEND_LISTENER = 42, /* send the seccomp notify fd + the runtime's payload */
 };
@@ -703,6 +703,10 @@ static void op_setup_pty(const struct op *o)
 		fail(errno);
 	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
 	if (slave < 0)
+		fail(errno);
+	/* The slave belongs to the process's user (arg 3), as runc's does; its
+	 * group stays the one devpts gave it (gid=5, tty). */
+	if (o->argc > 3 && fchown(slave, (uid_t)N(o, 3), (gid_t)-1) < 0)
 		fail(errno);
 	struct winsize ws;
 	memset(&ws, 0, sizeof(ws));
