@@ -43,6 +43,7 @@ export const OpCode = {
   SETUP_PTY: 40,
   CONNECT_LISTENER: 41,
   SEND_LISTENER: 42,
+  COPYUP: 43,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 

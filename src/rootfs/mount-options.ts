@@ -9,6 +9,8 @@ export interface ParsedMountOptions {
   data: string[];
   bind: boolean;
   recursive: boolean;
+  /** tmpcopyup (runc and crun): the image's directory is copied into the new tmpfs. */
+  copyUp: boolean;
 }
 
 // [set, clear] per option, as mount(8) reads them.
@@ -59,7 +61,7 @@ const PROPAGATION: Record<string, number> = {
 const UNSUPPORTED = new Set(['idmap', 'ridmap', 'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnoatime', 'ratime']);
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
-  const out: ParsedMountOptions = { flags: 0, propagation: [], data: [], bind: false, recursive: false };
+  const out: ParsedMountOptions = { flags: 0, propagation: [], data: [], bind: false, recursive: false, copyUp: false };
   for (const o of options) {
     if (o === 'bind' || o === 'rbind') {
       out.bind = true;
@@ -73,7 +75,7 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
     } else if (UNSUPPORTED.has(o)) {
       throw new Error(`mount option ${JSON.stringify(o)} is not supported yet`);
     } else if (o === 'tmpcopyup') {
-      // runc extension: not implemented; harmless to leave out.
+      out.copyUp = true;
     } else {
       out.data.push(o);
     }
@@ -90,5 +92,5 @@ export function describeMountFlags(flags: number): string {
 
 /** Every option name this runtime recognises (for `tsrun features`). */
 export function knownMountOptions(): string[] {
-  return [...Object.keys(FLAG_OPTIONS), 'bind', 'rbind', ...Object.keys(PROPAGATION)].sort();
+  return [...Object.keys(FLAG_OPTIONS), 'bind', 'rbind', 'tmpcopyup', ...Object.keys(PROPAGATION)].sort();
 }
