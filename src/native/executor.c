@@ -96,6 +96,7 @@ enum opcode {
 	OP_CONNECT_LISTENER = 41,/* path: connect to the seccomp listener socket (before clone) */
 	OP_SEND_LISTENER = 42, /* send the seccomp notify fd + the runtime's payload */
 	OP_COPYUP = 43,        /* rel, phase: 0 keeps the image's dir, 1 copies it into the tmpfs now there */
+	OP_MOUNT_SETATTR = 44, /* rel (in root), attr_set, attr_clr: mount_setattr(2) with AT_RECURSIVE */
 };
 
 /* Op flags. */
@@ -507,6 +508,21 @@ static void copy_tree(int src, int dst, int depth)
 			}
 		}
 	}
+}
+
+/* Mount attributes on a mount and every mount below it (rro, rnosuid, ...). */
+static void op_mount_setattr(const struct op *o)
+{
+	int fd = open_in_root(S(o, 0), O_PATH);
+	if (fd < 0)
+		fail(errno);
+	struct mount_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.attr_set = (uint64_t)N(o, 1);
+	attr.attr_clr = (uint64_t)N(o, 2);
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		fail(errno);
+	close(fd);
 }
 
 static void op_copyup(const struct op *o)
@@ -1114,6 +1130,9 @@ static void run_op(const struct op *o)
 		break;
 	case OP_COPYUP:
 		op_copyup(o);
+		break;
+	case OP_MOUNT_SETATTR:
+		op_mount_setattr(o);
 		break;
 	case OP_CLOSE_FIFO:
 		if (fifo_fd >= 0)

@@ -44,6 +44,7 @@ export const OpCode = {
   CONNECT_LISTENER: 41,
   SEND_LISTENER: 42,
   COPYUP: 43,
+  MOUNT_SETATTR: 44,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 

@@ -26,6 +26,11 @@ export function planMounts(mounts: readonly Mount[], ctx: PlanContext, ownCgroup
     else if (m.type === 'bind' || opts.bind) ops.push(...bindMount(m, i, opts, ctx));
     else if (m.type === 'cgroup' || m.type === 'cgroup2') ops.push(...cgroupMount(m, opts.flags, ctx, ownCgroupNs));
     else ops.push(...fsMount(m, opts.flags, opts.data));
+    if (opts.attrSet || opts.attrClr) {
+      ops.push(
+        op(OpCode.MOUNT_SETATTR, `set recursive attributes on ${m.destination} (${m.options!.filter((o) => /^r(?!bind$|private$|shared$|slave$|unbindable$)/.test(o)).join(',')})`, [m.destination, opts.attrSet, opts.attrClr], IN_ROOT),
+      );
+    }
     for (const p of opts.propagation) {
       ops.push(op(OpCode.MOUNT, `set propagation ${describeMountFlags(p)} on ${m.destination}`, ['', m.destination, '', p, ''], IN_ROOT));
     }
