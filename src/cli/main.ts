@@ -75,7 +75,7 @@ async function helpFor(name: string | undefined): Promise<number> {
     return 0;
   }
   const load = COMMANDS[name];
-  if (!load) throw new TsrunError(`No help topic for '${name}'`, 3);
+  if (!load) throw new TsrunError(`No help topic for '${name}'`, { code: 'ERR_INVALID_ARGUMENT', exitCode: 3 });
   writeOut(commandHelp(name, (await load()).default) + '\n');
   return 0;
 }
@@ -99,7 +99,7 @@ async function main(argv: string[]): Promise<number> {
     const rest = argv.slice(cmdIndex + 1);
     if (name === 'help' || name === 'h') return await helpFor(rest.find((a) => !a.startsWith('-')));
     const load = COMMANDS[name];
-    if (!load) throw new TsrunError(`No help topic for '${name}'`, 3);
+    if (!load) throw new TsrunError(`No help topic for '${name}'`, { code: 'ERR_INVALID_ARGUMENT', exitCode: 3 });
     if (rest.includes('--help') || rest.includes('-h')) return await helpFor(name);
     const cmd = (await load()).default;
     const args = parseArgs(rest, cmd.flags, cmd.stopAfter);

@@ -1,4 +1,4 @@
-import { TsrunError } from '../errors.js';
+import { TsrunError, errnoOf } from '../errors.js';
 import { reopenCgroupHandle } from '../cgroups/handle.js';
 import { parseSignal } from '../process/signals.js';
 import { containerStatus } from '../state/status.js';
@@ -19,9 +19,9 @@ export async function kill(ctx: RuntimeContext, id: string, signal: string | num
   const sig = parseSignal(signal);
   const rec = ctx.store.load(id);
   const status = containerStatus(rec, ctx.store.dir(id));
-  if (status === 'creating' || (status === 'stopped' && !opts.all)) throw new TsrunError(`container not running: it is ${status}`);
+  if (status === 'creating' || (status === 'stopped' && !opts.all)) throw new TsrunError(`container not running: it is ${status}`, { code: 'ERR_BAD_STATE' });
   if (opts.all) {
-    if (sig > 64) throw new TsrunError(`unable to signal init: invalid argument (signal ${sig})`);
+    if (sig > 64) throw new TsrunError(`unable to signal init: invalid argument (signal ${sig})`, { syscall: 'kill', errno: 'EINVAL' });
     if (rec.cgroup) reopenCgroupHandle(rec.cgroup).killAll(sig);
     else if (status !== 'stopped') signalInit(rec.pid, sig);
     return;
@@ -33,9 +33,9 @@ function signalInit(pid: number, sig: number): void {
   try {
     process.kill(pid, sig);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ESRCH') throw new TsrunError('container not running: its init has exited');
-    if (code === 'EINVAL') throw new TsrunError(`unable to signal init: invalid argument (signal ${sig})`);
-    throw new TsrunError(`unable to signal init: ${code} (pid ${pid}, signal ${sig})`);
+    const code = errnoOf(e);
+    if (code === 'ESRCH') throw new TsrunError('container not running: its init has exited', { code: 'ERR_BAD_STATE' });
+    if (code === 'EINVAL') throw new TsrunError(`unable to signal init: invalid argument (signal ${sig})`, { syscall: 'kill', errno: code });
+    throw new TsrunError(`unable to signal init: ${code} (pid ${pid}, signal ${sig})`, { syscall: 'kill', errno: code });
   }
 }

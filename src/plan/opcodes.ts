@@ -43,8 +43,10 @@ export const OpCode = {
   SETUP_PTY: 40,
   CONNECT_LISTENER: 41,
   SEND_LISTENER: 42,
-  COPYUP: 43,
-  MOUNT_SETATTR: 44,
+  WATCH_OOM: 43,
+  WAIT_FD: 44,
+  COPYUP: 45,
+  MOUNT_SETATTR: 46,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 

@@ -34,8 +34,8 @@ const command: Command = {
     } catch (e) {
       // runc-exec(8): a failure of exec itself exits 255, so that callers can
       // tell it from the process's own status; runc's words first.
-      const msg = e instanceof TsrunError ? e.message : `internal error: ${(e as Error)?.stack ?? e}`;
-      throw new TsrunError(`exec failed: ${msg}`, 255);
+      if (!(e instanceof TsrunError)) throw new TsrunError(`exec failed: internal error: ${(e as Error)?.stack ?? e}`, { exitCode: 255, cause: e });
+      throw new TsrunError(`exec failed: ${e.message}`, { code: e.code, pointer: e.pointer, syscall: e.syscall, path: e.path, errno: e.errno, op: e.op, cause: e, exitCode: 255 });
     }
   },
 };
