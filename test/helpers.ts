@@ -215,3 +215,18 @@ export function unmountBelow(dir: string): void {
     .reverse();
   for (const p of points) spawnSync('umount', ['-l', p]);
 }
+
+/**
+ * The messages of logrus text lines (`time="…" level=error msg="…"`, what
+ * tsrun and runc write to stderr), one per line; other lines are kept as they are.
+ */
+export function logMessages(stderr: string): string {
+  return stderr
+    .split('\n')
+    .map((l) => {
+      const m = /^time=\S+ level=\w+ msg=("(?:[^"\\]|\\.)*"|\S*)/.exec(l);
+      if (!m) return l;
+      return m[1]!.startsWith('"') ? (JSON.parse(m[1]!) as string) : m[1]!;
+    })
+    .join('\n');
+}

@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { nowRfc3339Nano } from '../state/time.js';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { PhaseTimer } from '../log.js';
@@ -156,7 +157,7 @@ export async function createContainer(
   timer.mark('load and validate');
 
   const store = ctx.store;
-  if (store.exists(id)) throw new TsrunError(`container with id ${JSON.stringify(id)} already exists`, { code: 'ERR_EXISTS' });
+  if (store.exists(id)) throw new TsrunError(`container with given ID already exists: ${id}`, { code: 'ERR_EXISTS' });
   const dir = store.makeDir(id);
   const unlock = await lockDir(dir);
   const record: ContainerRecord = {
@@ -165,7 +166,7 @@ export async function createContainer(
     pid: 0,
     bundle,
     rootfs,
-    created: new Date().toISOString(),
+    created: nowRfc3339Nano(),
     owner: userName(process.getuid?.() ?? 0),
     annotations: spec.annotations,
     cgroup: null,

@@ -45,6 +45,8 @@ export const OpCode = {
   SEND_LISTENER: 42,
   WATCH_OOM: 43,
   WAIT_FD: 44,
+  COPYUP: 45,
+  MOUNT_SETATTR: 46,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
