@@ -102,7 +102,19 @@ export class Runtime {
   async run(id: string, opts: RunOptions = {}): Promise<number> {
     return (await loadOp<typeof import('./lifecycle/run.js')>('run')).run(this.ctx, id, opts);
   }
+
+  /** Dumps the running container with CRIU into opts.imagePath; it stops unless opts.leaveRunning. */
+  async checkpoint(id: string, opts: CheckpointOptions = {}): Promise<void> {
+    return (await loadOp<typeof import('./lifecycle/checkpoint.js')>('checkpoint')).checkpoint(this.ctx, id, opts);
+  }
+
+  /** A new container id from a checkpoint; detached resolves with 0 once running, else with the exit code. */
+  async restore(id: string, opts: RestoreOptions = {}): Promise<number> {
+    return (await loadOp<typeof import('./lifecycle/restore.js')>('restore')).restore(this.ctx, id, opts);
+  }
 }
+export type { CheckpointOptions, RestoreOptions } from './checkpoint/options.js';
+import type { CheckpointOptions, RestoreOptions } from './checkpoint/options.js';
 
 /** Validates a bundle's config.json; throws a TsrunError naming the file, JSON pointer and rule. */
 export async function validate(bundle: string): Promise<Spec> {
