@@ -1,8 +1,7 @@
 /**
  * What of a container lies outside it and CRIU must be told about: mounts
  * whose source is on the host (bind mounts, cgroup v1 directories bound
- * without a cgroup namespace, masked files bound from /dev/null, device
- * nodes bound in a user namespace) and namespaces joined by path. On dump
+ * without a cgroup namespace, device nodes bound in a user namespace) and namespaces joined by path. On dump
  * each mount gets a label (ext_mnt key = mount point, value = label); on
  * restore each label is mapped to the host source of the new container.
  */
@@ -50,26 +49,19 @@ function mountsOf(spec: Spec, bundle: string, cgroup: CgroupRecord | null | unde
   return out;
 }
 
-/** ext_mnt for a dump of the running container `pid`. */
-export function dumpMounts(spec: Spec, bundle: string, cgroup: CgroupRecord | null | undefined, pid: number): ext_mount_map[] {
-  const maps = mountsOf(spec, bundle, cgroup).map((e) => create(ext_mount_mapSchema, { key: e.target, val: e.label }));
-  // Masked files are /dev/null bound over them; masked directories are an
-  // empty tmpfs CRIU dumps itself.
-  for (const p of spec.linux?.maskedPaths ?? []) {
-    let dir: boolean;
-    try {
-      dir = statSync(`/proc/${pid}/root${p}`).isDirectory();
-    } catch {
-      continue; // absent in the container: nothing was masked
-    }
-    if (!dir) maps.push(create(ext_mount_mapSchema, { key: p, val: MASK_LABEL }));
-  }
-  return maps;
+/**
+ * ext_mnt for a dump. Masked files are left to CRIU: tsrun binds the
+ * container's own /dev/null over them (runc labels them external and
+ * restores them from the host's /dev/null, a devtmpfs mount).
+ */
+export function dumpMounts(spec: Spec, bundle: string, cgroup: CgroupRecord | null | undefined): ext_mount_map[] {
+  return mountsOf(spec, bundle, cgroup).map((e) => create(ext_mount_mapSchema, { key: e.target, val: e.label }));
 }
 
 /** ext_mnt for a restore: each label to the host path the new container uses. */
 export function restoreMounts(spec: Spec, bundle: string, cgroup: CgroupRecord | null | undefined): ext_mount_map[] {
   const maps = mountsOf(spec, bundle, cgroup).map((e) => create(ext_mount_mapSchema, { key: e.label, val: e.source }));
+  // Images from runc label masked files so.
   if (spec.linux?.maskedPaths?.length) maps.push(create(ext_mount_mapSchema, { key: MASK_LABEL, val: '/dev/null' }));
   return maps;
 }

@@ -6,6 +6,8 @@ import { closeDir, criuLogErrors, openDir, writeDescriptors } from '../checkpoin
 import { cgroupMode } from '../checkpoint/cg-mode.js';
 import type { CheckpointOptions } from '../checkpoint/options.js';
 import { criu_optsSchema, criu_page_server_infoSchema, criu_req_type } from '../checkpoint/generated/rpc_pb.js';
+import { checkRlimitAccess } from '../checkpoint/preflight.js';
+import { reopenCgroupHandle } from '../cgroups/handle.js';
 import { lockDir } from '../state/lock.js';
 import { containerStatus } from '../state/status.js';
 import type { ContainerRecord } from '../state/store.js';
@@ -32,6 +34,7 @@ export async function checkpoint(ctx: RuntimeContext, id: string, opts: Checkpoi
     const cgMode = cgroupMode(opts.manageCgroupsMode);
     const ps = opts.pageServer ? pageServer(opts.pageServer) : undefined;
     if (opts.statusFd !== undefined && !opts.lazyPages) throw new TsrunError('--status-fd only goes with --lazy-pages');
+    checkRlimitAccess(rec.cgroup ? reopenCgroupHandle(rec.cgroup).pids() : [rec.pid]);
     await criuVersion(binary);
     await checkFeatures(binary, opts);
 
@@ -70,7 +73,7 @@ export async function checkpoint(ctx: RuntimeContext, id: string, opts: Checkpoi
     const freezer = freezerDir(rec);
     if (freezer) o.freezeCgroup = freezer;
     if (!opts.preDump) {
-      o.extMnt = dumpMounts(rec.config, rec.bundle, rec.cgroup, rec.pid);
+      o.extMnt = dumpMounts(rec.config, rec.bundle, rec.cgroup);
       o.external.push(...writeDescriptors(images.path, rec.pid));
     }
     try {
