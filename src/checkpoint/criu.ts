@@ -68,13 +68,23 @@ export async function criuRequest(type: criu_req_type, opts: criu_opts | undefin
     closeFd(theirs);
     so.started?.(pid);
     const req = create(criu_reqSchema, { type, opts, features });
-    writeSync(ours, toBinary(criu_reqSchema, req));
+    const gone = async () => {
+      const how = await exited!;
+      return new TsrunError(`criu (${so.binary}) exited without answering (${how.signal ? `signal ${how.signal}` : `status ${how.code}`})`);
+    };
+    // EPIPE: criu is gone before it read the request.
+    const send = async (bytes: Uint8Array) => {
+      try {
+        writeSync(ours, bytes);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EPIPE' || (e as NodeJS.ErrnoException).code === 'ECONNRESET') throw await gone();
+        throw e;
+      }
+    };
+    await send(toBinary(criu_reqSchema, req));
     for (;;) {
       const { data, fds } = receiveMessage(ours);
-      if (data.length === 0) {
-        const how = await exited;
-        throw new TsrunError(`criu (${so.binary}) exited without answering (${how.signal ? `signal ${how.signal}` : `status ${how.code}`})`);
-      }
+      if (data.length === 0) throw await gone();
       const resp = fromBinary(criu_respSchema, data);
       if (resp.type === criu_req_type.NOTIFY) {
         try {
@@ -82,7 +92,7 @@ export async function criuRequest(type: criu_req_type, opts: criu_opts | undefin
         } finally {
           for (const fd of fds) closeFd(fd);
         }
-        writeSync(ours, toBinary(criu_reqSchema, create(criu_reqSchema, { type: criu_req_type.NOTIFY, notifySuccess: true })));
+        await send(toBinary(criu_reqSchema, create(criu_reqSchema, { type: criu_req_type.NOTIFY, notifySuccess: true })));
         continue;
       }
       for (const fd of fds) closeFd(fd);

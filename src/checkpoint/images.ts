@@ -73,6 +73,7 @@ export function inheritedDescriptor(name: string): boolean {
  * descriptors.json) before anything is created, and returns the descriptors.
  */
 export function readCheckpoint(imageDir: string): string[] {
+  if (!existsSync(imageDir)) throw new TsrunError(`image path ${imageDir} does not exist`);
   if (!existsSync(join(imageDir, 'inventory.img'))) {
     throw new TsrunError(`image path ${imageDir} holds no checkpoint (no inventory.img): pass the --image-path of a tsrun or runc checkpoint`);
   }

@@ -171,6 +171,8 @@ export async function restore(ctx: RuntimeContext, id: string, opts: RestoreOpti
     } catch (err) {
       ctx.log.warn(`cleaning up after a failed restore: ${(err as Error).message}`);
     }
+    if (criuRoot) unbind(criuRoot, ctx);
+    criuRoot = undefined;
     store.remove(id);
     throw e;
   } finally {

@@ -56,6 +56,7 @@ const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
 const EINTR = 4;
+const ECONNRESET = 104;
 
 /** A connected pair of SOCK_SEQPACKET unix sockets (close-on-exec): message boundaries kept, as CRIU's RPC needs. */
 export function seqpacketPair(): [number, number] {
@@ -65,7 +66,7 @@ export function seqpacketPair(): [number, number] {
 }
 
 export interface Received {
-  /** Empty at end of stream (the peer closed). */
+  /** Empty at end of stream (the peer closed, or reset the connection). */
   data: Buffer;
   /** Descriptors that came with the message (SCM_RIGHTS). The caller owns them. */
   fds: number[];
@@ -90,6 +91,8 @@ export function receiveMessage(fd: number, max = 64 * 1024): Received {
       n = Number(recvmsg(fd, msg, 0));
       if (n >= 0 || koffi.errno() !== EINTR) break;
     }
+    // The peer closed with our last message unread: that too is the end.
+    if (n < 0 && koffi.errno() === ECONNRESET) return { data: Buffer.alloc(0), fds: [] };
     check(n, 'recvmsg');
     const fields = koffi.decode(msg, 'uint64_t', 7) as unknown as bigint[];
     const controlLen = Number(fields[5]);

@@ -90,6 +90,8 @@ async function restoresConfig(t: Test, uid: number): Promise<void> {
   const file = join(data, 'counter');
   const r0 = await tsrunQuiet(['--root', root, 'run', '-d', '--bundle', dir, id]);
   t.equal(r0.code, 0, r0.stderr);
+  // Teardowns run last-in first-out: the container goes before its bundle.
+  t.teardown(() => tsrun(['--root', root, 'delete', '--force', id]).then(() => {}));
   t.ok(await countsPast(file, 3), 'counting');
   const pid0 = JSON.parse((await tsrun(['--root', root, 'state', id])).stdout).pid as number;
   const before = observe(pid0);

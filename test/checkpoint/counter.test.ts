@@ -28,6 +28,8 @@ t.test('checkpoint stops the container; restore continues the count with the sam
   const id = uniqueId('cr-count');
   const file = join(rootfs, 'counter');
   t.equal((await tsrunQuiet([...rootArgs(root), 'run', '-d', '--bundle', dir, id])).code, 0);
+  // Teardowns run last-in first-out: the container goes before its bundle.
+  t.teardown(() => tsrun(['--root', root, 'delete', '--force', id]).then(() => {}));
   t.ok(await countsPast(file, 5), 'counting');
   const before = await initCmdline(root, id);
   t.match(before, /^sh -c i=0;/, 'pid 1 is the counting shell');
@@ -65,6 +67,8 @@ t.test('--leave-running keeps the original; one image restores twice, under new 
   const id = uniqueId('cr-leave');
   const file = join(rootfs, 'counter');
   t.equal((await tsrunQuiet([...rootArgs(root), 'run', '-d', '--bundle', dir, id])).code, 0);
+  // Teardowns run last-in first-out: the container goes before its bundle.
+  t.teardown(() => tsrun(['--root', root, 'delete', '--force', id]).then(() => {}));
   t.ok(await countsPast(file, 3), 'counting');
   const pid = (await statusOf(root, id))!.pid;
 
