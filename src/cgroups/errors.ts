@@ -2,18 +2,16 @@
 // the errno, or the linux.resources field and the host state) so the CLI can
 // print it as is.
 import { getSystemErrorMap } from 'node:util';
-import { TsrunError } from '../errors.js';
+import { TsrunError, type ErrorCode } from '../errors.js';
 
 export class CgroupError extends TsrunError {
-  constructor(
-    message: string,
-    /** The cgroup file or directory involved, when there is one. */
-    readonly path?: string,
-    /** errno name such as "EBUSY", when a system call failed. */
-    readonly code?: string,
-  ) {
-    super(message);
-    this.name = 'CgroupError';
+  /**
+   * `path`: the cgroup file or directory involved, when there is one;
+   * `errno`: its errno name such as "EBUSY", when a system call failed;
+   * `pointer`: the linux.resources field at fault.
+   */
+  constructor(message: string, path?: string, errno?: string, pointer?: string, code?: ErrorCode) {
+    super(message, { code: code ?? (errno ? 'ERR_SYSCALL' : 'ERR_CONFIG_INVALID'), path, errno, pointer });
   }
 }
 
@@ -35,7 +33,17 @@ export function ioError(op: string, path: string, err: unknown): CgroupError {
 
 /** An error about one linux.resources field: "linux.resources.<field>: <why>". */
 export function fieldError(field: string, why: string, cause?: CgroupError): CgroupError {
-  return new CgroupError(`linux.resources.${field}: ${why}`, cause?.path, cause?.code);
+  return new CgroupError(`linux.resources.${field}: ${why}`, cause?.path, cause?.errno, resourcePointer(field));
+}
+
+/** A linux.resources field this host cannot apply (no such controller, file or kernel feature). */
+export function unsupportedField(field: string, why: string): CgroupError {
+  return new CgroupError(`linux.resources.${field}: ${why}`, undefined, undefined, resourcePointer(field), 'ERR_UNSUPPORTED');
+}
+
+/** "memory.limit=5" -> "/linux/resources/memory/limit". */
+export function resourcePointer(field: string): string {
+  return '/linux/resources/' + field.replace(/=.*$/s, '').split('.').join('/');
 }
 
 /** errno name of an error thrown by the helpers in fsutil.ts (or Node fs). */

@@ -15,6 +15,8 @@ interface Libc {
   recvmsg: Fn;
   close: Fn;
   ioctlWinsize: Fn;
+  pipe2: Fn;
+  pidfdOpen: Fn;
   errno: () => number;
 }
 let libc: Libc | undefined;
@@ -34,6 +36,8 @@ function load(): Libc {
     recvmsg: lib.func('intptr_t recvmsg(int fd, uint8_t *msg, int flags)'),
     close: lib.func('int close(int fd)'),
     ioctlWinsize: lib.func('int ioctl(int fd, unsigned long req, const uint16_t *ws)'),
+    pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)'),
+    pidfdOpen: lib.func('int pidfd_open(int pid, unsigned int flags)'),
     errno: () => koffi.errno() as number,
   };
   return libc;
@@ -42,7 +46,7 @@ function load(): Libc {
 function check(ret: number, call: string): number {
   if (ret < 0) {
     const errno = load().errno();
-    throw new TsrunError(`${call}: ${errnoName(errno)}`);
+    throw new TsrunError(`${call}: ${errnoName(errno)}`, { syscall: call.split(' ')[0], errno: errnoName(errno) });
   }
   return ret;
 }
@@ -117,4 +121,18 @@ const TIOCSWINSZ = 0x5414;
 
 export function setWindowSize(fd: number, rows: number, cols: number): void {
   check(load().ioctlWinsize(fd, TIOCSWINSZ, new Uint16Array([rows, cols, 0, 0])) as number, 'ioctl TIOCSWINSZ');
+}
+
+const O_CLOEXEC = 0o2000000;
+
+/** A pipe, both ends close-on-exec: [read end, write end]. */
+export function pipe(): [number, number] {
+  const fds = [0, 0];
+  check(load().pipe2(fds, O_CLOEXEC) as number, 'pipe2');
+  return [fds[0]!, fds[1]!];
+}
+
+/** A pidfd for pid (close-on-exec, as pidfd_open makes them). */
+export function pidfdOpen(pid: number): number {
+  return check(load().pidfdOpen(pid, 0) as number, `pidfd_open ${pid}`);
 }
