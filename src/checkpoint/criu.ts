@@ -70,7 +70,10 @@ export async function criuRequest(type: criu_req_type, opts: criu_opts | undefin
     const req = create(criu_reqSchema, { type, opts, features });
     const gone = async () => {
       const how = await exited!;
-      return new TsrunError(`criu (${so.binary}) exited without answering (${how.signal ? `signal ${how.signal}` : `status ${how.code}`})`);
+      return new TsrunError(`criu (${so.binary}) exited without answering (${how.signal ? `signal ${how.signal}` : `status ${how.code}`})`, {
+        code: 'ERR_UNSUPPORTED',
+        path: so.binary,
+      });
     };
     // EPIPE: criu is gone before it read the request.
     const send = async (bytes: Uint8Array) => {
@@ -123,9 +126,9 @@ export class CriuFailed extends TsrunError {
 }
 
 function spawnError(binary: string, e: NodeJS.ErrnoException): TsrunError {
-  if (e.code === 'ENOENT') return new TsrunError(`criu binary ${JSON.stringify(binary)} not found: install CRIU ${MIN_CRIU.major}.${MIN_CRIU.minor} or newer, or name it with --criu PATH`);
-  if (e.code === 'EACCES') return new TsrunError(`criu binary ${JSON.stringify(binary)} is not executable`);
-  return new TsrunError(`starting criu ${JSON.stringify(binary)}: ${e.code ?? e.message}`);
+  if (e.code === 'ENOENT') return new TsrunError(`criu binary ${JSON.stringify(binary)} not found: install CRIU ${MIN_CRIU.major}.${MIN_CRIU.minor} or newer, or name it with --criu PATH`, { code: 'ERR_NOT_FOUND', path: binary, errno: 'ENOENT', cause: e });
+  if (e.code === 'EACCES') return new TsrunError(`criu binary ${JSON.stringify(binary)} is not executable`, { code: 'ERR_SYSCALL', syscall: 'execve', path: binary, errno: 'EACCES', cause: e });
+  return new TsrunError(`starting criu ${JSON.stringify(binary)}: ${e.code ?? e.message}`, { code: 'ERR_SYSCALL', syscall: 'spawn', path: binary, errno: e.code, cause: e });
 }
 
 /** CRIU's version over RPC; refuses one older than MIN_CRIU. */
@@ -134,15 +137,15 @@ export async function criuVersion(binary: string): Promise<CriuVersion> {
   try {
     resp = await criuRequest(criu_req_type.VERSION, undefined, { binary, stdio: ['ignore', 'ignore', 'inherit'] });
   } catch (e) {
-    if (e instanceof CriuFailed) throw new TsrunError(`criu ${JSON.stringify(binary)} does not answer a VERSION request: CRIU ${MIN_CRIU.major}.${MIN_CRIU.minor} or newer is needed`);
+    if (e instanceof CriuFailed) throw new TsrunError(`criu ${JSON.stringify(binary)} does not answer a VERSION request: CRIU ${MIN_CRIU.major}.${MIN_CRIU.minor} or newer is needed`, { code: 'ERR_UNSUPPORTED', path: binary });
     throw e;
   }
   const v = resp.version;
-  if (!v) throw new TsrunError(`criu ${JSON.stringify(binary)} sent no version: CRIU ${MIN_CRIU.major}.${MIN_CRIU.minor} or newer is needed`);
+  if (!v) throw new TsrunError(`criu ${JSON.stringify(binary)} sent no version: CRIU ${MIN_CRIU.major}.${MIN_CRIU.minor} or newer is needed`, { code: 'ERR_UNSUPPORTED', path: binary });
   const version = { major: v.majorNumber, minor: v.minorNumber, sublevel: v.sublevel ?? 0, text: `${v.majorNumber}.${v.minorNumber}${v.sublevel ? `.${v.sublevel}` : ''}` };
   const n = (x: { major: number; minor: number; sublevel: number }) => x.major * 10000 + x.minor * 100 + x.sublevel;
   if (n(version) < n(MIN_CRIU)) {
-    throw new TsrunError(`criu ${JSON.stringify(binary)} is version ${version.text}: CRIU ${MIN_CRIU.major}.${MIN_CRIU.minor} or newer is needed`);
+    throw new TsrunError(`criu ${JSON.stringify(binary)} is version ${version.text}: CRIU ${MIN_CRIU.major}.${MIN_CRIU.minor} or newer is needed`, { code: 'ERR_UNSUPPORTED', path: binary });
   }
   return version;
 }

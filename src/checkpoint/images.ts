@@ -20,8 +20,8 @@ export function openDir(path: string, what: string, make: boolean): { path: stri
     return { path: abs, fd: openSync(abs, constants.O_RDONLY | constants.O_DIRECTORY) };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new TsrunError(`${what} ${abs} does not exist`);
-    if (code === 'ENOTDIR') throw new TsrunError(`${what} ${abs} is not a directory`);
+    if (code === 'ENOENT') throw new TsrunError(`${what} ${abs} does not exist`, { code: 'ERR_NOT_FOUND', path: abs });
+    if (code === 'ENOTDIR') throw new TsrunError(`${what} ${abs} is not a directory`, { code: 'ERR_INVALID_ARGUMENT', path: abs });
     throw sysError(`${what}: open`, abs, e);
   }
 }
@@ -73,19 +73,22 @@ export function inheritedDescriptor(name: string): boolean {
  * descriptors.json) before anything is created, and returns the descriptors.
  */
 export function readCheckpoint(imageDir: string): string[] {
-  if (!existsSync(imageDir)) throw new TsrunError(`image path ${imageDir} does not exist`);
+  if (!existsSync(imageDir)) throw new TsrunError(`image path ${imageDir} does not exist`, { code: 'ERR_NOT_FOUND', path: imageDir });
   if (!existsSync(join(imageDir, 'inventory.img'))) {
-    throw new TsrunError(`image path ${imageDir} holds no checkpoint (no inventory.img): pass the --image-path of a tsrun or runc checkpoint`);
+    throw new TsrunError(`image path ${imageDir} holds no checkpoint (no inventory.img): pass the --image-path of a tsrun or runc checkpoint`, {
+      code: 'ERR_NOT_FOUND',
+      path: imageDir,
+    });
   }
   let fds: unknown;
   try {
     fds = JSON.parse(readFileSync(join(imageDir, DESCRIPTORS), 'utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new TsrunError(`image path ${imageDir} has no ${DESCRIPTORS}: it was not made by tsrun or runc checkpoint`);
-    throw new TsrunError(`image path ${imageDir}: ${DESCRIPTORS} is not valid JSON`);
+    if (code === 'ENOENT') throw new TsrunError(`image path ${imageDir} has no ${DESCRIPTORS}: it was not made by tsrun or runc checkpoint`, { code: 'ERR_NOT_FOUND', path: join(imageDir, DESCRIPTORS) });
+    throw new TsrunError(`image path ${imageDir}: ${DESCRIPTORS} is not valid JSON`, { code: 'ERR_INVALID_ARGUMENT', path: join(imageDir, DESCRIPTORS) });
   }
-  if (!Array.isArray(fds) || !fds.every((f) => typeof f === 'string')) throw new TsrunError(`image path ${imageDir}: ${DESCRIPTORS} is not a list of strings`);
+  if (!Array.isArray(fds) || !fds.every((f) => typeof f === 'string')) throw new TsrunError(`image path ${imageDir}: ${DESCRIPTORS} is not a list of strings`, { code: 'ERR_INVALID_ARGUMENT', path: join(imageDir, DESCRIPTORS) });
   return fds as string[];
 }
 

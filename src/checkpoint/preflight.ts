@@ -28,6 +28,7 @@ export function checkRlimitAccess(pids: readonly number[]): void {
     if (theirs.some((v, i) => v !== me[i])) {
       throw new TsrunError(
         `cannot checkpoint: process ${pid} runs as uid/gid ${ids(status, 'Uid')[0]}/${ids(status, 'Gid')[0]}, and CRIU needs CAP_SYS_RESOURCE to read the rlimits of another user's process, which this runtime lacks (not in its capability bounding set)`,
+        { code: 'ERR_UNSUPPORTED' },
       );
     }
   }

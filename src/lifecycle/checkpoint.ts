@@ -30,7 +30,7 @@ export async function checkpoint(ctx: RuntimeContext, id: string, opts: Checkpoi
   let work: ReturnType<typeof openDir> | undefined;
   try {
     const status = containerStatus(rec, dir);
-    if (status !== 'running') throw new TsrunError(`cannot checkpoint a ${status} container: only a running one can be checkpointed`);
+    if (status !== 'running') throw new TsrunError(`cannot checkpoint a ${status} container: only a running one can be checkpointed`, { code: 'ERR_BAD_STATE' });
     const cgMode = cgroupMode(opts.manageCgroupsMode);
     const ps = opts.pageServer ? pageServer(opts.pageServer) : undefined;
     if (opts.statusFd !== undefined && !opts.lazyPages) throw new TsrunError('--status-fd only goes with --lazy-pages');
@@ -82,7 +82,12 @@ export async function checkpoint(ctx: RuntimeContext, id: string, opts: Checkpoi
       if (!(e instanceof CriuFailed)) throw e;
       const logDir = (work ?? images).path;
       const log = criuLogErrors(logDir, o.logFile);
-      throw new TsrunError(`checkpoint of ${id} failed (log: ${logDir}/${o.logFile})${log ? `:\n${log}` : ''}`);
+      throw new TsrunError(`checkpoint of ${id} failed (log: ${logDir}/${o.logFile})${log ? `:\n${log}` : ''}`, {
+        code: 'ERR_SYSCALL',
+        syscall: 'criu dump',
+        path: `${logDir}/${o.logFile}`,
+        cause: e,
+      });
     }
   } finally {
     closeDir(images);
@@ -113,9 +118,9 @@ async function checkFeatures(binary: string, opts: CheckpointOptions): Promise<v
   if (!opts.preDump && !opts.lazyPages) return;
   const missing = await missingFeatures(binary, { memTrack: opts.preDump, lazyPages: opts.lazyPages });
   if (missing.includes('memTrack')) {
-    throw new TsrunError('--pre-dump needs memory change tracking (soft-dirty pages, CONFIG_MEM_SOFT_DIRTY), which this kernel or CRIU lacks');
+    throw new TsrunError('--pre-dump needs memory change tracking (soft-dirty pages, CONFIG_MEM_SOFT_DIRTY), which this kernel or CRIU lacks', { code: 'ERR_UNSUPPORTED' });
   }
   if (missing.includes('lazyPages')) {
-    throw new TsrunError('--lazy-pages needs userfaultfd support, which this kernel or CRIU lacks');
+    throw new TsrunError('--lazy-pages needs userfaultfd support, which this kernel or CRIU lacks', { code: 'ERR_UNSUPPORTED' });
   }
 }

@@ -45,15 +45,15 @@ export async function restore(ctx: RuntimeContext, id: string, opts: RestoreOpti
   const descriptors = readCheckpoint(imagePath);
   const { spec, bundle, rootfs } = loadBundle(opts.bundle ?? '.');
   const terminal = spec.process?.terminal === true;
-  if (terminal && !opts.consoleSocket) throw new TsrunError('/process/terminal: restoring a terminal container needs --console-socket for the new pty master');
-  if (!terminal && opts.consoleSocket) throw new TsrunError('--console-socket: process.terminal is not set, so there is no terminal to send');
+  if (terminal && !opts.consoleSocket) throw new TsrunError('/process/terminal: restoring a terminal container needs --console-socket for the new pty master', { code: 'ERR_INVALID_ARGUMENT', pointer: '/process/terminal' });
+  if (!terminal && opts.consoleSocket) throw new TsrunError('--console-socket: process.terminal is not set, so there is no terminal to send', { code: 'ERR_INVALID_ARGUMENT', pointer: '/process/terminal' });
   const cgMode = cgroupMode(opts.manageCgroupsMode);
   await criuVersion(binary);
   if (opts.lazyPages && (await missingFeatures(binary, { lazyPages: true })).length) {
-    throw new TsrunError('--lazy-pages needs userfaultfd support, which this kernel or CRIU lacks');
+    throw new TsrunError('--lazy-pages needs userfaultfd support, which this kernel or CRIU lacks', { code: 'ERR_UNSUPPORTED' });
   }
   const store = ctx.store;
-  if (store.exists(id)) throw new TsrunError(`container with id ${JSON.stringify(id)} already exists`);
+  if (store.exists(id)) throw new TsrunError(`container with id ${JSON.stringify(id)} already exists`, { code: 'ERR_EXISTS' });
 
   const dir = store.makeDir(id);
   const unlock = await lockDir(dir);
@@ -133,7 +133,7 @@ export async function restore(ctx: RuntimeContext, id: string, opts: RestoreOpti
           store.write(record);
           break;
         case 'orphan-pts-master':
-          if (!n.fds.length) throw new TsrunError('criu sent no pty master for the terminal');
+          if (!n.fds.length) throw new TsrunError('criu sent no pty master for the terminal', { code: 'ERR_SYSCALL', syscall: 'criu restore' });
           sendFdTo(opts.consoleSocket!, n.fds[0]!, '/dev/ptmx');
           break;
       }
@@ -159,9 +159,14 @@ export async function restore(ctx: RuntimeContext, id: string, opts: RestoreOpti
       if (!(e instanceof CriuFailed)) throw e;
       const logDir = (work ?? images).path;
       const log = criuLogErrors(logDir, 'restore.log');
-      throw new TsrunError(`restore of ${id} failed (log: ${logDir}/restore.log)${log ? `:\n${log}` : ''}`);
+      throw new TsrunError(`restore of ${id} failed (log: ${logDir}/restore.log)${log ? `:\n${log}` : ''}`, {
+        code: 'ERR_SYSCALL',
+        syscall: 'criu restore',
+        path: `${logDir}/restore.log`,
+        cause: e,
+      });
     }
-    if (!record.pid) throw new TsrunError('criu restored nothing: no pid reported');
+    if (!record.pid) throw new TsrunError('criu restored nothing: no pid reported', { code: 'ERR_SYSCALL', syscall: 'criu restore' });
     if (opts.pidFile) writePidFile(opts.pidFile, record.pid);
   } catch (e) {
     if (record.pid) killAndWait(record.pid, record.startTime);
@@ -206,20 +211,29 @@ function unbind(criuRoot: string, ctx: RuntimeContext): void {
  * joins itself. A cgroup namespace by path CRIU cannot join.
  */
 function joinNamespaces(spec: Spec, o: criu_opts, nsFds: number[]): void {
-  for (const ns of spec.linux?.namespaces ?? []) {
+  for (const [i, ns] of (spec.linux?.namespaces ?? []).entries()) {
     if (!ns.path) continue;
     if (EXTERNAL_NS[ns.type]) {
       let fd: number;
       try {
         fd = openSync(ns.path, constants.O_RDONLY);
       } catch (e) {
-        throw new TsrunError(`/linux/namespaces: ${ns.type} namespace ${ns.path}: ${(e as NodeJS.ErrnoException).code}`);
+        throw new TsrunError(`/linux/namespaces/${i}/path: ${ns.type} namespace ${ns.path}: ${(e as NodeJS.ErrnoException).code}`, {
+          code: 'ERR_CONFIG_INVALID',
+          pointer: `/linux/namespaces/${i}/path`,
+          syscall: 'open',
+          path: ns.path,
+          errno: (e as NodeJS.ErrnoException).code,
+        });
       }
       nsFds.push(fd);
       // criu's fd 0-2 are stdio, 3 the RPC socket: the extra fds follow.
       o.inheritFd.push(create(inherit_fdSchema, { key: externalNsKey(ns.type), fd: 3 + nsFds.length }));
     } else if (ns.type === 'cgroup') {
-      throw new TsrunError(`/linux/namespaces: CRIU cannot restore into a cgroup namespace given by path (${ns.path})`);
+      throw new TsrunError(`/linux/namespaces/${i}/path: CRIU cannot restore into a cgroup namespace given by path (${ns.path})`, {
+        code: 'ERR_UNSUPPORTED',
+        pointer: `/linux/namespaces/${i}/path`,
+      });
     } else {
       o.joinNs.push(create(join_namespaceSchema, { ns: ns.type === 'mount' ? 'mnt' : ns.type, nsFile: ns.path }));
     }

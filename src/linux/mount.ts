@@ -18,6 +18,10 @@ export function rbindPrivate(source: string, target: string): void {
     koffi = createRequire(import.meta.url)('koffi') as Koffi;
     mountFn = koffi.load('libc.so.6').func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)');
   }
-  if (mountFn(source, target, null, MS_BIND | MS_REC, null) < 0) throw new TsrunError(`bind ${source} on ${target}: ${errnoName(koffi!.errno())}`);
-  if (mountFn('', target, null, MS_PRIVATE | MS_REC, null) < 0) throw new TsrunError(`make ${target} private: ${errnoName(koffi!.errno())}`);
+  const fail = (what: string) => {
+    const errno = errnoName(koffi!.errno());
+    return new TsrunError(`${what}: ${errno}`, { code: 'ERR_SYSCALL', syscall: 'mount', path: target, errno });
+  };
+  if (mountFn(source, target, null, MS_BIND | MS_REC, null) < 0) throw fail(`bind ${source} on ${target}`);
+  if (mountFn('', target, null, MS_PRIVATE | MS_REC, null) < 0) throw fail(`make ${target} private`);
 }

@@ -45,7 +45,10 @@ function load(): Lib {
 }
 
 function check(ret: number, call: string): number {
-  if (ret < 0) throw new TsrunError(`${call}: ${errnoName(load().koffi.errno())}`);
+  if (ret < 0) {
+    const errno = errnoName(load().koffi.errno());
+    throw new TsrunError(`${call}: ${errno}`, { code: 'ERR_SYSCALL', syscall: call.split(' ')[0], errno });
+  }
   return ret;
 }
 
@@ -131,7 +134,7 @@ export function sendFdTo(path: string, fd: number, name: string): void {
   try {
     const addr = Buffer.alloc(110);
     addr.writeUInt16LE(AF_UNIX, 0);
-    if (Buffer.byteLength(path) > 107) throw new TsrunError(`console socket path ${path}: longer than 107 bytes`);
+    if (Buffer.byteLength(path) > 107) throw new TsrunError(`console socket path ${path}: longer than 107 bytes`, { code: 'ERR_INVALID_ARGUMENT', path });
     addr.write(path, 2);
     check(l.connect(sock, addr, 2 + Buffer.byteLength(path) + 1), `connect ${path}`);
     koffi.encode(data, 'uint8_t', [...bytes], bytes.length);
