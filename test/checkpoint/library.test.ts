@@ -38,3 +38,18 @@ t.test('the library checkpoints, and says what went wrong with a code', { skip }
   await rt.resume(id);
   t.equal((await rt.state(id)).status, 'running', 'still running after all that');
 });
+
+t.test('features says checkpoint is built in, with the key runc uses; checkpoint --help works (what podman probes)', async (t) => {
+  const f = await tsrun(['features']);
+  t.equal(f.code, 0);
+  t.equal(JSON.parse(f.stdout).annotations['org.opencontainers.runc.checkpoint.enabled'], 'true');
+  const h = await tsrun(['checkpoint', '--help']);
+  t.equal(h.code, 0);
+  for (const flag of ['image-path', 'work-path', 'parent-path', 'leave-running', 'tcp-established', 'ext-unix-sk', 'shell-job', 'lazy-pages', 'status-fd', 'page-server', 'file-locks', 'pre-dump', 'manage-cgroups-mode', 'empty-ns', 'auto-dedup']) {
+    t.match(h.stdout, `--${flag}`, `checkpoint --${flag}`);
+  }
+  const r = await tsrun(['restore', '--help']);
+  for (const flag of ['bundle', 'image-path', 'work-path', 'console-socket', 'detach', 'pid-file', 'no-subreaper', 'no-pivot', 'tcp-established', 'ext-unix-sk', 'shell-job', 'file-locks', 'manage-cgroups-mode', 'empty-ns', 'auto-dedup', 'lazy-pages']) {
+    t.match(r.stdout, `--${flag}`, `restore --${flag}`);
+  }
+});
