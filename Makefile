@@ -1,6 +1,12 @@
 # tsrun: build, test, conformance and benchmarks. `make help` lists targets.
 SHELL := /bin/bash
-DEBIAN_PACKAGES := build-essential busybox-static linux-libc-dev procps util-linux python3 protobuf-compiler
+# The package ships static executors for linux-x64 and linux-arm64, whatever
+# the build host: the other one is cross-compiled (Debian's cross gcc and
+# libc); on x64 its test runs it under qemu-user-static.
+HOST_MACHINE := $(shell uname -m)
+CROSS_PACKAGES_x86_64 := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
+CROSS_PACKAGES_aarch64 := gcc-x86-64-linux-gnu libc6-dev-amd64-cross
+DEBIAN_PACKAGES := build-essential busybox-static linux-libc-dev procps util-linux python3 protobuf-compiler $(CROSS_PACKAGES_$(HOST_MACHINE))
 # What ../shared/criu/build.sh needs to build CRIU (criu/Makefile.packages), and
 # iptables, which CRIU runs to lock the network during a dump.
 CRIU_PACKAGES := gcc make pkg-config libc6-dev libprotobuf-dev libprotobuf-c-dev protobuf-c-compiler \
@@ -8,11 +14,14 @@ CRIU_PACKAGES := gcc make pkg-config libc6-dev libprotobuf-dev libprotobuf-c-dev
   libbsd-dev libgnutls28-dev libnftables-dev iptables tar gzip
 CRIU_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tsrun-harness/criu
 CC ?= gcc
+CC_x64 := $(if $(filter x86_64,$(HOST_MACHINE)),$(CC),x86_64-linux-gnu-gcc)
+CC_arm64 := $(if $(filter aarch64,$(HOST_MACHINE)),$(CC),aarch64-linux-gnu-gcc)
 # -s: it is copied into a sealed memfd at every start, so smaller is faster.
 EXECUTOR_CFLAGS := -static -s -O2 -Wall -Wextra -Werror
+EXECUTORS := dist/executor/linux-x64/tsrun-executor dist/executor/linux-arm64/tsrun-executor
 ROOTFS := bundles/busybox/rootfs
 
-.PHONY: help setup deps node-deps build gen executor bundle typecheck rootfs criu demo test test-cgroup2 test-engines conformance bench clean
+.PHONY: help setup deps node-deps build gen executor bundle types pack typecheck rootfs criu demo test test-cgroup2 test-engines conformance bench clean
 
 help:
 	@echo "make setup        install Debian packages and npm packages, build, make the busybox rootfs, build CRIU"
@@ -23,6 +32,7 @@ help:
 	@echo "make test-engines drive bin/tsrun through private containerd, podman and docker"
 	@echo "make conformance  run the OCI runtime-tools validation suite against bin/tsrun"
 	@echo "make bench        benchmark tsrun against runc and crun"
+	@echo "make pack         build everything the npm package holds and write tsrun-VERSION.tgz"
 
 setup: deps node-deps build rootfs criu
 
@@ -52,14 +62,25 @@ src/spec/generated/config.ts: scripts/gen-spec.mjs $(wildcard schema/*.json)
 src/seccomp/generated/syscalls.ts: scripts/gen-syscalls.mjs
 	node scripts/gen-syscalls.mjs
 
-executor: dist/tsrun-executor
-dist/tsrun-executor: src/native/executor.c
-	@mkdir -p dist
-	$(CC) $(EXECUTOR_CFLAGS) -o $@ $<
+executor: $(EXECUTORS)
+dist/executor/linux-%/tsrun-executor: src/native/executor.c
+	@mkdir -p $(@D)
+	$(or $(CC_$*),$(CC)) $(EXECUTOR_CFLAGS) -o $@ $<
 
 bundle: gen
 	TSRUN_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) node scripts/build.mjs
 	node scripts/code-cache.mjs
+
+# The package's declarations (package.json "types"), from what src/index.ts
+# exports. Not part of `build`: tsc takes seconds, and only the package needs them.
+TS_SOURCES := $(shell find src -name '*.ts')
+types: dist/types/index.d.ts
+dist/types/index.d.ts: tsconfig.types.json $(TS_SOURCES) src/spec/generated/config.ts src/seccomp/generated/syscalls.ts
+	rm -rf dist/types
+	npx tsc -p tsconfig.types.json && node scripts/prune-types.mjs || { rm -rf dist/types; exit 1; }
+
+pack: build types
+	npm pack --ignore-scripts
 
 typecheck: gen
 	npx tsc -p tsconfig.json --noEmit

@@ -196,7 +196,7 @@ export async function createContainer(
     store.write(record);
     timer.mark('clone');
 
-    cgroup.addProcess(pid);
+    await cgroup.addProcessAsync(pid);
     timer.mark('place in cgroup');
     if (spec.process?.oomScoreAdj !== undefined) writeOomScoreAdj(pid, spec.process.oomScoreAdj);
     if (plan.newUserNs) writeIdMaps(pid, spec);

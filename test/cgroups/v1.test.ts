@@ -74,7 +74,8 @@ function run(): void {
     t.equal(read(cg.record.dirs.cpu, 'cpu.cfs_period_us'), '100000');
     cg.addProcess(p.pid);
     p.go();
-    await sleep(600);
+    // A loaded machine may give the loop little time: wait for it to be throttled, up to 10 s.
+    await waitFor(() => (stats(cg).cpu.throttling.throttledPeriods ?? 0) > 0, 10_000);
     const s = stats(cg);
     t.ok((s.cpu.throttling.throttledPeriods ?? 0) > 0, `throttled ${s.cpu.throttling.throttledPeriods} periods`);
     t.ok((s.cpu.usage.total ?? 0) > 0);
@@ -222,15 +223,14 @@ function run(): void {
     t.throws(() => cg.setResources({ cpu: { shares: 1 } }), /cpu\.shares=1: the kernel clamped it to 2/);
   });
 
-  t.test('create + setResources + addProcess is fast', async (t) => {
+  // How fast this is belongs to `make bench` (create's phases), not to a timed assertion here.
+  t.test('addProcessAsync puts the process in every hierarchy', async (t) => {
     const p = startWaiting('exec busybox sleep 30');
-    const start = process.hrtime.bigint();
-    const cg = openCgroup({ cgroupsPath: testPath(), id: 'x' });
-    cleanupAfter(t, cg, [p]);
-    cg.create();
-    cg.setResources({ memory: { limit: 64 << 20 }, pids: { limit: 100 }, cpu: { shares: 512 }, devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }] });
-    cg.addProcess(p.pid);
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    t.ok(ms < 50, `took ${ms.toFixed(2)} ms`);
+    const cg = open(t, [p], { pids: { limit: 100 } });
+    await cg.addProcessAsync(p.pid);
+    const lines = read('/proc/' + p.pid, 'cgroup').trim().split('\n');
+    const inside = lines.filter((l) => l.split(':')[2] === cg.record.path);
+    t.ok(inside.length >= Object.keys(cg.record.dirs).length - 1, `in the container's cgroup in ${inside.length} of ${lines.length} hierarchies`);
+    t.match(read(cg.record.dirs.pids, 'cgroup.procs'), new RegExp(`^${p.pid}$`, 'm'));
   });
 }

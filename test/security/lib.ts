@@ -5,7 +5,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { TOP, TSRUN, type Result } from '../helpers.js';
+import { EXECUTOR, TOP, TSRUN, type Result } from '../helpers.js';
 
 interface Teardown {
   teardown(fn: () => void | Promise<void>): void;
@@ -17,7 +17,7 @@ export function sha256(path: string): string {
 
 /** tsrun's files on the host: the launcher, every bundled .js, the executor; and the node binary running them. */
 export function runtimeFiles(): string[] {
-  const files = [process.execPath, TSRUN, join(TOP, 'dist/tsrun-executor')];
+  const files = [process.execPath, TSRUN, EXECUTOR];
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
@@ -45,7 +45,7 @@ export function tmpDir(t: Teardown, prefix = 'tsrun-test-sec-'): string {
 export function executorCopy(t: Teardown): { path: string; env: NodeJS.ProcessEnv } {
   const d = tmpDir(t, 'tsrun-test-exe-');
   const path = join(d, 'tsrun-executor');
-  copyFileSync(join(TOP, 'dist/tsrun-executor'), path);
+  copyFileSync(EXECUTOR, path);
   chmodSync(path, 0o755);
   return { path, env: { ...process.env, TSRUN_EXECUTOR: path } };
 }
