@@ -241,6 +241,16 @@ export class Runtime {
   async record(id: string): Promise<ContainerRecord> {
     return this.ctx.store.load(id);
   }
+
+  /** Dumps the running container with CRIU into opts.imagePath; it stops unless opts.leaveRunning. */
+  async checkpoint(id: string, opts: CheckpointOptions = {}): Promise<void> {
+    return (await loadOp<typeof import('./lifecycle/checkpoint.js')>('checkpoint')).checkpoint(this.ctx, id, opts);
+  }
+
+  /** A new container id from a checkpoint; detached resolves with 0 once running, else with the exit code. */
+  async restore(id: string, opts: RestoreOptions = {}): Promise<number> {
+    return (await loadOp<typeof import('./lifecycle/restore.js')>('restore')).restore(this.ctx, id, opts);
+  }
 }
 
 /** All a stream gives until its end, as one Buffer (empty for no stream). */
@@ -253,6 +263,8 @@ function collect(stream: NodeJS.ReadableStream | null): Promise<Buffer> {
     stream.on('error', reject);
   });
 }
+export type { CheckpointOptions, RestoreOptions } from './checkpoint/options.js';
+import type { CheckpointOptions, RestoreOptions } from './checkpoint/options.js';
 
 /** Validates a bundle's config.json; throws a TsrunError naming the file, JSON pointer and rule. */
 export async function validate(bundle: string): Promise<Spec> {
