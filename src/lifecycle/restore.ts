@@ -82,7 +82,7 @@ export async function restore(ctx: RuntimeContext, id: string, opts: RestoreOpti
     cgroup.create();
     record.cgroup = cgroup.record;
     store.write(record);
-    for (const w of cgroup.setResources(effectiveResources(spec.linux?.resources, spec.linux?.devices))) ctx.log.warn(w);
+    for (const w of cgroup.setResources(effectiveResources(spec.linux?.resources))) ctx.log.warn(w);
 
     images = openDir(imagePath, 'image path', false);
     work = opts.workPath ? openDir(opts.workPath, 'work path', true) : undefined;
