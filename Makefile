@@ -34,9 +34,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 build: gen executor bundle
 
-gen: src/spec/generated/config.ts src/seccomp/generated/syscalls.ts
+gen: src/spec/generated/config.ts src/seccomp/generated/syscalls.ts src/shim/generated/protos.ts
 src/spec/generated/config.ts: scripts/gen-spec.mjs $(wildcard schema/*.json)
 	node scripts/gen-spec.mjs
+# containerd's shim API and ttrpc's envelope, from the upstream .proto files in proto/.
+src/shim/generated/protos.ts src/ttrpc/generated/request.ts &: scripts/gen-proto.mjs $(shell find proto -name '*.proto')
+	node scripts/gen-proto.mjs
 # Syscall numbers come from Debian's linux-libc-dev headers, never typed by hand.
 src/seccomp/generated/syscalls.ts: scripts/gen-syscalls.mjs
 	node scripts/gen-syscalls.mjs
