@@ -5,14 +5,13 @@ import { getSystemErrorMap } from 'node:util';
 import { TsrunError } from '../errors.js';
 
 export class CgroupError extends TsrunError {
-  constructor(
-    message: string,
-    /** The cgroup file or directory involved, when there is one. */
-    readonly path?: string,
-    /** errno name such as "EBUSY", when a system call failed. */
-    readonly code?: string,
-  ) {
-    super(message);
+  /**
+   * `path`: the cgroup file or directory involved, when there is one;
+   * `errno`: its errno name such as "EBUSY", when a system call failed;
+   * `pointer`: the linux.resources field at fault.
+   */
+  constructor(message: string, path?: string, errno?: string, pointer?: string) {
+    super(message, { code: errno ? 'ERR_SYSCALL' : 'ERR_CONFIG_INVALID', path, errno, pointer });
     this.name = 'CgroupError';
   }
 }
@@ -35,7 +34,12 @@ export function ioError(op: string, path: string, err: unknown): CgroupError {
 
 /** An error about one linux.resources field: "linux.resources.<field>: <why>". */
 export function fieldError(field: string, why: string, cause?: CgroupError): CgroupError {
-  return new CgroupError(`linux.resources.${field}: ${why}`, cause?.path, cause?.code);
+  return new CgroupError(`linux.resources.${field}: ${why}`, cause?.path, cause?.errno, resourcePointer(field));
+}
+
+/** "memory.limit=5" -> "/linux/resources/memory/limit". */
+export function resourcePointer(field: string): string {
+  return '/linux/resources/' + field.replace(/=.*$/s, '').split('.').join('/');
 }
 
 /** errno name of an error thrown by the helpers in fsutil.ts (or Node fs). */

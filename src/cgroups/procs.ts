@@ -14,7 +14,7 @@ export function writeProc(dir: string, pid: number): void {
       writeCg(dir, 'cgroup.procs', String(pid));
       return;
     } catch (err) {
-      if ((err as CgroupError).code !== 'EINVAL' || i >= 4) throw err;
+      if ((err as CgroupError).errno !== 'EINVAL' || i >= 4) throw err;
       sleepMs(30);
     }
   }

@@ -150,7 +150,7 @@ function memory(dir: string, m: Memory, update: boolean, warnings: string[]): vo
     try {
       writeCg(dir, 'memory.limit_in_bytes', intText(limit!, 'memory.limit'));
     } catch (err) {
-      if ((err as CgroupError).code !== 'EBUSY') throw fieldError(`memory.limit=${limit}`, (err as Error).message, err as CgroupError);
+      if ((err as CgroupError).errno !== 'EBUSY') throw fieldError(`memory.limit=${limit}`, (err as Error).message, err as CgroupError);
       // The kernel refuses a limit below the current usage.
       const usage = readCg(dir, 'memory.usage_in_bytes').trim();
       const peak = readCg(dir, 'memory.max_usage_in_bytes').trim();
@@ -238,7 +238,7 @@ function cpu(dirs: Dirs, c: Cpu, warnings: string[]): void {
       writeCg(dir, file, value);
       return false;
     } catch (err) {
-      if ((err as CgroupError).code === 'EINVAL' && quota !== undefined) return true;
+      if ((err as CgroupError).errno === 'EINVAL' && quota !== undefined) return true;
       throw fieldError(`${field}=${value}`, (err as Error).message, err as CgroupError);
     }
   };

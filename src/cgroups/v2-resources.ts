@@ -138,7 +138,7 @@ function cpu(dir: string, c: Cpu): void {
       writeCg(dir, 'cpu.max.burst', burst);
       burst = undefined;
     } catch (err) {
-      if ((err as CgroupError).code !== 'EINVAL' || quota === undefined) throw fieldError(`cpu.burst=${burst}`, (err as Error).message, err as CgroupError);
+      if ((err as CgroupError).errno !== 'EINVAL' || quota === undefined) throw fieldError(`cpu.burst=${burst}`, (err as Error).message, err as CgroupError);
     }
   }
   if (quota !== undefined || period !== undefined) {

@@ -32,7 +32,7 @@ export class V2Cgroup implements CgroupHandle {
     } catch (err) {
       // The "no internal processes" rule: a cgroup that hands controllers to
       // children cannot hold processes itself.
-      if ((err as CgroupError).code === 'EBUSY') {
+      if ((err as CgroupError).errno === 'EBUSY') {
         throw new CgroupError(`${(err as Error).message}: ${this.dir} has controllers enabled for its children (cgroup.subtree_control), so it cannot hold processes`, this.dir, 'EBUSY');
       }
       throw err;

@@ -57,10 +57,10 @@ export async function runHook(kind: HookKind, index: number, hook: Hook, state: 
   child.stderr?.destroy();
   const what = `${kind} hook ${index} (${hook.path})`;
   const tail = output.trim() ? `: ${output.trim()}` : '';
-  if (error) throw new TsrunError(`${what}: ${(error as NodeJS.ErrnoException).code ?? error.message}`);
-  if (timedOut) throw new TsrunError(`${what}: timed out after ${hook.timeout}s`);
-  if (signal) throw new TsrunError(`${what}: killed by ${signal}${tail}`);
-  if (code !== 0) throw new TsrunError(`${what}: exit status ${code}${tail}`);
+  if (error) throw new TsrunError(`${what}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { code: 'ERR_HOOK', pointer: `/hooks/${kind}/${index}`, path: hook.path, errno: (error as NodeJS.ErrnoException).code, cause: error });
+  if (timedOut) throw new TsrunError(`${what}: timed out after ${hook.timeout}s`, { code: 'ERR_TIMEOUT', pointer: `/hooks/${kind}/${index}`, path: hook.path });
+  if (signal) throw new TsrunError(`${what}: killed by ${signal}${tail}`, { code: 'ERR_HOOK', pointer: `/hooks/${kind}/${index}`, path: hook.path });
+  if (code !== 0) throw new TsrunError(`${what}: exit status ${code}${tail}`, { code: 'ERR_HOOK', pointer: `/hooks/${kind}/${index}`, path: hook.path });
 }
 
 /** SIGKILL to the hook's process group (it leads one), or to the hook alone. */

@@ -10,7 +10,7 @@ import type { ContainerRecord } from '../state/store.js';
 import type { RuntimeContext } from './context.js';
 
 function cgroupOf(rec: ContainerRecord): CgroupManager {
-  if (!rec.cgroup) throw new TsrunError('container has no cgroup');
+  if (!rec.cgroup) throw new TsrunError('container has no cgroup', { code: 'ERR_UNSUPPORTED' });
   return reopenCgroup(rec.cgroup);
 }
 
@@ -18,14 +18,14 @@ function cgroupOf(rec: ContainerRecord): CgroupManager {
 export async function pause(ctx: RuntimeContext, id: string): Promise<void> {
   const rec = ctx.store.load(id);
   const status = containerStatus(rec, ctx.store.dir(id));
-  if (status !== 'running' && status !== 'created') throw new TsrunError(`container not running or created: ${status}`);
+  if (status !== 'running' && status !== 'created') throw new TsrunError(`container not running or created: ${status}`, { code: 'ERR_BAD_STATE' });
   cgroupOf(rec).freeze();
 }
 
 /** `tsrun resume`: thaws a paused container. */
 export async function resume(ctx: RuntimeContext, id: string): Promise<void> {
   const rec = ctx.store.load(id);
-  if (containerStatus(rec, ctx.store.dir(id)) !== 'paused') throw new TsrunError('container not paused');
+  if (containerStatus(rec, ctx.store.dir(id)) !== 'paused') throw new TsrunError('container not paused', { code: 'ERR_BAD_STATE' });
   cgroupOf(rec).thaw();
 }
 
@@ -45,7 +45,7 @@ export async function update(ctx: RuntimeContext, id: string, resources: Resourc
   const unlock = await lockDir(ctx.store.dir(id));
   try {
     const status = containerStatus(rec, ctx.store.dir(id));
-    if (status === 'stopped') throw new TsrunError('container not running');
+    if (status === 'stopped') throw new TsrunError('container not running', { code: 'ERR_BAD_STATE' });
     const warnings = cgroupOf(rec).setResources(resources, { update: true });
     const linux = (rec.config.linux ??= {});
     linux.resources = mergeResources(linux.resources ?? {}, resources);
@@ -75,7 +75,7 @@ export interface ContainerStats {
 /** `tsrun events --stats`: runc's stats document for the container. */
 export async function containerStats(ctx: RuntimeContext, id: string): Promise<ContainerStats> {
   const rec = ctx.store.load(id);
-  if (containerStatus(rec, ctx.store.dir(id)) === 'stopped') throw new TsrunError('container not running');
+  if (containerStatus(rec, ctx.store.dir(id)) === 'stopped') throw new TsrunError('container not running', { code: 'ERR_BAD_STATE' });
   const cg = cgroupOf(rec);
   return { stats: stats(cg), oomKills: oomKills(rec) };
 }

@@ -23,7 +23,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
   const store = ctx.store;
   if (!store.exists(id)) {
     if (opts.force) return;
-    throw new TsrunError('container does not exist');
+    throw new TsrunError('container does not exist', { code: 'ERR_NOT_FOUND' });
   }
   const dir = store.dir(id);
   const unlock = await lockDir(dir);
@@ -37,7 +37,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
     const status = containerStatus(rec, dir);
     // runtime.md: deleting a container that is not stopped has no effect and is an error.
     if (status !== 'stopped' && status !== 'creating' && !opts.force) {
-      throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
+      throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`, { code: 'ERR_BAD_STATE' });
     }
     await destroy(rec);
     store.remove(id);
@@ -59,7 +59,7 @@ async function destroy(rec: ContainerRecord): Promise<void> {
   }
   if (rec.pid) {
     killAndWait(rec.pid, rec.startTime);
-    if (!waitGone(rec.pid, rec.startTime, 5000)) throw new TsrunError(`container init ${rec.pid} did not die`);
+    if (!waitGone(rec.pid, rec.startTime, 5000)) throw new TsrunError(`container init ${rec.pid} did not die`, { code: 'ERR_TIMEOUT' });
   }
   cg?.destroy();
   if (usesHostMountNs(rec.config)) {

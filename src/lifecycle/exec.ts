@@ -36,8 +36,8 @@ export interface ExecOptions {
 export async function exec(ctx: RuntimeContext, id: string, opts: ExecOptions): Promise<number> {
   const rec = ctx.store.load(id);
   const status = containerStatus(rec, ctx.store.dir(id));
-  if (status === 'stopped' || status === 'creating') throw new TsrunError('cannot exec in a stopped container');
-  if (status === 'paused' && !opts.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
+  if (status === 'stopped' || status === 'creating') throw new TsrunError('cannot exec in a stopped container', { code: 'ERR_BAD_STATE' });
+  if (status === 'paused' && !opts.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)', { code: 'ERR_BAD_STATE' });
   validateProcess(opts.process);
 
   const spec = rec.config;

@@ -1,4 +1,4 @@
-import { TsrunError } from '../errors.js';
+import { TsrunError, errnoOf } from '../errors.js';
 import { reopenCgroupHandle } from '../cgroups/handle.js';
 import { parseSignal } from '../process/signals.js';
 import { containerStatus } from '../state/status.js';
@@ -14,7 +14,7 @@ export async function kill(ctx: RuntimeContext, id: string, signal: string | num
   const sig = parseSignal(signal);
   const rec = ctx.store.load(id);
   const status = containerStatus(rec, ctx.store.dir(id));
-  if (status === 'stopped' || status === 'creating') throw new TsrunError('container not running');
+  if (status === 'stopped' || status === 'creating') throw new TsrunError('container not running', { code: 'ERR_BAD_STATE' });
   if (opts.all && rec.cgroup) {
     reopenCgroupHandle(rec.cgroup).killAll(sig);
     return;
@@ -22,7 +22,7 @@ export async function kill(ctx: RuntimeContext, id: string, signal: string | num
   try {
     process.kill(rec.pid, sig);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new TsrunError('container not running');
-    throw new TsrunError(`kill ${rec.pid}: ${(e as NodeJS.ErrnoException).code}`);
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new TsrunError('container not running', { code: 'ERR_BAD_STATE' });
+    throw new TsrunError(`kill ${rec.pid}: ${(e as NodeJS.ErrnoException).code}`, { syscall: 'kill', errno: errnoOf(e) });
   }
 }

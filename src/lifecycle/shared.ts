@@ -1,6 +1,6 @@
 import { renameSync, writeFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { TsrunError } from '../errors.js';
+import { TsrunError, errnoOf } from '../errors.js';
 import { ExecutorError } from '../native/executor.js';
 import { errnoName } from '../native/errno.js';
 import type { Plan } from '../plan/build.js';
@@ -37,7 +37,7 @@ export function writePidFile(path: string, pid: number): void {
     renameSync(tmp, abs);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new TsrunError(`write pid file ${abs}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    throw new TsrunError(`write pid file ${abs}: ${(e as NodeJS.ErrnoException).code ?? e}`, { syscall: 'write', path: abs, errno: errnoOf(e) });
   }
 }
 
@@ -45,11 +45,13 @@ export function writePidFile(path: string, pid: number): void {
 export function explainFailure(e: unknown, plan: Plan | undefined): unknown {
   if (!(e instanceof ExecutorError) || !plan) return e;
   const o = plan.ops[e.opIndex];
-  if (!o) return new TsrunError(`container init failed: ${errnoName(e.errno)}`);
+  const errno = errnoName(e.errno);
+  if (!o) return new TsrunError(`container init failed: ${errno}`, { errno, op: e.opIndex, cause: e });
+  const facts = { code: 'ERR_SYSCALL', syscall: opName(o.code), errno, op: e.opIndex, cause: e } as const;
   if (o.code === OpCode.RESOLVE_EXEC && (e.errno === 2 || e.errno === 20)) {
-    return new TsrunError(`exec: ${JSON.stringify(o.args[0])}: executable file not found in $PATH`);
+    return new TsrunError(`exec: ${JSON.stringify(o.args[0])}: executable file not found in $PATH`, { ...facts, code: 'ERR_NOT_FOUND', path: String(o.args[0]) });
   }
-  return new TsrunError(`${o.what}: ${errnoName(e.errno)} (op ${e.opIndex} of ${plan.ops.length})`);
+  return new TsrunError(`${o.what}: ${errno} (op ${e.opIndex} of ${plan.ops.length})`, facts);
 }
 
 /**
@@ -65,4 +67,10 @@ export function containerProcessState(rec: ContainerRecord, pid: number): string
     ...(rec.config.linux?.seccomp?.listenerMetadata ? { metadata: rec.config.linux.seccomp.listenerMetadata } : {}),
     state: JSON.parse(hookState(rec, 'creating')),
   });
+}
+
+/** The executor op's name in lower case ("mount", "pivot_root"): what the syscall field of its error says. */
+function opName(code: number): string {
+  const name = Object.entries(OpCode).find(([, c]) => c === code)?.[0];
+  return (name ?? `op${code}`).toLowerCase();
 }

@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
-import { TsrunError } from '../errors.js';
+import { TsrunError, errnoOf } from '../errors.js';
 import { lockDir } from '../state/lock.js';
 import { containerStatus } from '../state/status.js';
 import type { RuntimeContext } from './context.js';
@@ -20,14 +20,14 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
   let unlock = await lockDir(dir);
   try {
     const status = containerStatus(rec, dir);
-    if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped');
-    if (status === 'running') throw new TsrunError('cannot start an already running container');
-    if (status === 'paused') throw new TsrunError('cannot start a paused container');
-    if (status === 'creating') throw new TsrunError('cannot start a container that is still being created');
+    if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped', { code: 'ERR_BAD_STATE' });
+    if (status === 'running') throw new TsrunError('cannot start an already running container', { code: 'ERR_BAD_STATE' });
+    if (status === 'paused') throw new TsrunError('cannot start a paused container', { code: 'ERR_BAD_STATE' });
+    if (status === 'creating') throw new TsrunError('cannot start a container that is still being created', { code: 'ERR_BAD_STATE' });
     if (!rec.config.process) {
       // Nothing can ever run in it: stop the waiting init rather than leave it behind.
       killAndWait(rec.pid, rec.startTime);
-      throw new TsrunError('cannot start a container without a process: config.json has no /process');
+      throw new TsrunError('cannot start a container without a process: config.json has no /process', { code: 'ERR_BAD_STATE', pointer: '/process' });
     }
     if (hooks.startContainer?.length) {
       const { inContainerNamespaces } = await import('../hooks/in-container.js');
@@ -38,8 +38,8 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
     try {
       fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENXIO') throw new TsrunError('cannot start container: its init is no longer waiting');
-      throw new TsrunError(`open exec fifo ${fifo}: ${(e as NodeJS.ErrnoException).code}`);
+      if ((e as NodeJS.ErrnoException).code === 'ENXIO') throw new TsrunError('cannot start container: its init is no longer waiting', { code: 'ERR_BAD_STATE' });
+      throw new TsrunError(`open exec fifo ${fifo}: ${(e as NodeJS.ErrnoException).code}`, { syscall: 'open', path: fifo, errno: errnoOf(e) });
     }
     try {
       writeSync(fd, '0');
@@ -55,7 +55,7 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
     // continues the lifecycle at "destroy" (runtime.md steps 7 and 9).
     unlock();
     unlock = () => {};
-    if (e instanceof TsrunError && /^(startContainer|poststart) hook/.test(e.message)) {
+    if (e instanceof TsrunError && /^\/hooks\/(startContainer|poststart)\//.test(e.pointer ?? '')) {
       await deleteContainer(ctx, id, { force: true }).catch((err) => ctx.log.warn(`destroying after a failed hook: ${err.message}`));
     }
     throw e;

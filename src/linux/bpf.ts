@@ -64,9 +64,9 @@ function errText(errno: number): string {
 export class BpfError extends TsrunError {
   constructor(
     message: string,
-    readonly errno: number,
+    readonly errnoNumber: number,
   ) {
-    super(message);
+    super(message, { syscall: 'bpf', errno: getSystemErrorMap().get(-errnoNumber)?.[0] ?? `errno ${errnoNumber}` });
   }
 }
 
@@ -104,7 +104,7 @@ function queryIds(dirFd: number, dir: string): number[] {
       bpf(BPF_PROG_QUERY, attr, `bpf(BPF_PROG_QUERY, BPF_CGROUP_DEVICE) on ${dir}`);
     } catch (err) {
       // ENOSPC: more programs than room; prog_cnt now holds the count.
-      if ((err as BpfError).errno === 28) {
+      if ((err as BpfError).errnoNumber === 28) {
         cap = attr.readUInt32LE(24) + 8;
         continue;
       }
@@ -155,7 +155,7 @@ export function attachDeviceFilter(dir: string, insns: Buffer, license = 'GPL'):
     try {
       progFd = progLoad(insns, license);
     } catch (err) {
-      const errno = (err as BpfError).errno;
+      const errno = (err as BpfError).errnoNumber;
       if (errno !== 13 && errno !== 22) throw err; // EACCES / EINVAL: the verifier said no
       const log = Buffer.alloc(64 * 1024);
       try {
@@ -185,7 +185,7 @@ function detachId(dirFd: number, dir: string, id: number): void {
   try {
     fd = bpf(BPF_PROG_GET_FD_BY_ID, get, `bpf(BPF_PROG_GET_FD_BY_ID, ${id})`);
   } catch (err) {
-    if ((err as BpfError).errno === 2) return; // ENOENT: already gone
+    if ((err as BpfError).errnoNumber === 2) return; // ENOENT: already gone
     throw err;
   }
   try {

@@ -42,7 +42,7 @@ function load(): Libc {
 function check(ret: number, call: string): number {
   if (ret < 0) {
     const errno = load().errno();
-    throw new TsrunError(`${call}: ${errnoName(errno)}`);
+    throw new TsrunError(`${call}: ${errnoName(errno)}`, { syscall: call.split(' ')[0], errno: errnoName(errno) });
   }
   return ret;
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { TsrunError } from '../errors.js';
 import { umountDetach } from '../linux/libc.js';
 import type { Spec } from '../spec/types.js';
 
@@ -24,7 +25,8 @@ export function unmountUnder(rootfs: string): string[] {
       umountDetach(p);
     } catch (e) {
       // A parent detached first takes its children with it.
-      if (!/EINVAL|ENOENT/.test((e as Error).message)) errors.push((e as Error).message);
+      const errno = e instanceof TsrunError ? e.errno : undefined;
+      if (errno !== 'EINVAL' && errno !== 'ENOENT') errors.push((e as Error).message);
     }
   }
   return errors;

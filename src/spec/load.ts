@@ -20,14 +20,14 @@ export function loadBundle(bundleDir: string): LoadedBundle {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new TsrunError(`config.json: no such file in bundle ${bundle}`);
-    throw new TsrunError(`config.json: cannot read ${file}: ${code}`);
+    if (code === 'ENOENT') throw new TsrunError(`config.json: no such file in bundle ${bundle}`, { code: 'ERR_NOT_FOUND', path: file, errno: 'ENOENT' });
+    throw new TsrunError(`config.json: cannot read ${file}: ${code}`, { code: 'ERR_SYSCALL', syscall: 'open', path: file, errno: code });
   }
   let spec: unknown;
   try {
     spec = JSON.parse(text);
   } catch (e) {
-    throw new TsrunError(`config.json: invalid JSON: ${(e as Error).message}`);
+    throw new TsrunError(`config.json: invalid JSON: ${(e as Error).message}`, { code: 'ERR_CONFIG_INVALID', pointer: '', path: file });
   }
   validateSpec(spec, { bundle, file: 'config.json' });
   const s = spec as Spec;

@@ -19,14 +19,25 @@ export function validateSpec(spec: unknown, ctx: ValidateContext = {}): void {
   const file = ctx.file ?? 'config.json';
   checkSchema(spec, file);
   const problems = checkSemantics(spec as never, ctx.bundle);
-  if (problems.length) throw new TsrunError(problems.map((p) => `${file}: ${p}`).join('\n'));
+  if (problems.length) throw invalid(file, problems);
+}
+
+/**
+ * checkSemantics' problems are "/pointer: what is wrong" lines (semantic.ts);
+ * the error's pointer is the first one's.
+ */
+function invalid(file: string, problems: string[]): TsrunError {
+  const first = problems[0]!;
+  const cut = first.indexOf(': ');
+  const pointer = first.startsWith('/') && cut > 0 ? first.slice(0, cut) : '';
+  return new TsrunError(problems.map((p) => `${file}: ${p}`).join('\n'), { code: 'ERR_CONFIG_INVALID', pointer });
 }
 
 /** A process given to exec (--process FILE, or built from flags): the schema's rules and ours. */
 export function validateProcess(proc: unknown, file = 'process'): void {
   checkSchema({ ociVersion: '1.3.0', process: proc }, file);
   const problems = checkProcess(proc as Process);
-  if (problems.length) throw new TsrunError(problems.map((p) => `${file}: ${p}`).join('\n'));
+  if (problems.length) throw invalid(file, problems);
 }
 
 function checkSchema(spec: unknown, file: string): void {
@@ -40,6 +51,7 @@ function checkSchema(spec: unknown, file: string): void {
       if (e.keyword === 'pattern') msg = `must match ${(e.params as { pattern: string }).pattern}`;
       return `${file}: ${e.instancePath || '/'}: ${msg}`;
     });
-    throw new TsrunError([...new Set(shown)].slice(0, 8).join('\n'));
+    const first = specific[0] ?? errors[0];
+    throw new TsrunError([...new Set(shown)].slice(0, 8).join('\n'), { code: 'ERR_CONFIG_INVALID', pointer: first?.instancePath ?? '' });
   }
 }

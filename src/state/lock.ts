@@ -20,7 +20,7 @@ export async function lockDir(dir: string, timeoutMs = 30_000): Promise<() => vo
   for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
     const release = makeHandle ? tryBind(makeHandle(), name) : await tryListen(name);
     if (release) return release;
-    if (Date.now() > deadline) throw new TsrunError(`${dir}: another tsrun command holds the container's lock`);
+    if (Date.now() > deadline) throw new TsrunError(`${dir}: another tsrun command holds the container's lock`, { code: 'ERR_TIMEOUT', path: dir });
     await new Promise((r) => setTimeout(r, delay));
   }
 }

@@ -28,8 +28,8 @@ export interface ContainerRecord {
 const ID_RE = /^[\w+\-.]+$/;
 
 export function checkId(id: string | undefined): string {
-  if (!id) throw new TsrunError('container id cannot be empty');
-  if (!ID_RE.test(id) || id === '.' || id === '..') throw new TsrunError(`invalid container id ${JSON.stringify(id)}: use letters, digits, _ + - and .`);
+  if (!id) throw new TsrunError('container id cannot be empty', { code: 'ERR_INVALID_ARGUMENT' });
+  if (!ID_RE.test(id) || id === '.' || id === '..') throw new TsrunError(`invalid container id ${JSON.stringify(id)}: use letters, digits, _ + - and .`, { code: 'ERR_INVALID_ARGUMENT' });
   return id;
 }
 
@@ -55,7 +55,7 @@ export class StateStore {
     try {
       mkdirSync(dir, { mode: 0o711 });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new TsrunError(`container with id ${JSON.stringify(id)} already exists`);
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new TsrunError(`container with id ${JSON.stringify(id)} already exists`, { code: 'ERR_EXISTS' });
       throw sysError('mkdir', dir, e);
     }
     return dir;
@@ -94,7 +94,7 @@ export class StateStore {
   load(id: string): ContainerRecord {
     checkId(id);
     const rec = this.read(id);
-    if (!rec) throw new TsrunError('container does not exist');
+    if (!rec) throw new TsrunError('container does not exist', { code: 'ERR_NOT_FOUND' });
     return rec;
   }
 
