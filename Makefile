@@ -6,7 +6,7 @@ CC ?= gcc
 EXECUTOR_CFLAGS := -static -s -O2 -Wall -Wextra -Werror
 ROOTFS := bundles/busybox/rootfs
 
-.PHONY: help setup deps node-deps build gen executor bundle typecheck rootfs demo test test-cgroup2 test-engines conformance bench clean
+.PHONY: help setup deps node-deps build gen executor bundle typecheck rootfs demo test test-cgroup2 test-engines test-shim conformance bench clean
 
 help:
 	@echo "make setup        install Debian packages and npm packages, build, make the busybox rootfs"
@@ -14,6 +14,7 @@ help:
 	@echo "make test         run the test suite (as root: real namespaces, mounts and cgroups)"
 	@echo "make test-cgroup2 run the cgroup v2 tests inside the cgroup2 VM"
 	@echo "make test-engines drive bin/tsrun through private containerd, podman and docker"
+	@echo "make test-shim    containerd-shim-tsrun-v2 under a private containerd, runc's shim as reference"
 	@echo "make conformance  run the OCI runtime-tools validation suite against bin/tsrun"
 	@echo "make bench        benchmark tsrun against runc and crun"
 
@@ -74,6 +75,11 @@ test-cgroup2: build
 
 test-engines: build rootfs
 	test/engines/run.sh --runtime $(CURDIR)/bin/tsrun
+
+# ctr scenarios through tsrun's shim (io.containerd.tsrun.v2), then the same
+# through io.containerd.runc.v2 with runc, in one run (test/engines/shim-lib.sh).
+test-shim: build rootfs
+	test/engines/run.sh --engine shim-tsrun --engine shim-runc
 
 conformance: build rootfs
 	scripts/conformance.sh

@@ -51,6 +51,14 @@ await Promise.all([
     // NODE_OPTIONS (a caller's loaders or flags must not change the runtime).
     banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node\n' + common.banner.js },
   }),
+  // containerd-shim-tsrun-v2 (bin/ links here): the shim, with the library in-process.
+  build({
+    ...common,
+    entryPoints: { shim: 'src/shim/main.ts' },
+    outdir: 'dist',
+    outExtension: { '.js': '.cjs' },
+    banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node\n' + common.banner.js },
+  }),
   build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' } }),
   build({
     ...common,
@@ -61,3 +69,4 @@ await Promise.all([
   }),
 ]);
 chmodSync(join(top, 'dist/cli.cjs'), 0o755);
+chmodSync(join(top, 'dist/shim.cjs'), 0o755);
