@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(top, 'package.json'), 'utf8'));
-const OPS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'cgroup-ops', 'spec'];
+const OPS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'cgroup-ops', 'spec', 'watch'];
 
 const common = {
   absWorkingDir: top,

@@ -1,25 +1,53 @@
 /**
  * tsrun as a library. The CLI is a thin layer over this class. Each method
  * loads its own code on first use, so a program that only reads state does
- * not load the validator, the plan builder or koffi.
+ * not load the validator, the plan builder or koffi. docs/library.md
+ * describes the API, the error codes and the exit-status semantics.
  */
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import { DEFAULT_ROOT, StateStore } from './state/store.js';
 import { loadOp } from './op-loader.js';
+import { TsrunError } from './errors.js';
 import type { RuntimeContext } from './lifecycle/context.js';
-import type { CreateOptions } from './lifecycle/create.js';
+import type { AttachedOptions, CreateOptions } from './lifecycle/create.js';
 import type { RunOptions } from './lifecycle/run.js';
 import type { KillOptions } from './lifecycle/kill.js';
 import type { DeleteOptions } from './lifecycle/delete.js';
 import type { ContainerState } from './lifecycle/state.js';
-import type { ExecOptions } from './lifecycle/exec.js';
+import type { ExecAttachedOptions, ExecOptions } from './lifecycle/exec.js';
 import type { ContainerRecord } from './state/store.js';
 import type { Resources, Spec } from './spec/types.js';
 import type { ContainerStats } from './lifecycle/cgroup-ops.js';
+import type { Features } from './spec/features.js';
+import { Container, ExecProcess, type ContainerOps } from './library/container.js';
+import type { ExitStatus } from './library/exit-status.js';
+import type { StdioEntry } from './library/stdio.js';
+import type { TerminalStream } from './library/terminal.js';
+import type { PlanData } from './library/plan-data.js';
 
-export type { Logger, CreateOptions, RunOptions, KillOptions, DeleteOptions, ContainerState, ExecOptions, ContainerRecord, ContainerStats, Resources, Spec };
-export { TsrunError } from './errors.js';
+export type {
+  Logger,
+  CreateOptions,
+  RunOptions,
+  KillOptions,
+  DeleteOptions,
+  ContainerState,
+  ExecOptions,
+  ExecAttachedOptions as ExecProcessOptions,
+  ContainerRecord,
+  ContainerStats,
+  ExitStatus,
+  StdioEntry,
+  TerminalStream,
+  Features,
+  PlanData,
+};
+export type * from './spec/types.js';
+export type { ErrorCode, ErrorFacts } from './errors.js';
+export type { ProcessEvents } from './library/container.js';
+export { TsrunError, ERROR_CODES } from './errors.js';
+export { Container, ExecProcess };
 export { DEFAULT_ROOT };
 
 export interface RuntimeOptions {
@@ -28,20 +56,123 @@ export interface RuntimeOptions {
   log?: Logger;
 }
 
+/** Options of Runtime.create: a bundle directory, or a config in memory, and the process's stdio. */
+export interface ContainerOptions extends Omit<AttachedOptions, 'dryRun'> {
+  /** With `spec`: directory that relative paths (root.path, bind sources) resolve against, and the bundle hooks see. Default: the current directory. */
+  bundle?: string;
+}
+
+/** Options of Runtime.run: create's, and what to do with the output and the container afterwards. */
+export interface RunContainerOptions extends ContainerOptions {
+  /** Collect stdout and stderr into Buffers (their stdio entries default to 'pipe'). */
+  capture?: boolean;
+  /** Keep the stopped container instead of deleting it. */
+  keep?: boolean;
+  /** Forward SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to this program to the container while it runs. Off by default: the library installs no signal handlers unless asked. */
+  forwardSignals?: boolean;
+}
+
+/** What Runtime.run resolves with; stdout and stderr with `capture`. */
+export type RunResult = ExitStatus & { stdout?: Buffer; stderr?: Buffer };
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+
 export class Runtime {
   private readonly ctx: RuntimeContext;
+  /** Containers this Runtime created and still watches, so container(id) returns the watching handle. */
+  private readonly watched = new Map<string, Container>();
+  private readonly ops: ContainerOps;
 
   constructor(opts: RuntimeOptions = {}) {
     this.ctx = { store: new StateStore(opts.root ?? DEFAULT_ROOT), log: opts.log ?? silentLogger };
+    this.ops = {
+      start: (id) => this.start(id),
+      state: (id) => this.state(id),
+      kill: (id, sig, o) => this.kill(id, sig, o),
+      delete: (id, o) => this.delete(id, o),
+      pause: (id) => this.pause(id),
+      resume: (id) => this.resume(id),
+      pids: (id) => this.pids(id),
+      stats: (id) => this.stats(id),
+      update: (id, r) => this.update(id, r),
+      execProcess: (id, o) => this.execProcess(id, o),
+      waitForInitExit: async (id) => (await loadOp<typeof import('./lifecycle/watch.js')>('watch')).waitForInitExit(this.ctx, id),
+    };
   }
 
   get root(): string {
     return this.ctx.store.root;
   }
 
-  /** Creates the container and leaves its init waiting for start(). With dryRun, returns the plan as text. */
-  async create(id: string, opts: CreateOptions = {}): Promise<string | void> {
+  /**
+   * Creates the container and leaves its init waiting for start(). The
+   * executor stays as the init's parent and reports its exit status and
+   * OOM events to the returned handle. The config comes from `spec` (in
+   * memory) or from BUNDLE/config.json.
+   */
+  async create(id: string, opts: ContainerOptions = {}): Promise<Container> {
+    if ((opts as CreateOptions).dryRun) throw new TsrunError('create: dryRun is not an option of create; use plan()', { code: 'ERR_INVALID_ARGUMENT' });
+    const { createAttached } = await loadOp<typeof import('./lifecycle/create.js')>('create');
+    const a = await createAttached(this.ctx, id, opts);
+    const c = new Container(this.ops, id, { pid: a.record.pid, session: a.session, cgroup: a.record.cgroup ?? null, stdin: a.stdin, stdout: a.stdout, stderr: a.stderr, terminal: a.terminal });
+    this.watched.set(id, c);
+    return c;
+  }
+
+  /** A handle to an existing container: the watching one if this Runtime created it. Does not check that it exists. */
+  container(id: string): Container {
+    return this.watched.get(id) ?? new Container(this.ops, id);
+  }
+
+  /**
+   * create + start + wait, then delete (unless `keep`). With `capture`,
+   * stdout and stderr come back as Buffers.
+   */
+  async run(id: string, opts: RunContainerOptions = {}): Promise<RunResult> {
+    const { capture, keep, forwardSignals, ...createOpts } = opts;
+    const stdio = createOpts.stdio ?? (capture ? ['ignore', 'pipe', 'pipe'] : undefined);
+    const c = await this.create(id, { ...createOpts, stdio });
+    const outputs = capture ? [collect(c.stdout), collect(c.stderr)] : [];
+    const forward = (sig: NodeJS.Signals) => void c.kill(sig).catch(() => {});
+    if (forwardSignals) for (const s of FORWARDED) process.on(s, forward);
+    try {
+      await c.start();
+      const status = await c.wait();
+      if (!capture) return status;
+      const [stdout, stderr] = await Promise.all(outputs);
+      return { ...status, stdout, stderr };
+    } finally {
+      if (forwardSignals) for (const s of FORWARDED) process.off(s, forward);
+      if (!keep) await c.delete({ force: true });
+    }
+  }
+
+  /**
+   * create as runc does it (the CLI's): the executor exits once the init is
+   * cloned, and the caller (a shim, conmon) stays its parent or subreaper.
+   * With dryRun, returns the plan as text and creates nothing.
+   */
+  async createUnwatched(id: string, opts: CreateOptions = {}): Promise<string | void> {
     return (await loadOp<typeof import('./lifecycle/create.js')>('create')).create(this.ctx, id, opts);
+  }
+
+  /**
+   * The CLI's run: create + start with the executor as the container's parent;
+   * with `detach` returns once it started, otherwise resolves with its exit
+   * code (128+signal), forwarding signals and attaching this process's terminal.
+   */
+  async runInForeground(id: string, opts: RunOptions = {}): Promise<number> {
+    return (await loadOp<typeof import('./lifecycle/run.js')>('run')).run(this.ctx, id, opts);
+  }
+
+  /** What create would do, as data (and as the text `create --dry-run` prints); creates nothing. */
+  async plan(id: string, opts: ContainerOptions = {}): Promise<PlanData> {
+    return (await loadOp<typeof import('./lifecycle/create.js')>('create')).planAsData(this.ctx, id, opts);
+  }
+
+  /** What this build of tsrun supports (runc's `features`). */
+  async features(): Promise<Features> {
+    return (await loadOp<typeof import('./spec/ops.js')>('spec')).features();
   }
 
   async start(id: string): Promise<void> {
@@ -61,12 +192,19 @@ export class Runtime {
   }
 
   async delete(id: string, opts: DeleteOptions = {}): Promise<void> {
-    return (await loadOp<typeof import('./lifecycle/delete.js')>('delete')).deleteContainer(this.ctx, id, opts);
+    await (await loadOp<typeof import('./lifecycle/delete.js')>('delete')).deleteContainer(this.ctx, id, opts);
+    this.watched.delete(id);
   }
 
-  /** Runs another process in the container; in the foreground resolves with its exit code. */
+  /** The CLI's exec: in the foreground resolves with the process's exit code; see Container.exec for a handle. */
   async exec(id: string, opts: ExecOptions): Promise<number> {
     return (await loadOp<typeof import('./lifecycle/exec.js')>('exec')).exec(this.ctx, id, opts);
+  }
+
+  /** Runs another process in the container and returns a handle to it (pid, stdio, wait()). */
+  async execProcess(id: string, opts: ExecAttachedOptions): Promise<ExecProcess> {
+    const a = await (await loadOp<typeof import('./lifecycle/exec.js')>('exec')).execAttached(this.ctx, id, opts);
+    return new ExecProcess({ pid: a.pid, session: a.session, cgroup: a.record.cgroup ?? null, stdin: a.stdin, stdout: a.stdout, stderr: a.stderr, terminal: a.terminal });
   }
 
   /** Freezes the container (cgroup freezer). */
@@ -97,11 +235,17 @@ export class Runtime {
   async record(id: string): Promise<ContainerRecord> {
     return this.ctx.store.load(id);
   }
+}
 
-  /** create + start; in the foreground resolves with the exit code (128+signal when killed). */
-  async run(id: string, opts: RunOptions = {}): Promise<number> {
-    return (await loadOp<typeof import('./lifecycle/run.js')>('run')).run(this.ctx, id, opts);
-  }
+/** All a stream gives until its end, as one Buffer (empty for no stream). */
+function collect(stream: NodeJS.ReadableStream | null): Promise<Buffer> {
+  if (!stream) return Promise.resolve(Buffer.alloc(0));
+  const chunks: Buffer[] = [];
+  return new Promise((resolve, reject) => {
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
 }
 
 /** Validates a bundle's config.json; throws a TsrunError naming the file, JSON pointer and rule. */

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { oomKillCount } from '../cgroups/oom.js';
 import { TsrunError } from '../errors.js';
 import { reopenCgroup, stats, type CgroupManager } from '../cgroups/index.js';
 import type { RuncStats } from '../cgroups/stats.js';
@@ -77,15 +76,5 @@ export async function containerStats(ctx: RuntimeContext, id: string): Promise<C
   const rec = ctx.store.load(id);
   if (containerStatus(rec, ctx.store.dir(id)) === 'stopped') throw new TsrunError('container not running', { code: 'ERR_BAD_STATE' });
   const cg = cgroupOf(rec);
-  return { stats: stats(cg), oomKills: oomKills(rec) };
-}
-
-function oomKills(rec: ContainerRecord): number {
-  const dirs = rec.cgroup?.dirs ?? {};
-  const file = rec.cgroup?.mode === 'v2' ? join(dirs.unified ?? '', 'memory.events') : join(dirs.memory ?? '', 'memory.oom_control');
-  try {
-    return Number(/^oom_kill (\d+)$/m.exec(readFileSync(file, 'utf8'))?.[1] ?? 0);
-  } catch {
-    return 0;
-  }
+  return { stats: stats(cg), oomKills: oomKillCount(rec.cgroup) };
 }

@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { PhaseTimer } from '../log.js';
 import { detectCgroups, openCgroup } from '../cgroups/index.js';
@@ -14,7 +15,8 @@ import { cgroupMountSources } from '../plan/cgroup-sources.js';
 import { hostFacts } from '../plan/host.js';
 import { encodePlan } from '../plan/encode.js';
 import type { PlanContext } from '../plan/context.js';
-import { loadBundle } from '../spec/load.js';
+import { loadBundle, loadSpec } from '../spec/load.js';
+import { oomWatch } from '../cgroups/oom.js';
 import { unmountUnder } from '../rootfs/host-mounts.js';
 import { runHooks } from '../hooks/run.js';
 import { hookState } from '../hooks/state.js';
@@ -26,6 +28,10 @@ import { checkId, type ContainerRecord } from '../state/store.js';
 import type { RuntimeContext } from './context.js';
 import { containerProcessState, explainFailure, loadSeccompCompiler, writePidFile } from './shared.js';
 import { killAndWait } from './wait.js';
+import { planData, type PlanData } from '../library/plan-data.js';
+import { prepareStdio, type StdioEntry } from '../library/stdio.js';
+import { ConsoleReceiver, type TerminalStream } from '../library/terminal.js';
+import type { Readable, Writable } from 'node:stream';
 
 export interface CreateOptions {
   /** Bundle directory; defaults to the current directory. */
@@ -42,6 +48,20 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** Print the plan instead of doing it. */
   dryRun?: boolean;
+  /** The config itself instead of BUNDLE/config.json (the library); checked the same way. */
+  spec?: Spec;
+  /** With `spec`: the root filesystem, in place of /root/path. */
+  rootfs?: string;
+}
+
+/** What only the library passes to create: the executor's (and so the container's) fds 0-2. */
+export interface CreateInternals {
+  stdio?: ('inherit' | 'ignore' | number)[];
+}
+
+/** The config from opts.spec, or from the bundle's config.json. */
+function loadConfig(opts: CreateOptions) {
+  return opts.spec !== undefined ? loadSpec(opts.spec, opts.bundle ?? '.', opts.rootfs) : loadBundle(opts.bundle ?? '.');
 }
 
 export interface Created {
@@ -59,11 +79,20 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
 
 /** Prints what create would do; creates nothing. */
 async function dryRun(ctx: RuntimeContext, id: string, opts: CreateOptions): Promise<string> {
+  return describePlan(await planOnly(ctx, id, opts, 'create'));
+}
+
+/** The library's plan(): what Runtime.create would run, as data. */
+export async function planAsData(ctx: RuntimeContext, id: string, opts: CreateOptions): Promise<PlanData> {
+  return planData(await planOnly(ctx, id, opts, 'run'));
+}
+
+/** The plan create would run; creates nothing. */
+export async function planOnly(ctx: RuntimeContext, id: string, opts: CreateOptions, mode: 'create' | 'run'): Promise<Plan> {
   checkId(id);
-  const { spec, bundle, rootfs } = loadBundle(opts.bundle ?? '.');
+  const { spec, bundle, rootfs } = loadConfig(opts);
   const cg = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id });
-  const plan = makePlan(spec, ctx, id, bundle, rootfs, opts, 'create', cg, await loadSeccompCompiler(spec));
-  return describePlan(plan);
+  return makePlan(spec, ctx, id, bundle, rootfs, opts, mode, cg, await loadSeccompCompiler(spec));
 }
 
 function makePlan(
@@ -89,6 +118,7 @@ function makePlan(
       noPivot: opts.noPivot ?? false,
       preserveFds: opts.preserveFds ?? 0,
       consoleSocket: opts.consoleSocket,
+      oomWatch: cg ? oomWatch(cg.record) : null,
       host,
       compileSeccomp,
     });
@@ -104,10 +134,16 @@ function makePlan(
  * state.json (with the cgroup to remove) before the cgroup exists, and the
  * init's pid recorded before the init is released to do anything.
  */
-export async function createContainer(ctx: RuntimeContext, id: string, givenOpts: CreateOptions, mode: 'create' | 'run'): Promise<Created> {
+export async function createContainer(
+  ctx: RuntimeContext,
+  id: string,
+  givenOpts: CreateOptions,
+  mode: 'create' | 'run',
+  internals: CreateInternals = {},
+): Promise<Created> {
   checkId(id);
   const timer = new PhaseTimer(ctx.log, 'create');
-  const loaded = loadBundle(givenOpts.bundle ?? '.');
+  const loaded = loadConfig(givenOpts);
   const { bundle, rootfs } = loaded;
   // The recorded config stays as written; only the plan sees the socket-activation env.
   const spec = loaded.spec;
@@ -150,7 +186,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     timer.mark('cgroup');
 
     const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
-    session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved });
+    session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved, stdio: internals.stdio });
     const pid = Number(await session.expect('P'));
     record.pid = pid;
     record.startTime = readProcStat(pid)?.startTime;
@@ -231,3 +267,52 @@ function userName(uid: number): string {
 }
 
 
+
+export interface AttachedOptions extends CreateOptions {
+  /** The process's fds 0-2, as child_process.spawn takes them. Default: inherit. */
+  stdio?: StdioEntry[];
+}
+
+/** A container whose init is watched by the executor, which stays as its parent. */
+export interface Attached extends Created {
+  stdin: Writable | null;
+  stdout: Readable | null;
+  stderr: Readable | null;
+  /** The pty master, when process.terminal is set and no consoleSocket was given. */
+  terminal: TerminalStream | null;
+}
+
+/**
+ * The library's create: the executor stays as the init's parent and
+ * subreaper (a monitor) and reports its exit status and OOM events; stdio
+ * is what the caller asked for, and a terminal comes back as a stream.
+ */
+export async function createAttached(ctx: RuntimeContext, id: string, opts: AttachedOptions): Promise<Attached> {
+  const stdio = prepareStdio(opts.stdio);
+  let console: ConsoleReceiver | undefined;
+  try {
+    const proc = opts.spec !== undefined ? (opts.spec as Spec).process : peekProcess(opts.bundle ?? '.');
+    if (proc?.terminal && !opts.consoleSocket) console = new ConsoleReceiver();
+    const created = await createContainer(ctx, id, { ...opts, consoleSocket: console?.socketPath ?? opts.consoleSocket }, 'run', { stdio: stdio.fds });
+    stdio.spawned();
+    const terminal = console?.receive() ?? null;
+    return { ...created, stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr, terminal };
+  } catch (e) {
+    stdio.abort();
+    throw e;
+  } finally {
+    console?.close();
+  }
+}
+
+/**
+ * Only whether a terminal is wanted: create reads and validates the config
+ * right after, and reports anything wrong with it.
+ */
+export function peekProcess(bundle: string): Spec['process'] {
+  try {
+    return (JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8')) as Spec).process;
+  } catch {
+    return undefined;
+  }
+}

@@ -14,6 +14,9 @@ import { withHome } from '../process/home.js';
 import type { TerminalAttachment } from '../process/attach-terminal.js';
 import type { Plan } from '../plan/build.js';
 import type { ContainerRecord } from '../state/store.js';
+import { prepareStdio, type StdioEntry } from '../library/stdio.js';
+import { ConsoleReceiver, type TerminalStream } from '../library/terminal.js';
+import type { Readable, Writable } from 'node:stream';
 
 export interface ExecOptions {
   /** The process to run: the whole runtime-spec process object. */
@@ -34,34 +37,90 @@ export interface ExecOptions {
  * rlimits, no_new_privs and the container's seccomp filter.
  */
 export async function exec(ctx: RuntimeContext, id: string, opts: ExecOptions): Promise<number> {
+  const mode = opts.detach ? 'create' : 'run';
+  const terminal = opts.detach ? undefined : await attachableTerminal(opts.process, opts.consoleSocket);
+  let prepared;
+  try {
+    prepared = await prepareExec(ctx, id, opts, mode, terminal?.socketPath ?? opts.consoleSocket);
+  } catch (e) {
+    terminal?.close();
+    throw e;
+  }
+  const { plan, rec } = prepared;
+  const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
+  const session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved });
+  return finishExec(session, plan, rec, opts, terminal);
+}
+
+/** Checks the container and the process, and builds the plan. */
+async function prepareExec(ctx: RuntimeContext, id: string, opts: ExecOptions, mode: 'create' | 'run', consoleSocket: string | undefined): Promise<{ plan: Plan; rec: ContainerRecord }> {
   const rec = ctx.store.load(id);
   const status = containerStatus(rec, ctx.store.dir(id));
   if (status === 'stopped' || status === 'creating') throw new TsrunError('cannot exec in a stopped container', { code: 'ERR_BAD_STATE' });
   if (status === 'paused' && !opts.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)', { code: 'ERR_BAD_STATE' });
   validateProcess(opts.process);
-
   const spec = rec.config;
-  const linux = spec.linux ?? {};
-  const mode = opts.detach ? 'create' : 'run';
-  const terminal = opts.detach ? undefined : await attachableTerminal(opts.process, opts.consoleSocket);
   let plan;
   try {
-    plan = buildExecPlan(withHome(opts.process, rec.rootfs), linux, {
+    plan = buildExecPlan(withHome(opts.process, rec.rootfs), spec.linux ?? {}, {
       initPid: rec.pid,
       mode,
       preserveFds: opts.preserveFds ?? 0,
-      consoleSocket: terminal?.socketPath ?? opts.consoleSocket,
+      consoleSocket,
       host: hostFacts(null),
       compileSeccomp: await loadSeccompCompiler(spec),
     });
   } catch (e) {
-    terminal?.close();
-    throw new TsrunError(`exec: ${(e as Error).message}`);
+    if (e instanceof TsrunError) throw e;
+    throw new TsrunError(`exec: ${(e as Error).message}`, { code: 'ERR_CONFIG_INVALID', cause: e });
   }
   for (const w of plan.warnings) ctx.log.warn(w);
-  const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
-  const session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved });
-  return finishExec(session, plan, rec, opts, terminal);
+  return { plan, rec };
+}
+
+export interface ExecAttachedOptions extends Omit<ExecOptions, 'detach'> {
+  stdio?: StdioEntry[];
+}
+
+/** An exec'd process watched by the executor, which stays as its parent (the library's exec). */
+export interface ExecAttached {
+  pid: number;
+  session: ExecutorSession;
+  record: ContainerRecord;
+  stdin: Writable | null;
+  stdout: Readable | null;
+  stderr: Readable | null;
+  terminal: TerminalStream | null;
+}
+
+export async function execAttached(ctx: RuntimeContext, id: string, opts: ExecAttachedOptions): Promise<ExecAttached> {
+  const stdio = prepareStdio(opts.stdio);
+  const console = opts.process.terminal && !opts.consoleSocket ? new ConsoleReceiver() : undefined;
+  let pid = 0;
+  let session: ExecutorSession | undefined;
+  let plan: Plan | undefined;
+  try {
+    const prepared = await prepareExec(ctx, id, opts, 'run', console?.socketPath ?? opts.consoleSocket);
+    plan = prepared.plan;
+    const rec = prepared.rec;
+    const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
+    session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved, stdio: stdio.fds });
+    pid = Number(await session.expect('P'));
+    if (rec.cgroup) reopenCgroupHandle(rec.cgroup).addProcess(pid);
+    session.release(plan.seccompNotify ? containerProcessState(rec, pid) : undefined);
+    await session.expect('R');
+    stdio.spawned();
+    if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    const terminal = console?.receive() ?? null;
+    return { pid, session, record: rec, stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr, terminal };
+  } catch (e) {
+    if (pid) killQuietly(pid);
+    session?.close();
+    stdio.abort();
+    throw explainFailure(e, plan);
+  } finally {
+    console?.close();
+  }
 }
 
 async function finishExec(session: ExecutorSession, plan: Plan, rec: ContainerRecord, opts: ExecOptions, terminal: TerminalAttachment | undefined): Promise<number> {

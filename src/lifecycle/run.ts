@@ -2,21 +2,6 @@ import type { RuntimeContext } from './context.js';
 import type { CreateOptions } from './create.js';
 import { inForeground, attachableTerminal } from './foreground.js';
 import { loadOp } from '../op-loader.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Process } from '../spec/types.js';
-
-/**
- * Only whether a terminal is wanted: create reads and validates the config
- * right after, and reports anything wrong with it, so no second validation.
- */
-function peekProcess(opts: RunOptions): Process | undefined {
-  try {
-    return (JSON.parse(readFileSync(join(opts.bundle ?? '.', 'config.json'), 'utf8')) as { process?: Process }).process;
-  } catch {
-    return undefined;
-  }
-}
 
 export interface RunOptions extends CreateOptions {
   /** Return once the container has started instead of waiting for it. */
@@ -34,7 +19,7 @@ export interface RunOptions extends CreateOptions {
 export async function run(ctx: RuntimeContext, id: string, opts: RunOptions = {}): Promise<number> {
   // The operations' own bundles, not copies in this one: create's comes with
   // the build's code cache (op-loader.ts), and run then loads no code twice.
-  const { create, createContainer } = await loadOp<typeof import('./create.js')>('create');
+  const { create, createContainer, peekProcess } = await loadOp<typeof import('./create.js')>('create');
   const { start } = await loadOp<typeof import('./start.js')>('start');
   const { deleteContainer } = await loadOp<typeof import('./delete.js')>('delete');
   if (opts.detach) {
@@ -42,7 +27,7 @@ export async function run(ctx: RuntimeContext, id: string, opts: RunOptions = {}
     await start(ctx, id);
     return 0;
   }
-  const terminal = await attachableTerminal(peekProcess(opts), opts.consoleSocket);
+  const terminal = await attachableTerminal(opts.spec !== undefined ? opts.spec.process : peekProcess(opts.bundle ?? '.'), opts.consoleSocket);
   try {
     const { record, session } = await createContainer(ctx, id, { ...opts, consoleSocket: terminal?.socketPath ?? opts.consoleSocket }, 'run');
     terminal?.attach();

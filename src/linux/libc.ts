@@ -15,11 +15,9 @@ interface Libc {
   recvmsg: Fn;
   close: Fn;
   ioctlWinsize: Fn;
+  pipe2: Fn;
+  pidfdOpen: Fn;
   mount: Fn;
-  dup: Fn;
-  dup2: Fn;
-  prctl: Fn;
-  waitpid: Fn;
   errno: () => number;
 }
 let libc: Libc | undefined;
@@ -39,11 +37,9 @@ function load(): Libc {
     recvmsg: lib.func('intptr_t recvmsg(int fd, uint8_t *msg, int flags)'),
     close: lib.func('int close(int fd)'),
     ioctlWinsize: lib.func('int ioctl(int fd, unsigned long req, const uint16_t *ws)'),
+    pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)'),
+    pidfdOpen: lib.func('int pidfd_open(int pid, unsigned int flags)'),
     mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
-    dup: lib.func('int dup(int fd)'),
-    dup2: lib.func('int dup2(int oldfd, int newfd)'),
-    prctl: lib.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)'),
-    waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)'),
     errno: () => koffi.errno() as number,
   };
   return libc;
@@ -129,39 +125,21 @@ export function setWindowSize(fd: number, rows: number, cols: number): void {
   check(load().ioctlWinsize(fd, TIOCSWINSZ, new Uint16Array([rows, cols, 0, 0])) as number, 'ioctl TIOCSWINSZ');
 }
 
-/** mount(2): a host mount (the shim mounts the rootfs containerd hands it). */
+const O_CLOEXEC = 0o2000000;
+
+/** A pipe, both ends close-on-exec: [read end, write end]. */
+export function pipe(): [number, number] {
+  const fds = [0, 0];
+  check(load().pipe2(fds, O_CLOEXEC) as number, 'pipe2');
+  return [fds[0]!, fds[1]!];
+}
+
+/** A pidfd for pid (close-on-exec, as pidfd_open makes them). */
+export function pidfdOpen(pid: number): number {
+  return check(load().pidfdOpen(pid, 0) as number, `pidfd_open ${pid}`);
+}
+
+/** mount(2) on the host (containerd-shim-tsrun-v2 mounts the rootfs containerd hands it). */
 export function mount(source: string, target: string, fstype: string, flags: number, data: string): void {
   check(load().mount(source, target, fstype, flags, data || null) as number, `mount ${target}`);
-}
-
-export function dup(fd: number): number {
-  return check(load().dup(fd) as number, `dup ${fd}`);
-}
-
-export function dup2(oldfd: number, newfd: number): void {
-  check(load().dup2(oldfd, newfd) as number, `dup2 ${oldfd} ${newfd}`);
-}
-
-const PR_SET_CHILD_SUBREAPER = 36;
-
-/** Orphaned descendants (a container's init once its executor exits) become this process's children. */
-export function setChildSubreaper(): void {
-  check(load().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) as number, 'prctl PR_SET_CHILD_SUBREAPER');
-}
-
-const WNOHANG = 1;
-
-/**
- * Reaps pid if it has exited (WNOHANG): null while it runs, else its exit
- * code or the signal that ended it. Only for pids known to be ours: a
- * waitpid(-1) would steal the statuses of libuv's own children.
- */
-export function reapPid(pid: number): { exitCode: number | null; signal: number | null } | null {
-  const status = [0];
-  const r = load().waitpid(pid, status, WNOHANG) as number;
-  if (r === 0) return null;
-  check(r, `waitpid ${pid}`);
-  const st = status[0]!;
-  const sig = st & 0x7f;
-  return sig === 0 ? { exitCode: (st >> 8) & 0xff, signal: null } : { exitCode: null, signal: sig };
 }

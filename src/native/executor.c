@@ -12,6 +12,8 @@
  *   We write lines:    "P <pid>\n"            after CLONE, from the parent side
  *                      "R\n"                  from the child, at OP_READY
  *                      "E <op> <errno>\n"     from whichever side failed
+ *                      "O\n"                  from the monitor: an OOM event (OP_WATCH_OOM)
+ *                      "X <wait status>\n"    from the monitor: the init exited
  *   The parent writes: "G\n"                  to release the child at OP_WAIT_GO
  *
  * Plan format (little endian):
@@ -50,6 +52,10 @@
 #include <linux/capability.h>
 #include <linux/openat2.h>
 #include <linux/memfd.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
 
 enum opcode {
 	OP_SETNS = 1,          /* path, nstype                     (before clone) */
@@ -94,6 +100,8 @@ enum opcode {
 	OP_SETUP_PTY = 40,     /* rows, cols, bind /dev/console (0|1): see op_setup_pty */
 	OP_CONNECT_LISTENER = 41,/* path: connect to the seccomp listener socket (before clone) */
 	OP_SEND_LISTENER = 42, /* send the seccomp notify fd + the runtime's payload */
+	OP_WATCH_OOM = 43,     /* kind(1 = v1, 2 = v2), path, path (before clone): see op_watch_oom */
+	OP_WAIT_FD = 44,       /* fd: block until it is readable (a pidfd: until that process exits) */
 };
 
 /* Op flags. */
@@ -131,6 +139,7 @@ static char go_payload[65536];  /* what the runtime sent with "G" */
 static size_t go_payload_len;
 static int fifo_fd = -1;
 static int root_fd = -1;
+static int oom_fd = -1;         /* eventfd (v1) or inotify fd (v2) the monitor polls */
 static char exec_path[4096];
 static uint32_t current_op;
 
@@ -733,6 +742,8 @@ static void op_setup_pty(const struct op *o)
 		close(slave);
 }
 
+static _Noreturn void monitor(pid_t pid);
+
 static void op_clone(const struct op *o)
 {
 	unsigned long flags = (unsigned long)N(o, 0);
@@ -746,14 +757,12 @@ static void op_clone(const struct op *o)
 	send_line2('P', (uint64_t)pid, 0, 0);
 	if (!wait_child)
 		_exit(0);
-	/* Only the child talks to the caller from here on. */
-	close(sync_fd);
-	sync_fd = -1;
-
 	/*
-	 * Foreground `run`: stay as the container's parent (and subreaper when
-	 * the plan asked for it), reap whatever is reparented to us, and exit
-	 * with the init's status, 128+signal when it was killed.
+	 * The init's parent from here on: for a foreground `run`, a hook, and
+	 * the library, the monitor that reports the init's exit. Only the child
+	 * talks to the caller until it is ready; after that the sync socket
+	 * carries our "O" and "X" lines to whoever still listens (nobody, after
+	 * the caller closed its end: MSG_NOSIGNAL makes that harmless).
 	 */
 	if (fifo_fd >= 0)
 		close(fifo_fd);
@@ -761,20 +770,94 @@ static void op_clone(const struct op *o)
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	monitor(pid);
+}
+
+/* Exit with the init's status, after telling the caller its raw form. */
+static _Noreturn void init_exited(int status)
+{
+	send_line2('X', (uint64_t)(unsigned)status, 0, 0);
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status));
+	_exit(128 + WTERMSIG(status));
+}
+
+/*
+ * Reap whatever is reparented to us (we may be a subreaper) and report
+ * the init's exit; report OOM events as they come. SIGCHLD is taken through
+ * a signalfd so that one poll() waits for both.
+ */
+static _Noreturn void monitor(pid_t pid)
+{
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	int sfd = signalfd(-1, &chld, SFD_CLOEXEC);
 	for (;;) {
-		int status;
-		pid_t w = waitpid(-1, &status, __WALL);
-		if (w < 0) {
-			if (errno == EINTR)
+		/* Reap first: the init may have exited before the signalfd existed. */
+		for (;;) {
+			int status;
+			pid_t w = waitpid(-1, &status, __WALL | (sfd >= 0 ? WNOHANG : 0));
+			if (w < 0 && errno == EINTR)
 				continue;
-			_exit(255);
+			if (w < 0)
+				_exit(255);
+			if (w == 0)
+				break;
+			if (w == pid && (WIFEXITED(status) || WIFSIGNALED(status)))
+				init_exited(status);
 		}
-		if (w != pid)
-			continue;
-		if (WIFEXITED(status))
-			_exit(WEXITSTATUS(status));
-		if (WIFSIGNALED(status))
-			_exit(128 + WTERMSIG(status));
+		struct pollfd p[2] = { { sfd, POLLIN, 0 }, { oom_fd, POLLIN, 0 } };
+		if (poll(p, oom_fd >= 0 ? 2 : 1, -1) < 0)
+			continue; /* EINTR */
+		if (p[0].revents) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) < 0 && errno == EINTR)
+				;
+		}
+		if (oom_fd >= 0 && p[1].revents) {
+			char buf[4096];
+			ssize_t r = read(oom_fd, buf, sizeof(buf));
+			if (r < 0 && errno != EINTR && errno != EAGAIN) {
+				close(oom_fd); /* the cgroup went away */
+				oom_fd = -1;
+			}
+			write_all(sync_fd, "O\n", 2);
+		}
+	}
+}
+
+/*
+ * OOM events for the monitor, set up before clone. v1: an eventfd
+ * registered through cgroup.event_control for memory.oom_control (args:
+ * oom_control, event_control). v2: an inotify watch on memory.events,
+ * which the kernel touches on every memory event (arg: memory.events); the
+ * runtime reads the counters to tell an OOM kill from the rest.
+ */
+static void op_watch_oom(const struct op *o)
+{
+	if (N(o, 0) == 1) {
+		int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		int cfd = open(S(o, 1), O_RDONLY | O_CLOEXEC);
+		int ctl = open(S(o, 2), O_WRONLY | O_CLOEXEC);
+		if (efd < 0 || cfd < 0 || ctl < 0)
+			fail(errno);
+		char line[48];
+		size_t n = fmt_u(line, (uint64_t)efd);
+		line[n++] = ' ';
+		n += fmt_u(line + n, (uint64_t)cfd);
+		if (write(ctl, line, n) < 0)
+			fail(errno);
+		close(ctl);
+		close(cfd);
+		oom_fd = efd;
+	} else {
+		int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+		if (ifd < 0 || inotify_add_watch(ifd, S(o, 1), IN_MODIFY) < 0)
+			fail(errno);
+		oom_fd = ifd;
 	}
 }
 
@@ -976,6 +1059,16 @@ static void run_op(const struct op *o)
 	case OP_SETUP_PTY:
 		op_setup_pty(o);
 		break;
+	case OP_WATCH_OOM:
+		op_watch_oom(o);
+		break;
+	case OP_WAIT_FD: {
+		struct pollfd p = { (int)N(o, 0), POLLIN, 0 };
+		while (poll(&p, 1, -1) < 0)
+			if (errno != EINTR)
+				fail(errno);
+		break;
+	}
 	case OP_CLOSE_FIFO:
 		if (fifo_fd >= 0)
 			close(fifo_fd);

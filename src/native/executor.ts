@@ -40,10 +40,21 @@ export interface ExecutorOptions {
   ownProcessGroup?: boolean;
 }
 
+/** The raw wait status the monitor reported, decoded. */
+export interface WaitStatus {
+  /** The exit code, or null when killed by a signal. */
+  code: number | null;
+  /** The signal number that killed it, or null. */
+  signal: number | null;
+}
+
 /**
  * A running executor. The protocol (see executor.c): we send the plan; it
  * answers "P pid" after clone; we answer "G" to release the child; the child
- * answers "R" when set-up is done or "E op errno" when an op failed.
+ * answers "R" when set-up is done or "E op errno" when an op failed. When
+ * the executor stays as the init's parent (a monitor), it later writes "O"
+ * for each OOM event and "X status" when the init exits: those go to
+ * onOom and initExit, never to the queue of set-up lines.
  */
 export class ExecutorSession {
   readonly child: ChildProcess;
@@ -52,8 +63,15 @@ export class ExecutorSession {
   private waiters: Array<() => void> = [];
   private lines: string[] = [];
   private closed = false;
+  private executorGone = false;
+  private socketGone = false;
   /** Resolves with the executor's own exit: code, or 128+signal. */
   readonly exited: Promise<number>;
+  /** Resolves with the init's raw status when the monitor reports it; null if the executor ended without a report. */
+  readonly initExit: Promise<WaitStatus | null>;
+  private reportExit: (s: WaitStatus | null) => void = () => {};
+  /** Called for each OOM event the monitor reports. */
+  onOom: () => void = () => {};
 
   constructor(plan: Buffer, opts: ExecutorOptions = {}) {
     const extra = opts.extraFds ?? [];
@@ -64,9 +82,18 @@ export class ExecutorSession {
       env: opts.env ?? {},
       detached: opts.ownProcessGroup ?? false,
     });
+    this.initExit = new Promise((resolve) => (this.reportExit = resolve));
     this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
-      this.child.on('error', () => resolve(255));
+      this.child.on('exit', (code, signal) => {
+        resolve(code ?? 128 + (signal ? signalNumber(signal) : 0));
+        // The socket may still hold the "X" line: it is read before the socket closes.
+        this.executorGone = true;
+        if (this.socketGone) this.reportExit(null);
+      });
+      this.child.on('error', () => {
+        resolve(255);
+        this.reportExit(null);
+      });
     });
     const sock = this.child.stdio[this.syncFd] as (Readable & Writable) | null;
     if (!sock) throw new Error('executor sync socket missing');
@@ -75,13 +102,15 @@ export class ExecutorSession {
       this.buffered += chunk;
       let nl;
       while ((nl = this.buffered.indexOf('\n')) >= 0) {
-        this.lines.push(this.buffered.slice(0, nl));
+        this.take(this.buffered.slice(0, nl));
         this.buffered = this.buffered.slice(nl + 1);
       }
       this.wake();
     });
     const done = () => {
       this.closed = true;
+      this.socketGone = true;
+      if (this.executorGone) this.reportExit(null);
       this.wake();
     };
     sock.on('end', done);
@@ -90,6 +119,20 @@ export class ExecutorSession {
     const len = Buffer.alloc(4);
     len.writeUInt32LE(plan.length, 0);
     sock.write(Buffer.concat([len, plan]));
+  }
+
+  /** Routes one protocol line: the monitor's to their callbacks, the rest to next(). */
+  private take(line: string): void {
+    if (line === 'O') return this.onOom();
+    if (line.startsWith('X ')) {
+      const raw = Number(line.slice(2));
+      // The layout of wait(2)'s status: exit code in bits 8-15, else the signal in bits 0-6.
+      const sig = raw & 0x7f;
+      this.reportExit(sig === 0 ? { code: (raw >> 8) & 0xff, signal: null } : { code: null, signal: sig });
+      this.closed = true; // nothing more can come from the set-up
+      return;
+    }
+    this.lines.push(line);
   }
 
   private wake(): void {

@@ -40,6 +40,8 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   const seccomp = planSeccomp(linux.seccomp, ctx.compileSeccomp, warnings);
 
   const ops: Op[] = [
+    // First, while the executor still sees the host's /sys/fs/cgroup (before any setns).
+    ...planOomWatch(ctx),
     op(OpCode.MKFIFO, `mkfifo ${ctx.fifoPath}`, [ctx.fifoPath, 0o622]),
     op(OpCode.OPEN_FIFO, `open ${ctx.fifoPath}`, [ctx.fifoPath]),
     ...planConsole(proc?.terminal, ctx.consoleSocket),
@@ -88,6 +90,14 @@ export function planConsole(terminal: boolean | undefined, socket: string | unde
   if (terminal && !socket) throw new Error('/process/terminal: a terminal needs --console-socket');
   if (!terminal && socket) throw new Error('--console-socket: process.terminal is not set, so there is no terminal to send');
   return terminal ? [op(OpCode.CONNECT_CONSOLE, `connect to console socket ${socket}`, [socket!])] : [];
+}
+
+function planOomWatch(ctx: PlanContext): Op[] {
+  const w = ctx.mode === 'run' ? ctx.oomWatch : null;
+  if (!w) return [];
+  return w.kind === 'v1'
+    ? [op(OpCode.WATCH_OOM, `watch OOM events of ${w.oomControl}`, [1, w.oomControl, w.eventControl])]
+    : [op(OpCode.WATCH_OOM, `watch OOM events in ${w.events}`, [2, w.events, ''])];
 }
 
 function describeClone(flags: number): string {

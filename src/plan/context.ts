@@ -1,4 +1,5 @@
 import type { CgroupMode } from '../cgroups/types.js';
+import type { OomWatch } from '../cgroups/oom.js';
 import type { Seccomp } from '../spec/types.js';
 
 /** One v1 hierarchy (or the v2 root) as the container's /sys/fs/cgroup mount needs it. */
@@ -39,6 +40,8 @@ export interface PlanContext {
   noPivot: boolean;
   /** Unix socket to send the pty master to, when process.terminal is set (--console-socket). */
   consoleSocket?: string;
+  /** In 'run' mode: the cgroup files whose OOM events the executor's monitor reports. */
+  oomWatch?: OomWatch | null;
   /** How many fds beyond stdio are passed into the container (--preserve-fds). */
   preserveFds: number;
   host: HostFacts;

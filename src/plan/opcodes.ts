@@ -43,6 +43,8 @@ export const OpCode = {
   SETUP_PTY: 40,
   CONNECT_LISTENER: 41,
   SEND_LISTENER: 42,
+  WATCH_OOM: 43,
+  WAIT_FD: 44,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 

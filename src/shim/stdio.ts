@@ -63,13 +63,13 @@ export class ProcessIO {
     if (this.paths.stdin) {
       const input = new Socket({ fd: openSync(this.paths.stdin, fsc.O_RDWR | fsc.O_NONBLOCK), readable: true, writable: false });
       input.on('error', () => {});
-      input.pipe(t.input as NodeJS.WritableStream, { end: false });
+      input.pipe(t, { end: false });
       this.copies.push(input);
     }
     if (this.paths.stdout) {
       const out = new Socket({ fd: openSync(this.paths.stdout, fsc.O_RDWR | fsc.O_NONBLOCK), readable: false, writable: true });
       out.on('error', () => {});
-      t.output.pipe(out);
+      t.pipe(out);
       this.copies.push(out);
     }
   }
@@ -85,7 +85,7 @@ export class ProcessIO {
       input.unpipe();
       input.destroy();
       // A tty's "end of input" is ^D at the start of a line.
-      this.terminal?.input.write('\x04');
+      this.terminal?.write('\x04');
     }
   }
 
@@ -101,7 +101,7 @@ export class ProcessIO {
     // The pty's output ends (EIO) when its last slave fd closes; bounded wait for the copy to drain.
     await Promise.race([Promise.all(outs.map((s) => new Promise((r) => (s.writableFinished || s.destroyed ? r(null) : s.once('close', r))))), sleep(2000)]);
     for (const s of outs) s.destroy();
-    this.terminal?.close();
+    this.terminal?.destroy();
     this.copies = [];
   }
 }

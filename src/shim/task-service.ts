@@ -12,7 +12,7 @@ import type { Publisher } from './events.js';
 import type { Logger } from './log.js';
 import { metricsAny } from './metrics.js';
 import { mountRootfs, unmountRootfs, type Mount } from './rootfs.js';
-import type { ContainerHandle, ExitStatus, ProcessHandle, ShimRuntime } from './runtime-adapter.js';
+import type { Container, ExecProcess, ExitStatus, ProcessHandle, ShimRuntime } from './runtime-adapter.js';
 import { ProcessIO } from './stdio.js';
 
 type State = 'created' | 'running' | 'paused' | 'stopped';
@@ -36,7 +36,7 @@ interface Exec extends Proc {
 interface Task extends Proc {
   bundle: string;
   mounted: boolean;
-  container: ContainerHandle;
+  container: Container;
   execs: Map<string, Exec>;
 }
 
@@ -188,7 +188,7 @@ export class TaskService {
     let io: ProcessIO | null = null;
     try {
       io = new ProcessIO({ stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal });
-      const container = await this.rt.create(id, { bundle: req.bundle, stdio: io.stdio, terminal: req.terminal });
+      const container = await this.rt.create(id, { bundle: req.bundle, stdio: io.stdio });
       io.created();
       if (container.terminal) io.attachTerminal(container.terminal);
       const t: Task = { ...this.newProc(id, io, req.terminal), bundle: req.bundle, mounted: mounts.length > 0, container, execs: new Map() };
@@ -332,7 +332,7 @@ export class TaskService {
     if (p.state === 'stopped') throw new TtrpcError(Code.NotFound, `process ${p.id}: already finished`);
     if (p !== t) {
       if (!p.handle) throw new TtrpcError(Code.FailedPrecondition, `exec ${p.id}: not started`);
-      process.kill(p.pid, req.signal);
+      (p.handle as ExecProcess).kill(req.signal);
       return;
     }
     await t.container.kill(req.signal, { all: !!req.all });

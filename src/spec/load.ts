@@ -34,3 +34,26 @@ export function loadBundle(bundleDir: string): LoadedBundle {
   const root = s.root!.path;
   return { bundle, spec: s, rootfs: isAbsolute(root) ? root : join(bundle, root) };
 }
+
+/**
+ * A config given in memory (the library's `spec` option): the same checks
+ * and pointers as a bundle's config.json, on a copy the caller cannot change
+ * afterwards. `rootfs`, when given, is the root filesystem (it replaces
+ * /root/path); otherwise /root/path resolves against the bundle directory.
+ */
+export function loadSpec(given: unknown, bundleDir: string, rootfs?: string): LoadedBundle {
+  const bundle = resolve(bundleDir);
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new TsrunError('spec: must be an object (a runtime-spec config)', { code: 'ERR_CONFIG_INVALID', pointer: '' });
+  }
+  let spec: Spec;
+  try {
+    spec = structuredClone(given) as Spec;
+  } catch (e) {
+    throw new TsrunError(`spec: cannot be copied: ${(e as Error).message}`, { code: 'ERR_CONFIG_INVALID', pointer: '', cause: e });
+  }
+  if (rootfs !== undefined) spec.root = { ...spec.root, path: resolve(rootfs) };
+  validateSpec(spec, { bundle, file: 'spec' });
+  const root = spec.root!.path;
+  return { bundle, spec, rootfs: isAbsolute(root) ? root : join(bundle, root) };
+}

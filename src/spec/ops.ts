@@ -1,3 +1,4 @@
 // The spec operations the library offers, as one loadable unit.
 export { loadBundle } from './load.js';
 export { defaultSpec, rootlessSpec } from './defaults.js';
+export { features } from './features.js';

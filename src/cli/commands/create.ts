@@ -17,7 +17,7 @@ const command: Command = {
   flags: [...createFlags, { name: 'dry-run', kind: 'bool', help: 'print the plan (every mount, device, write and syscall) and do nothing' }],
   async run(args, g) {
     const id = idArg(args, 'create');
-    const plan = await g.runtime.create(id, createOptions(args.flags));
+    const plan = await g.runtime.createUnwatched(id, createOptions(args.flags));
     if (typeof plan === 'string') writeOut(plan + '\n');
     return 0;
   },

@@ -1,54 +1,12 @@
 import { writeOut } from '../output.js';
-import { CAPABILITIES } from '../../spec/capabilities.js';
-import { knownMountOptions } from '../../rootfs/mount-options.js';
 import type { Command } from '../command.js';
-
-declare const TSRUN_VERSION: string;
-declare const TSRUN_COMMIT: string;
-
-/**
- * The Features structure (features.md): what this build implements,
- * independent of the host, as the spec asks. Kept truthful by hand: an
- * entry is listed only when the code behind it exists.
- */
-export function features(): Record<string, unknown> {
-  return {
-    ociVersionMin: '1.0.0',
-    ociVersionMax: '1.3.0',
-    hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
-    mountOptions: knownMountOptions(),
-    linux: {
-      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'],
-      capabilities: [...CAPABILITIES],
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
-      seccomp: {
-        enabled: true,
-        actions: ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP'],
-        operators: ['SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_LE', 'SCMP_CMP_LT', 'SCMP_CMP_MASKED_EQ', 'SCMP_CMP_NE'],
-        archs: ['SCMP_ARCH_AARCH64', 'SCMP_ARCH_X32', 'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64'],
-        knownFlags: ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
-        supportedFlags: ['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
-      },
-      apparmor: { enabled: false },
-      selinux: { enabled: false },
-      intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
-      netDevices: { enabled: false },
-    },
-    annotations: {
-      'org.opencontainers.runtime-spec.features.runtime.name': 'tsrun',
-      'org.opencontainers.runtime-spec.features.runtime.version': TSRUN_VERSION,
-      'org.opencontainers.runtime-spec.features.runtime.commit': TSRUN_COMMIT,
-    },
-  };
-}
 
 const command: Command = {
   synopsis: '',
   description: 'print the features this runtime implements (features.md), as JSON',
   flags: [],
-  async run() {
-    writeOut(JSON.stringify(features(), null, '    ') + '\n');
+  async run(_args, g) {
+    writeOut(JSON.stringify(await g.runtime.features(), null, '    ') + '\n');
     return 0;
   },
 };

@@ -11,7 +11,7 @@ const command: Command = {
   ],
   async run(args, g) {
     const id = idArg(args, 'run');
-    return g.runtime.run(id, { ...createOptions(args.flags), detach: args.flags.detach === true, keep: args.flags.keep === true });
+    return g.runtime.runInForeground(id, { ...createOptions(args.flags), detach: args.flags.detach === true, keep: args.flags.keep === true });
   },
 };
 export default command;

@@ -1,0 +1,28 @@
+// Where a container's OOM events are seen, and how many OOM kills its
+// cgroup has had. The executor's monitor watches the files (an eventfd on
+// v1, inotify on v2); the runtime reads the counter to tell a kill.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CgroupRecord } from './types.js';
+
+export type OomWatch = { kind: 'v1'; oomControl: string; eventControl: string } | { kind: 'v2'; events: string };
+
+/** The files to watch for the container's OOM events, or null without a memory controller. */
+export function oomWatch(rec: CgroupRecord | null | undefined): OomWatch | null {
+  if (!rec) return null;
+  if (rec.mode === 'v2') return rec.dirs.unified ? { kind: 'v2', events: join(rec.dirs.unified, 'memory.events') } : null;
+  const mem = rec.dirs.memory;
+  return mem ? { kind: 'v1', oomControl: join(mem, 'memory.oom_control'), eventControl: join(mem, 'cgroup.event_control') } : null;
+}
+
+/** OOM kills in the cgroup so far (memory.oom_control's or memory.events' oom_kill); 0 when unknown. */
+export function oomKillCount(rec: CgroupRecord | null | undefined): number {
+  const w = oomWatch(rec);
+  if (!w) return 0;
+  try {
+    const text = readFileSync(w.kind === 'v2' ? w.events : w.oomControl, 'utf8');
+    return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0);
+  } catch {
+    return 0; // the cgroup is gone
+  }
+}
