@@ -24,7 +24,7 @@ eng_runtime_flags() {
 
 eng_scenarios() {
   eng_standard_scenarios
-  printf '%s\n' stdin-piped exit-signal shim-exits
+  printf '%s\n' stdin-piped exit-signal shim-exits shim-killed
 }
 
 # tsrun's state: nothing may be left under the shim's root once a container is removed.
@@ -72,4 +72,21 @@ sc_shim_exits() {
   run_rm se1 -- true
   expect_eq "$RC" 0 "exit code"
   wait_until 5 sh -c "! pgrep -f -- '[-]id se1 -address $E/containerd.sock' >/dev/null" || fail "the shim of se1 is still running"
+}
+
+sc_shim_killed() {
+  # A shim SIGKILLed while its container runs: containerd sees it go, runs
+  # the shim's `delete` subcommand, which kills and removes the container;
+  # the leak checks then find no process, state, mount or cgroup.
+  defer ctr_cleanup sk1
+  ok "ctr run -d" "$CTR" run -d "${RF[@]}" "$IMG" sk1 sleep 1000
+  wait_status sk1 RUNNING
+  local pid shim
+  pid=$(task_pid sk1)
+  shim=$(pgrep -f -- "[-]id sk1 -address $E/containerd.sock" | head -1)
+  [ -n "$shim" ] || fail "no shim process found for sk1"
+  kill -9 "$shim"
+  wait_until 20 sh -c "! kill -0 $pid 2>/dev/null" || fail "container init $pid still runs after its shim was killed"
+  wait_until 20 sh -c "! $CTR task ls -q 2>/dev/null | grep -qx sk1" || fail "task sk1 still listed: $(task_status sk1)"
+  ok "container rm" "$CTR" container rm sk1
 }
