@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { TtrpcClient, TtrpcServer, Code } from '../../src/ttrpc/index.js';
 import { decode, encode, T } from '../../src/shim/codec.js';
 import { makeBundle, tempDir, uniqueId, type Teardown } from '../helpers.js';
+import type { Spec } from '../../src/index.js';
 
 const SHIM = join(import.meta.dirname, '../../bin/containerd-shim-tsrun-v2');
 const TASK = 'containerd.task.v2.Task';
@@ -32,12 +33,13 @@ function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.Proce
   });
 }
 
-async function startShim(t: Teardown, id: string, args: string[]): Promise<Env> {
+async function startShim(t: Teardown, id: string, args: string[], edit: (s: Spec) => void = () => {}): Promise<Env> {
   const dir = tempDir(t, 'shim');
   const stateRoot = join(dir, 'state');
   const { dir: bundle } = makeBundle(t, (s) => {
     s.process!.args = args;
     s.process!.terminal = false;
+    edit(s);
   });
   // The fake containerd: only its events service.
   const events: Env['events'] = [];
@@ -172,6 +174,55 @@ t.test('a SIGKILLed shim: the delete subcommand removes its container', async (t
   await waitFor(() => !existsSync(`/proc/${created.pid}`), 'the container is killed');
   t.same(readdirSync(join(env.stateRoot, NS)), [], 'no tsrun state left');
   t.notOk(existsSync(env.socket), 'the dead shim socket is removed');
+});
+
+t.test('Stats, Update, Pause/Resume and an OOM kill, with their events', async (t) => {
+  const id = uniqueId('shim');
+  const MiB = 1 << 20;
+  const env = await startShim(t, id, ['sleep', '1000'], (s) => {
+    s.linux!.resources = { ...s.linux!.resources, memory: { limit: 64 * MiB } };
+  });
+  await call(env.client, 'Create', 'CreateTaskRequest', { id, bundle: env.bundle });
+  await call(env.client, 'Start', 'StartRequest', { id });
+  const limit = async () => {
+    const any = decode(T('StatsResponse'), await call(env.client, 'Stats', 'StatsRequest', { id })).stats;
+    const m = decode(any.type_url, any.value);
+    return any.type_url === 'io.containerd.cgroups.v1.Metrics' ? m.memory.usage.limit : m.memory.usageLimit;
+  };
+  t.equal(await limit(), 64 * MiB, 'Stats: the memory limit');
+  const resources = { type_url: 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources', value: Buffer.from(JSON.stringify({ memory: { limit: 32 * MiB } })) };
+  await call(env.client, 'Update', 'UpdateTaskRequest', { id, resources });
+  t.equal(await limit(), 32 * MiB, 'Update changed the limit');
+  await call(env.client, 'Pause', 'PauseRequest', { id });
+  t.equal(decode(T('StateResponse'), await call(env.client, 'State', 'StateRequest', { id })).status, 4, 'State: PAUSED');
+  await call(env.client, 'Resume', 'ResumeRequest', { id });
+  // 64 MiB of buffer under a 32 MiB limit: the kernel's OOM killer ends dd.
+  const spec = { type_url: 'types.containerd.io/opencontainers/runtime-spec/1/Process', value: Buffer.from(JSON.stringify({ args: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'], cwd: '/', env: ['PATH=/bin'] })) };
+  await call(env.client, 'Exec', 'ExecProcessRequest', { id, execId: 'oom', spec });
+  await call(env.client, 'Start', 'StartRequest', { id, execId: 'oom' });
+  const w = decode(T('WaitResponse'), await call(env.client, 'Wait', 'WaitRequest', { id, execId: 'oom' }));
+  t.equal(w.exitStatus, 137, 'the exec was OOM-killed');
+  await waitFor(() => env.events.some((e) => e.topic === '/tasks/oom'), 'a TaskOOM event');
+  t.match(env.events.find((e) => e.topic === '/tasks/oom')!.event, { containerId: id });
+  t.ok(env.events.some((e) => e.topic === '/tasks/paused') && env.events.some((e) => e.topic === '/tasks/resumed'), 'TaskPaused and TaskResumed');
+  await call(env.client, 'Kill', 'KillRequest', { id, signal: 9, all: true });
+  await call(env.client, 'Wait', 'WaitRequest', { id });
+  await call(env.client, 'Delete', 'DeleteRequest', { id });
+  await call(env.client, 'Shutdown', 'ShutdownRequest', { id });
+  await waitFor(() => !existsSync(`/proc/${env.shimPid()}`), 'the shim exits after Shutdown');
+});
+
+t.test('a bad config: InvalidArgument with the text and pointer of the library, nothing created', async (t) => {
+  const id = uniqueId('shim');
+  const env = await startShim(t, id, ['true'], (s) => {
+    s.process!.user = { uid: -1, gid: 0 };
+  });
+  await t.rejects(call(env.client, 'Create', 'CreateTaskRequest', { id, bundle: env.bundle }), { code: Code.InvalidArgument, message: /\/process\/user\/uid/ });
+  t.same(existsSync(join(env.stateRoot, NS)) ? readdirSync(join(env.stateRoot, NS)) : [], [], 'no tsrun state');
+  await t.rejects(call(env.client, 'State', 'StateRequest', { id }), { code: Code.NotFound }, 'no task');
+  await call(env.client, 'Shutdown', 'ShutdownRequest', { id });
+  await waitFor(() => !existsSync(`/proc/${env.shimPid()}`), 'the shim exits after Shutdown');
+  t.same(env.events, [], 'no events');
 });
 
 async function waitFor(cond: () => boolean, what: string, ms = 10000): Promise<void> {
