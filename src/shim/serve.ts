@@ -18,6 +18,15 @@ import { TaskService } from './task-service.js';
 export async function serve(f: ShimFlags): Promise<void> {
   const bundle = f.bundle || process.cwd();
   const log = openLog(join(bundle, 'log'), f.debug);
+  // The daemon's stdio is /dev/null: what kills it must reach containerd's log.
+  process.on('uncaughtException', (e) => {
+    log.error(`fatal: ${e.stack ?? e}`);
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (e) => {
+    log.error(`fatal: unhandled rejection: ${(e as Error)?.stack ?? e}`);
+    process.exit(1);
+  });
   const publisher = new Publisher({
     namespace: f.namespace,
     ttrpcAddress: process.env.TTRPC_ADDRESS,
