@@ -6,7 +6,7 @@ CC ?= gcc
 EXECUTOR_CFLAGS := -static -s -O2 -Wall -Wextra -Werror
 ROOTFS := bundles/busybox/rootfs
 
-.PHONY: help setup deps node-deps build gen executor bundle typecheck rootfs demo test test-cgroup2 test-engines test-shim conformance bench clean
+.PHONY: help setup deps node-deps build gen executor bundle typecheck rootfs demo test test-cgroup2 test-engines test-shim conformance bench bench-shim clean
 
 help:
 	@echo "make setup        install Debian packages and npm packages, build, make the busybox rootfs"
@@ -17,6 +17,7 @@ help:
 	@echo "make test-shim    containerd-shim-tsrun-v2 under a private containerd, runc's shim as reference"
 	@echo "make conformance  run the OCI runtime-tools validation suite against bin/tsrun"
 	@echo "make bench        benchmark tsrun against runc and crun"
+	@echo "make bench-shim   containerd-shim-tsrun-v2 against containerd's runc shim (ctr run --rm, shim RSS)"
 
 setup: deps node-deps build rootfs
 
@@ -86,6 +87,9 @@ conformance: build rootfs
 
 bench: build rootfs
 	bench/run.sh
+
+bench-shim: build rootfs
+	bench/shim.sh
 
 clean:
 	rm -rf dist src/spec/generated $(ROOTFS)

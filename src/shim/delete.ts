@@ -17,11 +17,15 @@ import { rmSync } from 'node:fs';
 
 export async function deleteTask(f: ShimFlags): Promise<void> {
   const bundle = f.bundle || process.cwd();
-  const rt = new ShimRuntime(stateRoot(f.namespace));
-  try {
-    await rt.forceDelete(f.id);
-  } catch (e) {
-    if (!(e instanceof TsrunError && e.code === 'ERR_NOT_FOUND')) throw e;
+  // containerd 1.6 runs delete after every shim exit, also after a clean
+  // Delete and Shutdown: with no container left, do not load the library.
+  const root = stateRoot(f.namespace);
+  if (f.id && existsSync(join(root, f.id))) {
+    try {
+      await new ShimRuntime(root).forceDelete(f.id);
+    } catch (e) {
+      if (!(e instanceof TsrunError && e.code === 'ERR_NOT_FOUND')) throw e;
+    }
   }
   if (existsSync(join(bundle, 'rootfs'))) unmountRootfs(bundle);
   // The dead shim's socket, unless another shim (a pod's) still serves on it.

@@ -8,9 +8,8 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { dirname } from 'node:path';
-import { closeFd, listenUnix } from '../linux/libc.js';
 import { socketAddress, socketPath, writeAddress } from './address.js';
 import type { ShimFlags } from './flags.js';
 
@@ -52,7 +51,15 @@ export async function start(f: ShimFlags): Promise<void> {
     }
     rmSync(path, { force: true });
   }
-  const fd = listenUnix(path);
+  // A node:net listener whose fd the daemon inherits as fd 3 (no koffi on
+  // this path: start is on every container's critical path). It is never
+  // closed here: libuv would unlink the socket; this process just exits.
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, resolve);
+  });
+  const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
   try {
     writeAddress(bundle, address);
     const args = [...process.execArgv, process.argv[1]!, '-namespace', f.namespace, '-id', f.id, '-address', f.address];
@@ -67,8 +74,7 @@ export async function start(f: ShimFlags): Promise<void> {
   } catch (e) {
     rmSync(path, { force: true });
     throw e;
-  } finally {
-    closeFd(fd);
   }
   process.stdout.write(address);
+  process.exit(0);
 }

@@ -101,8 +101,10 @@ export class TaskService {
           throw new TtrpcError(Code.InvalidArgument, `${reqType}: malformed message: ${(e as Error).message}`);
         }
         let res;
+        const t0 = Date.now();
         try {
           res = await fn.call(this, req);
+          this.host.log.debug(`${r.method} ${req.id ?? ''} ${req.execId ?? ''}: ${Date.now() - t0} ms`);
         } catch (e) {
           const st = toStatus(e);
           this.host.log.debug(`${r.method} ${req.id ?? ''}: ${st.message}`);
