@@ -21,7 +21,7 @@ EXECUTOR_CFLAGS := -static -s -O2 -Wall -Wextra -Werror
 EXECUTORS := dist/executor/linux-x64/tsrun-executor dist/executor/linux-arm64/tsrun-executor
 ROOTFS := bundles/busybox/rootfs
 
-.PHONY: help setup deps node-deps build gen executor flock bundle types pack typecheck rootfs criu demo test test-cgroup2 test-engines conformance bench clean
+.PHONY: help setup deps node-deps build gen executor flock bundle types pack typecheck rootfs criu demo test test-cgroup2 test-engines test-shim conformance bench bench-shim clean
 
 help:
 	@echo "make setup        install Debian packages and npm packages, build, make the busybox rootfs, build CRIU"
@@ -30,9 +30,11 @@ help:
 	@echo "make test         run the test suite (as root: real namespaces, mounts and cgroups)"
 	@echo "make test-cgroup2 run the cgroup v2 tests inside the cgroup2 VM"
 	@echo "make test-engines drive bin/tsrun through private containerd, podman and docker"
+	@echo "make test-shim    containerd-shim-tsrun-v2 under a private containerd, runc's shim as reference"
 	@echo "make conformance  run the OCI runtime-tools validation suite against bin/tsrun"
 	@echo "make bench        benchmark tsrun against runc and crun"
 	@echo "make pack         build everything the npm package holds and write tsrun-VERSION.tgz"
+	@echo "make bench-shim   containerd-shim-tsrun-v2 against containerd's runc shim (ctr run --rm, shim RSS)"
 
 setup: deps node-deps build rootfs criu
 
@@ -51,13 +53,16 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 build: gen executor flock bundle
 
-gen: src/spec/generated/config.ts src/seccomp/generated/syscalls.ts src/checkpoint/generated/rpc_pb.ts
+gen: src/spec/generated/config.ts src/seccomp/generated/syscalls.ts src/checkpoint/generated/rpc_pb.ts src/shim/generated/protos.ts
 # CRIU's RPC messages (proto/criu/rpc.proto, unmodified) as TypeScript for @bufbuild/protobuf.
 src/checkpoint/generated/rpc_pb.ts: proto/criu/rpc.proto node_modules/.package-lock.json
 	@mkdir -p $(@D)
 	protoc --plugin=protoc-gen-es=node_modules/.bin/protoc-gen-es --es_out=$(@D) --es_opt=target=ts,import_extension=js -Iproto/criu $<
 src/spec/generated/config.ts: scripts/gen-spec.mjs $(wildcard schema/*.json)
 	node scripts/gen-spec.mjs
+# containerd's shim API and ttrpc's envelope, from the upstream .proto files in proto/.
+src/shim/generated/protos.ts src/ttrpc/generated/request.ts &: scripts/gen-proto.mjs $(shell find proto -name '*.proto')
+	node scripts/gen-proto.mjs
 # Syscall numbers come from Debian's linux-libc-dev headers, never typed by hand.
 src/seccomp/generated/syscalls.ts: scripts/gen-syscalls.mjs
 	node scripts/gen-syscalls.mjs
@@ -129,11 +134,19 @@ test-cgroup2: build
 test-engines: build rootfs
 	test/engines/run.sh --runtime $(CURDIR)/bin/tsrun
 
+# ctr scenarios through tsrun's shim (io.containerd.tsrun.v2), then the same
+# through io.containerd.runc.v2 with runc, in one run (test/engines/shim-lib.sh).
+test-shim: build rootfs
+	test/engines/run.sh --engine shim-tsrun --engine shim-runc
+
 conformance: build rootfs
 	scripts/conformance.sh
 
 bench: build rootfs
 	bench/run.sh
+
+bench-shim: build rootfs
+	bench/shim.sh
 
 clean:
 	rm -rf dist src/spec/generated $(ROOTFS)

@@ -51,6 +51,14 @@ await Promise.all([
     // NODE_OPTIONS (a caller's loaders or flags must not change the runtime).
     banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node\n' + common.banner.js },
   }),
+  // containerd-shim-tsrun-v2 (bin/ links here): the shim, with the library in-process.
+  build({
+    ...common,
+    entryPoints: { shim: 'src/shim/main.ts' },
+    outdir: 'dist',
+    outExtension: { '.js': '.cjs' },
+    banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node\n' + common.banner.js },
+  }),
   build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' } }),
   build({
     ...common,
@@ -61,6 +69,7 @@ await Promise.all([
   }),
 ]);
 chmodSync(join(top, 'dist/cli.cjs'), 0o755);
+chmodSync(join(top, 'dist/shim.cjs'), 0o755);
 // The ES module entry (package.json exports: "import") re-exports the one
 // CommonJS bundle rather than being a second build of it: import and require
 // then share one copy of the library's state and one TsrunError class. Node

@@ -17,6 +17,7 @@ interface Libc {
   ioctlWinsize: Fn;
   pipe2: Fn;
   pidfdOpen: Fn;
+  mount: Fn;
   errno: () => number;
 }
 let libc: Libc | undefined;
@@ -38,6 +39,7 @@ function load(): Libc {
     ioctlWinsize: lib.func('int ioctl(int fd, unsigned long req, const uint16_t *ws)'),
     pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)'),
     pidfdOpen: lib.func('int pidfd_open(int pid, unsigned int flags)'),
+    mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
     errno: () => koffi.errno() as number,
   };
   return libc;
@@ -135,4 +137,9 @@ export function pipe(): [number, number] {
 /** A pidfd for pid (close-on-exec, as pidfd_open makes them). */
 export function pidfdOpen(pid: number): number {
   return check(load().pidfdOpen(pid, 0) as number, `pidfd_open ${pid}`);
+}
+
+/** mount(2) on the host (containerd-shim-tsrun-v2 mounts the rootfs containerd hands it). */
+export function mount(source: string, target: string, fstype: string, flags: number, data: string): void {
+  check(load().mount(source, target, fstype, flags, data || null) as number, `mount ${target}`);
 }
