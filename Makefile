@@ -21,7 +21,7 @@ EXECUTOR_CFLAGS := -static -s -O2 -Wall -Wextra -Werror
 EXECUTORS := dist/executor/linux-x64/tsrun-executor dist/executor/linux-arm64/tsrun-executor
 ROOTFS := bundles/busybox/rootfs
 
-.PHONY: help setup deps node-deps build gen executor flock bundle types pack typecheck rootfs criu demo test test-cgroup2 test-engines test-shim conformance bench bench-shim clean
+.PHONY: help setup deps node-deps build gen executor bundle types pack typecheck rootfs criu demo test test-cgroup2 test-engines test-shim conformance bench bench-shim clean
 
 help:
 	@echo "make setup        install Debian packages and npm packages, build, make the busybox rootfs, build CRIU"
@@ -51,7 +51,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-build: gen executor flock bundle
+build: gen executor bundle
 
 gen: src/spec/generated/config.ts src/seccomp/generated/syscalls.ts src/checkpoint/generated/rpc_pb.ts src/shim/generated/protos.ts
 # CRIU's RPC messages (proto/criu/rpc.proto, unmodified) as TypeScript for @bufbuild/protobuf.
@@ -71,15 +71,6 @@ executor: $(EXECUTORS)
 dist/executor/linux-%/tsrun-executor: src/native/executor.c
 	@mkdir -p $(@D)
 	$(or $(CC_$*),$(CC)) $(EXECUTOR_CFLAGS) -o $@ $<
-
-# flock(2) for the per-container lock (src/state/lock.ts): a Node-API addon,
-# built against the headers of the node that runs tsrun.
-NODE_INCLUDE := $(shell node -p "require('path').resolve(process.execPath, '../../include/node')" 2>/dev/null)
-flock: dist/tsrun-flock.node
-dist/tsrun-flock.node: src/native/flock.c
-	@mkdir -p dist
-	@test -f $(NODE_INCLUDE)/node_api.h || { echo "node_api.h not found in $(NODE_INCLUDE) (Node's headers)"; exit 1; }
-	$(CC) -shared -fPIC -O2 -s -Wall -Wextra -Werror -I$(NODE_INCLUDE) -o $@ $<
 
 bundle: gen
 	TSRUN_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) node scripts/build.mjs

@@ -1,9 +1,9 @@
-import { closeSync, constants, existsSync, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { getSystemErrorName } from 'node:util';
 import { TsrunError, sysError } from '../errors.js';
+import { flock } from '../linux/libc.js';
 
 /**
  * An exclusive lock per container, so that commands on one container run one
@@ -20,14 +20,13 @@ import { TsrunError, sysError } from '../errors.js';
  *   check by pid and start time, no race between two breakers of a stale
  *   lock (what an O_EXCL lock file needs). Node opens files close-on-exec,
  *   so no container process inherits it.
- * - Node has no flock, and koffi costs a command ~13 ms to load: flock comes
- *   from a Node-API addon of a few lines, src/native/flock.c, which loads in
- *   well under a millisecond.
+ * - Node has no flock: it comes through koffi, as every native call does
+ *   (the executor is the project's only C). Loading koffi costs a locking
+ *   command a few ms (docs/bench.md, "The lock").
  */
 export async function lockDir(dir: string, timeoutMs = 30_000): Promise<() => void> {
   const file = join(dir, 'lock');
   const deadline = Date.now() + timeoutMs;
-  const flock = flockFn();
   for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
     const fd = openLockFile(file);
     let held = false;
@@ -72,21 +71,4 @@ function sameFile(fd: number, file: string): boolean {
   } catch {
     return false;
   }
-}
-
-type Flock = (fd: number, operation: number) => number;
-let flockCache: Flock | undefined;
-
-/** flock from dist/tsrun-flock.node, found as the executor is: beside the bundle, or in dist/ from the sources. */
-function flockFn(): Flock {
-  if (flockCache) return flockCache;
-  for (const rel of ['./tsrun-flock.node', '../tsrun-flock.node', '../../dist/tsrun-flock.node']) {
-    const path = fileURLToPath(new URL(rel, import.meta.url));
-    if (!existsSync(path)) continue;
-    const mod = { exports: {} as { flock?: Flock } };
-    process.dlopen(mod, path);
-    if (typeof mod.exports.flock !== 'function') throw new TsrunError(`${path}: no flock function (rebuild with make build)`, { code: 'ERR_UNSUPPORTED', path });
-    return (flockCache = mod.exports.flock);
-  }
-  throw new TsrunError('tsrun-flock.node not found: run `make build`', { code: 'ERR_UNSUPPORTED' });
 }
