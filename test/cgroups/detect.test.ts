@@ -54,11 +54,9 @@ t.test('detectCgroups on text', async (t) => {
   t.throws(() => detectCgroups('22 27 0:21 / /proc rw - proc proc rw'), /no cgroup filesystem/);
 });
 
-t.test('detectCgroups on this host agrees with statfs and is cheap', async (t) => {
-  const start = process.hrtime.bigint();
+// What detection costs is measured by `make bench` (create's phases), not asserted here.
+t.test('detectCgroups on this host agrees with statfs', async (t) => {
   const host = detectCgroups();
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  t.ok(ms < 20, `detection took ${ms.toFixed(2)} ms`);
   const CGROUP2_SUPER_MAGIC = 0x63677270;
   const rootIsV2 = statfsSync('/sys/fs/cgroup').type === CGROUP2_SUPER_MAGIC;
   t.equal(host.mode === 'v2', rootIsV2, `mode ${host.mode}`);

@@ -224,16 +224,12 @@ function run(): void {
     t.equal(read(cg.record.dirs.unified, 'hugetlb.2MB.max'), String(4 << 20));
   });
 
-  t.test('create + setResources + addProcess is fast', async (t) => {
+  // How fast this is belongs to `make bench`, not to a timed assertion here.
+  t.test('addProcessAsync puts the process in the cgroup', async (t) => {
     const p = startWaiting('exec busybox sleep 30');
-    const start = process.hrtime.bigint();
-    const cg = openCgroup({ cgroupsPath: testPath(), id: 'x' });
-    cleanupAfter(t, cg, [p]);
-    cg.create();
-    cg.setResources({ memory: { limit: 64 << 20 }, pids: { limit: 100 }, cpu: { shares: 512 }, devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }] });
-    cg.addProcess(p.pid);
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    // The VM is 10-20x slower than real hardware.
-    t.ok(ms < 500, `took ${ms.toFixed(2)} ms (emulated)`);
+    const cg = open(t, [p], { pids: { limit: 100 } });
+    await cg.addProcessAsync(p.pid);
+    t.match(read('/proc/' + p.pid, 'cgroup'), new RegExp(`^0::${cg.record.path}$`, 'm'));
+    t.match(read(cg.record.dirs.unified!, 'cgroup.procs'), new RegExp(`^${p.pid}$`, 'm'));
   });
 }
