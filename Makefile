@@ -127,8 +127,13 @@ test-engines: build rootfs
 
 # ctr scenarios through tsrun's shim (io.containerd.tsrun.v2), then the same
 # through io.containerd.runc.v2 with runc, in one run (test/engines/shim-lib.sh).
+# containerd's runc shim with runc runs first, as the reference: its results
+# are shown for comparison but do not count (runc 1.1.5 itself leaves a
+# cgroup2 directory behind in one scenario on this hybrid host). The last
+# "N passed, M failed" line is tsrun's shim's.
 test-shim: build rootfs
-	test/engines/run.sh --engine shim-tsrun --engine shim-runc
+	test/engines/run.sh --engine shim-runc || echo "test-shim: the reference (runc's shim + runc) had failures; they are not counted"
+	test/engines/run.sh --no-setup --engine shim-tsrun
 
 conformance: build rootfs
 	scripts/conformance.sh
