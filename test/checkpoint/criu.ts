@@ -20,13 +20,22 @@ export const SKIP = skipReason();
 /** tap's skip option: false, or the reason. */
 export const skip = SKIP ?? false;
 
+/** Output directories of tsrunQuiet: kept while the file runs, removed when its process exits. */
+const outDirs: string[] = [];
+process.on('exit', () => {
+  for (const d of outDirs) rmSync(d, { recursive: true, force: true });
+});
+
 /**
  * tsrun with stdin and stdout /dev/null and stderr a file, which a detached
  * container inherits: CRIU dumps a container's stdio only if it can reach
- * it (a pipe would also keep the test waiting for its end).
+ * it (a pipe would also keep the test waiting for its end). The file stays
+ * until the test file ends: a deleted one cannot be dumped ("Can't lookup
+ * mount ... (deleted)"), since it is not in the container's mounts.
  */
 export function tsrunQuiet(args: string[], timeoutMs = 60_000): Promise<Result> {
   const dir = mkdtempSync('/tmp/tsrun-test-out-');
+  outDirs.push(dir);
   const errFile = join(dir, 'err');
   const err = openSync(errFile, 'w');
   return new Promise((res) => {
@@ -36,7 +45,6 @@ export function tsrunQuiet(args: string[], timeoutMs = 60_000): Promise<Result> 
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       const stderr = readFileSync(errFile, 'utf8');
-      rmSync(dir, { recursive: true, force: true });
       res({ code: code ?? 128 + (signal ? 9 : 0), stdout: '', stderr });
     });
   });
