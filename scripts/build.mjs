@@ -5,13 +5,13 @@
 // Measured (docs/bench.md): ES modules and many small chunks cost every
 // short-lived command 10-30 ms of start-up; one CommonJS file costs ~1 ms.
 import { build } from 'esbuild';
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(top, 'package.json'), 'utf8'));
-const OPS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'cgroup-ops', 'spec', 'watch'];
+const OPS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'cgroup-ops', 'spec', 'watch', 'checkpoint', 'restore'];
 
 const common = {
   absWorkingDir: top,
@@ -61,3 +61,11 @@ await Promise.all([
   }),
 ]);
 chmodSync(join(top, 'dist/cli.cjs'), 0o755);
+// The ES module entry (package.json exports: "import") re-exports the one
+// CommonJS bundle rather than being a second build of it: import and require
+// then share one copy of the library's state and one TsrunError class. Node
+// finds the names through esbuild's export annotation in index.cjs.
+writeFileSync(
+  join(top, 'dist/index.mjs'),
+  "export * from './index.cjs';\nimport lib from './index.cjs';\nexport default lib;\n",
+);

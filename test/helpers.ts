@@ -10,6 +10,8 @@ import type { Spec } from '../src/spec/types.js';
 export const TOP = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const TSRUN = join(TOP, 'bin/tsrun');
 export const ROOTFS = join(TOP, 'bundles/busybox/rootfs');
+/** The executor `make build` wrote for this machine (what src/native/executor-path.ts picks). */
+export const EXECUTOR = join(TOP, 'dist/executor', `${process.platform}-${process.arch}`, 'tsrun-executor');
 
 export interface Teardown {
   teardown(fn: () => void | Promise<void>): void;

@@ -1,6 +1,7 @@
 import { writeOut } from './output.js';
 import { appendFileSync } from 'node:fs';
 import type { Logger } from '../log.js';
+import { cutLines } from '../text.js';
 
 type Level = 'debug' | 'info' | 'warning' | 'error';
 
@@ -17,7 +18,8 @@ export class CliLogger implements Logger {
     private readonly debugEnabled: boolean,
   ) {}
 
-  private write(level: Level, msg: string): void {
+  private write(level: Level, given: string): void {
+    const msg = cutLines(given);
     const time = rfc3339(new Date());
     const line = this.format === 'json' ? JSON.stringify({ level, msg, time }) : `time=${logfmt(time)} level=${level} msg=${logfmt(msg)}`;
     if (this.file) {

@@ -5,6 +5,7 @@ import { commandHelp, optionLines, parseArgs, type FlagSpec } from './args.js';
 import { CliLogger } from './log.js';
 import type { Command } from './command.js';
 import { Runtime, TsrunError, DEFAULT_ROOT } from '../index.js';
+import { cutLines } from '../text.js';
 
 declare const TSRUN_VERSION: string;
 declare const TSRUN_COMMIT: string;
@@ -25,6 +26,8 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   ps: () => import('./commands/ps.js'),
   update: () => import('./commands/update.js'),
   events: () => import('./commands/events.js'),
+  checkpoint: () => import('./commands/checkpoint.js'),
+  restore: () => import('./commands/restore.js'),
 };
 
 const GLOBAL_FLAGS: FlagSpec[] = [
@@ -34,7 +37,7 @@ const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'debug', kind: 'bool', help: 'log debug output, including the time of each create phase' },
   { name: 'systemd-cgroup', kind: 'bool', help: 'use systemd for cgroups (not supported)' },
   { name: 'rootless', kind: 'string', help: 'accepted for runc compatibility: true, false or auto' },
-  { name: 'criu', kind: 'string', help: 'accepted for runc compatibility (checkpoint is not supported)' },
+  { name: 'criu', kind: 'string', help: 'path to the criu binary for checkpoint and restore (default: criu on PATH)' },
   { name: 'version', alias: 'v', kind: 'bool', help: 'print the version' },
   { name: 'help', alias: 'h', kind: 'bool', help: 'show help' },
 ];
@@ -104,9 +107,9 @@ async function main(argv: string[]): Promise<number> {
     const cmd = (await load()).default;
     const args = parseArgs(rest, cmd.flags, cmd.stopAfter);
     const runtime = new Runtime({ root: g.root as string | undefined, log });
-    return await cmd.run(args, { runtime, log });
+    return await cmd.run(args, { runtime, log, criu: g.criu as string | undefined });
   } catch (e) {
-    const msg = e instanceof TsrunError ? e.message : `internal error: ${(e as Error)?.stack ?? e}`;
+    const msg = cutLines(e instanceof TsrunError ? e.message : `internal error: ${(e as Error)?.stack ?? e}`);
     log.error(msg);
     if (log.logsToFile) writeOut(msg + '\n', 2);
     return e instanceof TsrunError ? e.exitCode : 1;

@@ -29,6 +29,7 @@ import { checkId, type ContainerRecord } from '../state/store.js';
 import type { RuntimeContext } from './context.js';
 import { containerProcessState, explainFailure, loadSeccompCompiler, writePidFile } from './shared.js';
 import { killAndWait } from './wait.js';
+import { explainSetupDeath } from './setup-death.js';
 import { planData, type PlanData } from '../library/plan-data.js';
 import { prepareStdio, type StdioEntry } from '../library/stdio.js';
 import { ConsoleReceiver, type TerminalStream } from '../library/terminal.js';
@@ -186,7 +187,7 @@ export async function createContainer(
     cgroup.create();
     record.cgroup = cgroup.record;
     store.write(record); // now with the directories create() made, for delete --force
-    for (const w of cgroup.setResources(effectiveResources(spec.linux?.resources, spec.linux?.devices))) ctx.log.warn(w);
+    for (const w of cgroup.setResources(effectiveResources(spec.linux?.resources))) ctx.log.warn(w);
     timer.mark('cgroup');
 
     const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
@@ -197,7 +198,7 @@ export async function createContainer(
     store.write(record);
     timer.mark('clone');
 
-    cgroup.addProcess(pid);
+    await cgroup.addProcessAsync(pid);
     timer.mark('place in cgroup');
     if (spec.process?.oomScoreAdj !== undefined) writeOomScoreAdj(pid, spec.process.oomScoreAdj);
     if (plan.newUserNs) writeIdMaps(pid, spec);
@@ -221,7 +222,8 @@ export async function createContainer(
     timer.mark('init set-up');
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     return { record, session };
-  } catch (e) {
+  } catch (given) {
+    const e = explainSetupDeath(given, cg, spec);
     if (record.pid) killAndWait(record.pid, record.startTime);
     session?.close();
     try {

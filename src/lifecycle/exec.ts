@@ -110,7 +110,7 @@ export async function execAttached(ctx: RuntimeContext, id: string, opts: ExecAt
     const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
     session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved, stdio: stdio.fds });
     pid = Number(await session.expect('P'));
-    if (rec.cgroup) reopenCgroupHandle(rec.cgroup).addProcess(pid);
+    if (rec.cgroup) await reopenCgroupHandle(rec.cgroup).addProcessAsync(pid);
     session.release(plan.seccompNotify ? containerProcessState(rec, pid) : undefined);
     await session.expect('R');
     stdio.spawned();

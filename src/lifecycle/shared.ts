@@ -1,6 +1,7 @@
 import { renameSync, writeFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { TsrunError, errnoOf } from '../errors.js';
+import { cut, quote } from '../text.js';
 import { ExecutorError } from '../native/executor.js';
 import { errnoName } from '../native/errno.js';
 import type { Plan } from '../plan/build.js';
@@ -49,9 +50,9 @@ export function explainFailure(e: unknown, plan: Plan | undefined): unknown {
   if (!o) return new TsrunError(`container init failed: ${errno}`, { errno, op: e.opIndex, cause: e });
   const facts = { code: 'ERR_SYSCALL', syscall: opName(o.code), errno, op: e.opIndex, cause: e } as const;
   if (o.code === OpCode.RESOLVE_EXEC && (e.errno === 2 || e.errno === 20)) {
-    return new TsrunError(`exec: ${JSON.stringify(o.args[0])}: executable file not found in $PATH`, { ...facts, code: 'ERR_NOT_FOUND', path: String(o.args[0]) });
+    return new TsrunError(`exec: ${quote(String(o.args[0]))}: executable file not found in $PATH`, { ...facts, code: 'ERR_NOT_FOUND', path: String(o.args[0]) });
   }
-  return new TsrunError(`${o.what}: ${errno} (op ${e.opIndex} of ${plan.ops.length})`, facts);
+  return new TsrunError(`${cut(o.what)}: ${errno} (op ${e.opIndex} of ${plan.ops.length})`, facts);
 }
 
 /**

@@ -12,13 +12,15 @@
  *   We write lines:    "P <pid>\n"            after CLONE, from the parent side
  *                      "R\n"                  from the child, at OP_READY
  *                      "E <op> <errno>\n"     from whichever side failed
+ *                      "B <errno> <at>\n"     the plan is unreadable (EBADMSG at
+ *                                             byte at-1, ENOMEM, EFBIG): no op ran
  *                      "O\n"                  from the monitor: an OOM event (OP_WATCH_OOM)
  *                      "X <wait status>\n"    from the monitor: the init exited
  *   The parent writes: "G\n"                  to release the child at OP_WAIT_GO
  *
  * Plan format (little endian):
- *   "TSRP" u32 version u32 nops, then per op:
- *   u16 code, u16 flags, u16 argc, u16 reserved, then argc args,
+ *   "TSRP" u32 version (2) u32 nops, then per op:
+ *   u16 code, u16 flags, u32 argc, then argc args,
  *   each arg: u8 kind (0 = i64, 1 = bytes) then i64, or u32 len + bytes.
  *   Byte strings used as C strings carry their own trailing NUL.
  *
@@ -117,8 +119,12 @@ enum opcode {
 #define F_KEEP_LOCKED 0x4      /* OR in the target mount's current flags     */
 #define F_IGNORE_EXIST 0x8     /* EEXIST is not an error                     */
 
-#define MAX_OPS 8192
-#define MAX_ARGS 4096
+/*
+ * No fixed op or argument counts: the arrays are sized from the plan, whose
+ * size alone is bounded (MAX_PLAN_BYTES, also checked in src/plan/encode.ts).
+ * What the kernel bounds (exec's ARG_MAX, NGROUPS_MAX) it checks itself.
+ */
+#define MAX_PLAN_BYTES (64u << 20)
 #define ESCAPED_ROOT 4095      /* pseudo errno: a path resolved outside root */
 
 struct arg {
@@ -129,13 +135,12 @@ struct arg {
 };
 
 struct op {
-	uint16_t code, flags, argc;
+	uint16_t code, flags;
+	uint32_t argc;
 	struct arg *args;
 };
 
-static struct op ops[MAX_OPS];
-static struct arg arg_pool[MAX_OPS * 4];
-static size_t arg_used;
+static struct op *ops;
 static uint32_t nops;
 
 static int sync_fd = -1;
@@ -238,57 +243,101 @@ static uint32_t get32(const unsigned char *p)
 	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
-static int decode_plan(const unsigned char *buf, size_t len)
+/* Zeroed memory of our own (no malloc here): mmap, or NULL. */
+static void *alloc_zeroed(size_t size)
 {
-	size_t pos = 12;
-	if (len < 12 || memcmp(buf, "TSRP", 4) != 0 || get32(buf + 4) != 1)
-		return -1;
-	nops = get32(buf + 8);
-	if (nops > MAX_OPS)
-		return -1;
+	void *p = mmap(NULL, size ? size : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * Walks the plan once to check its framing and count the ops and arguments
+ * (fill == 0), then again to fill the arrays sized from that count. Returns
+ * 0, or the byte offset + 1 at which the plan is malformed.
+ */
+static size_t walk_plan(const unsigned char *buf, size_t len, int fill, size_t *total_args)
+{
+	size_t pos = 12, used = 0;
 	for (uint32_t i = 0; i < nops; i++) {
 		if (pos + 8 > len)
-			return -1;
-		ops[i].code = get16(buf + pos);
-		ops[i].flags = get16(buf + pos + 2);
-		ops[i].argc = get16(buf + pos + 4);
+			return pos + 1;
+		uint32_t argc = get32(buf + pos + 4);
+		if (fill) {
+			ops[i].code = get16(buf + pos);
+			ops[i].flags = get16(buf + pos + 2);
+			ops[i].argc = argc;
+			ops[i].args = &ops[nops].args[used];
+		}
 		pos += 8;
-		if (ops[i].argc > MAX_ARGS || arg_used + ops[i].argc > sizeof(arg_pool) / sizeof(arg_pool[0]))
-			return -1;
-		ops[i].args = &arg_pool[arg_used];
-		arg_used += ops[i].argc;
-		for (uint16_t a = 0; a < ops[i].argc; a++) {
-			struct arg *g = &ops[i].args[a];
+		/* Every argument takes at least 5 bytes: a count beyond that is a lie. */
+		if (argc > (len - pos) / 5)
+			return pos + 1;
+		for (uint32_t a = 0; a < argc; a++, used++) {
+			struct arg *g = fill ? &ops[i].args[a] : NULL;
 			if (pos + 1 > len)
-				return -1;
+				return pos + 1;
 			unsigned char kind = buf[pos++];
 			if (kind == 0) {
 				if (pos + 8 > len)
-					return -1;
-				uint64_t v = (uint64_t)get32(buf + pos) | ((uint64_t)get32(buf + pos + 4) << 32);
-				g->is_bytes = 0;
-				g->num = (int64_t)v;
+					return pos + 1;
+				if (g) {
+					g->is_bytes = 0;
+					g->num = (int64_t)((uint64_t)get32(buf + pos) | ((uint64_t)get32(buf + pos + 4) << 32));
+				}
 				pos += 8;
 			} else if (kind == 1) {
 				if (pos + 4 > len)
-					return -1;
-				g->len = get32(buf + pos);
+					return pos + 1;
+				uint32_t blen = get32(buf + pos);
 				pos += 4;
-				if (pos + g->len > len)
-					return -1;
-				g->is_bytes = 1;
-				g->bytes = (const char *)buf + pos;
-				pos += g->len;
+				if (blen > len - pos)
+					return pos + 1;
+				if (g) {
+					g->is_bytes = 1;
+					g->len = blen;
+					g->bytes = (const char *)buf + pos;
+				}
+				pos += blen;
 			} else {
-				return -1;
+				return pos;
 			}
 		}
 	}
-	return pos == len ? 0 : -1;
+	*total_args = used;
+	return pos == len ? 0 : pos + 1;
 }
 
-static const char *S(const struct op *o, int i) { return o->args[i].bytes; }
-static int64_t N(const struct op *o, int i) { return o->args[i].num; }
+/*
+ * Returns 0, or an errno: EBADMSG with *at set to the byte offset + 1 of the
+ * first malformed part, or ENOMEM.
+ */
+static int decode_plan(const unsigned char *buf, size_t len, size_t *at)
+{
+	size_t total_args = 0;
+	if (len < 12 || memcmp(buf, "TSRP", 4) != 0 || get32(buf + 4) != 2) {
+		*at = 1;
+		return EBADMSG;
+	}
+	nops = get32(buf + 8);
+	/* Every op takes at least 8 bytes. */
+	if (nops > (len - 12) / 8) {
+		*at = 9;
+		return EBADMSG;
+	}
+	if ((*at = walk_plan(buf, len, 0, &total_args)) != 0)
+		return EBADMSG;
+	/* One array: the ops, then (through ops[nops].args) all their arguments. */
+	ops = alloc_zeroed((nops + 1) * sizeof(struct op));
+	if (!ops)
+		return ENOMEM;
+	ops[nops].args = alloc_zeroed(total_args * sizeof(struct arg));
+	if (!ops[nops].args)
+		return ENOMEM;
+	return (*at = walk_plan(buf, len, 1, &total_args)) != 0 ? EBADMSG : 0;
+}
+
+static const char *S(const struct op *o, uint32_t i) { return o->args[i].bytes; }
+static int64_t N(const struct op *o, uint32_t i) { return o->args[i].num; }
 
 /* ---- resolving paths inside the container root ---- */
 
@@ -312,7 +361,53 @@ static int open_in_root(const char *rel, int flags)
  * with mkdirat() relative to its resolved parent. Returns an O_PATH fd of the
  * last directory (the parent of the leaf when skip_last is set).
  */
+static int mkdirs_in_root_at(const char *rel, mode_t mode, int skip_last, const char **leaf, int depth);
+
+/*
+ * name (in dir, reached as prefix/name) is a symlink whose target is
+ * missing. As runc (securejoin's MkdirAllInRoot) does, make the target:
+ * read it and create it with the same in-root walk, so an absolute or
+ * climbing target is taken inside the root and cannot lead out. A file
+ * when as_file, else a directory. Not a symlink: nothing to do here.
+ */
+static void make_link_target(int dir, const char *prefix, size_t prefix_len, const char *name, mode_t mode, int as_file, int depth)
+{
+	char target[4096], full[8192];
+	ssize_t n = readlinkat(dir, name, target, sizeof(target) - 1);
+	if (n < 0)
+		return;
+	if (depth >= 40)
+		fail(ELOOP);
+	target[n] = '\0';
+	size_t at = 0;
+	if (target[0] != '/') {
+		memcpy(full, prefix, prefix_len);
+		at = prefix_len;
+		full[at++] = '/';
+	}
+	memcpy(full + at, target, (size_t)n + 1);
+	if (!as_file) {
+		close(mkdirs_in_root_at(full, mode, 0, NULL, depth + 1));
+		return;
+	}
+	const char *leaf;
+	int d = mkdirs_in_root_at(full, 0755, 1, &leaf, depth + 1);
+	if (leaf) {
+		int fd = openat(d, leaf, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0)
+			close(fd);
+		else if (errno == ELOOP)
+			make_link_target(d, full, (size_t)(leaf - full), leaf, mode, 1, depth + 1);
+	}
+	close(d);
+}
+
 static int mkdirs_in_root(const char *rel, mode_t mode, int skip_last, const char **leaf)
+{
+	return mkdirs_in_root_at(rel, mode, skip_last, leaf, 0);
+}
+
+static int mkdirs_in_root_at(const char *rel, mode_t mode, int skip_last, const char **leaf, int depth)
 {
 	char path[4096];
 	size_t len = strlen(rel);
@@ -337,8 +432,11 @@ static int mkdirs_in_root(const char *rel, mode_t mode, int skip_last, const cha
 		if (strcmp(p, ".") != 0 && *p != '\0') {
 			int next = open_in_root(path, O_PATH | O_DIRECTORY);
 			if (next < 0 && errno == ENOENT) {
-				if (mkdirat(dir, p, mode) < 0 && errno != EEXIST)
-					fail(errno);
+				if (mkdirat(dir, p, mode) < 0) {
+					if (errno != EEXIST)
+						fail(errno);
+					make_link_target(dir, path, (size_t)(p - path), p, mode, 0, depth);
+				}
 				next = open_in_root(path, O_PATH | O_DIRECTORY);
 			}
 			if (next < 0)
@@ -587,7 +685,9 @@ static void op_mkfile_in_root(const struct op *o)
 	if (!leaf)
 		fail(EISDIR);
 	int fd = openat(dir, leaf, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, (mode_t)N(o, 1));
-	if (fd < 0 && errno != EEXIST && errno != ELOOP && errno != EISDIR)
+	if (fd < 0 && errno == ELOOP)
+		make_link_target(dir, S(o, 0), (size_t)(leaf - S(o, 0)), leaf, (mode_t)N(o, 1), 1, 0);
+	else if (fd < 0 && errno != EEXIST && errno != EISDIR)
 		fail(errno);
 	if (fd >= 0)
 		close(fd);
@@ -735,8 +835,10 @@ static void op_capset(const struct op *o)
 
 static void op_setgroups(const struct op *o)
 {
-	static gid_t groups[MAX_ARGS];
-	for (int i = 0; i < o->argc; i++)
+	gid_t *groups = alloc_zeroed(o->argc * sizeof(gid_t));
+	if (!groups)
+		fail(ENOMEM);
+	for (uint32_t i = 0; i < o->argc; i++)
 		groups[i] = (gid_t)N(o, i);
 	if (syscall(SYS_setgroups, (size_t)o->argc, groups) < 0)
 		fail(errno);
@@ -814,17 +916,23 @@ static void op_resolve_exec(const struct op *o)
 
 static void op_exec(const struct op *o)
 {
-	static char *argv[MAX_ARGS + 1];
-	static char *envp[MAX_ARGS + 1];
-	int i = 0;
-	int argc = (int)N(o, i++);
-	for (int a = 0; a < argc; a++)
+	/* The kernel bounds argv and env (ARG_MAX); the runtime checked that before the plan. */
+	uint32_t i = 0;
+	uint64_t argc = (uint64_t)N(o, i++);
+	if (o->argc < 2 || argc > o->argc - 2)
+		fail(EBADMSG);
+	uint64_t envc = (uint64_t)N(o, (uint32_t)(argc + 1));
+	if (envc != o->argc - 2 - argc)
+		fail(EBADMSG);
+	char **argv = alloc_zeroed((argc + 1 + envc + 1) * sizeof(char *));
+	if (!argv)
+		fail(ENOMEM);
+	char **envp = argv + argc + 1;
+	for (uint64_t a = 0; a < argc; a++)
 		argv[a] = (char *)S(o, i++);
-	argv[argc] = NULL;
-	int envc = (int)N(o, i++);
-	for (int e = 0; e < envc; e++)
+	i++;
+	for (uint64_t e = 0; e < envc; e++)
 		envp[e] = (char *)S(o, i++);
-	envp[envc] = NULL;
 	execve(exec_path[0] ? exec_path : argv[0], argv, envp);
 	fail(errno);
 }
@@ -1361,15 +1469,22 @@ int main(int argc, char **argv, char **envp)
 	if (read_full(sync_fd, hdr, 4) < 0)
 		return 3;
 	uint32_t len = get32(hdr);
-	if (len > (64u << 20))
-		return 3;
+	if (len > MAX_PLAN_BYTES) {
+		send_line2('B', EFBIG, 1, 0);
+		_exit(1);
+	}
 	/* The plan stays in memory we own for the whole life of the init. */
 	unsigned char *buf = mmap(NULL, len ? len : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED)
 		return 3;
-	if (read_full(sync_fd, buf, len) < 0 || decode_plan(buf, len) < 0) {
-		current_op = 0;
-		fail(EBADMSG);
+	if (read_full(sync_fd, buf, len) < 0)
+		return 3;
+	/* A plan we cannot read is no op's failure: "B <errno> <byte offset + 1>". */
+	size_t bad_at = 0;
+	int err = decode_plan(buf, len, &bad_at);
+	if (err) {
+		send_line2('B', (uint64_t)err, 1, (uint64_t)bad_at);
+		_exit(1);
 	}
 	for (current_op = 0; current_op < nops; current_op++) {
 		run_op(&ops[current_op]);

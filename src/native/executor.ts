@@ -1,20 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
+import { TsrunError } from '../errors.js';
 import { errnoName } from './errno.js';
+import { executorPath } from './executor-path.js';
 
-/** Where the built executor lives: next to the bundle in dist/, or dist/ when running from src/. */
-export function executorPath(): string {
-  const env = process.env.TSRUN_EXECUTOR;
-  if (env) return env;
-  for (const rel of ['./tsrun-executor', '../tsrun-executor', '../../dist/tsrun-executor']) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
-  }
-  throw new Error('tsrun-executor not found: run `make build`');
-}
+export { executorPath } from './executor-path.js';
 
 /** A failure the executor reported: op index and errno. */
 export class ExecutorError extends Error {
@@ -23,6 +14,13 @@ export class ExecutorError extends Error {
     readonly errno: number,
   ) {
     super(`op ${opIndex}: ${errnoName(errno)}`);
+  }
+}
+
+/** The executor went away without reporting an op's failure (killed, e.g. by the OOM killer). */
+export class ExecutorExited extends Error {
+  constructor(readonly before: string) {
+    super(`executor exited before ${before}`);
   }
 }
 
@@ -154,7 +152,13 @@ export class ExecutorSession {
   /** Waits for a line with the given tag; an "E" line throws ExecutorError. */
   async expect(tag: 'P' | 'R' | 'H'): Promise<string> {
     const line = await this.next();
-    if (line === null) throw new Error(`executor exited before ${tag === 'P' ? 'clone' : 'set-up finished'}`);
+    if (line === null) throw new ExecutorExited(tag === 'P' ? 'clone' : 'set-up finished');
+    if (line.startsWith('B ')) {
+      // The executor could not read the plan at all: no op ran, none failed.
+      const [, errno, at] = line.split(' ').map(Number);
+      const where = errno === 74 /* EBADMSG */ ? ` at byte ${at! - 1}` : '';
+      throw new TsrunError(`tsrun-executor refused the plan: ${errnoName(errno!)}${where} (is ${executorPath()} from this build of tsrun?)`, { code: 'ERR_SYSCALL', errno: errnoName(errno!) });
+    }
     if (line.startsWith('E ')) {
       const [, op, errno] = line.split(' ');
       throw new ExecutorError(Number(op), Number(errno));

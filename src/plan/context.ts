@@ -21,6 +21,8 @@ export interface HostFacts {
   /** The runtime's own capability bounding set: the most a container can get. */
   boundingSet: bigint;
   nofileHard: number;
+  /** The runtime's RLIMIT_STACK soft limit in bytes (Infinity when unlimited): exec's room for args and env. */
+  stackSoft?: number;
   /** Kind of a host path: 'dir', 'file' (anything else), or undefined when missing. */
   pathKind(path: string): 'dir' | 'file' | undefined;
   /** The mount point that contains path (from /proc/self/mountinfo). */

@@ -1,24 +1,36 @@
+import { TsrunError } from '../errors.js';
 import type { Op } from './op.js';
+import { MAX_PLAN_BYTES, PLAN_VERSION } from './opcodes.js';
 
 /**
  * Serialises ops into the executor's binary plan format (see the header of
- * src/native/executor.c): "TSRP", version 1, op count, then each op as
- * u16 code, u16 flags, u16 argc, u16 0, and its tagged arguments.
+ * src/native/executor.c): "TSRP", version 2, op count, then each op as
+ * u16 code, u16 flags, u32 argc, and its tagged arguments. A plan the
+ * executor would refuse as too large is refused here, before anything runs.
  */
 export function encodePlan(ops: readonly Op[]): Buffer {
   const parts: Buffer[] = [];
   const head = Buffer.alloc(12);
   head.write('TSRP', 0, 'latin1');
-  head.writeUInt32LE(1, 4);
+  head.writeUInt32LE(PLAN_VERSION, 4);
   head.writeUInt32LE(ops.length, 8);
   parts.push(head);
+  let size = head.length;
   for (const o of ops) {
     const h = Buffer.alloc(8);
     h.writeUInt16LE(o.code, 0);
     h.writeUInt16LE(o.flags, 2);
-    h.writeUInt16LE(o.args.length, 4);
+    h.writeUInt32LE(o.args.length, 4);
     parts.push(h);
-    for (const a of o.args) parts.push(encodeArg(a));
+    for (const a of o.args) {
+      const b = encodeArg(a);
+      size += b.length;
+      parts.push(b);
+    }
+    size += 8;
+    if (size > MAX_PLAN_BYTES) {
+      throw new TsrunError(`the config needs a plan of more than ${MAX_PLAN_BYTES >> 20} MiB (${ops.length} steps), more than the executor reads: make it smaller`, { code: 'ERR_CONFIG_INVALID' });
+    }
   }
   return Buffer.concat(parts);
 }

@@ -8,11 +8,13 @@ export function hostFacts(cgroup: { mode: CgroupMode; sources: CgroupMountSource
   const capBnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0';
   const limits = readFileSync('/proc/self/limits', 'utf8');
   const nofile = /^Max open files\s+\S+\s+(\S+)/m.exec(limits)?.[1] ?? '1048576';
+  const stack = /^Max stack size\s+(\S+)/m.exec(limits)?.[1];
   let mountPoints: string[] | undefined;
   return {
     capLastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
     boundingSet: BigInt('0x' + capBnd),
     nofileHard: nofile === 'unlimited' ? 2 ** 32 - 1 : Number(nofile),
+    stackSoft: stack === undefined ? undefined : stack === 'unlimited' ? Infinity : Number(stack),
     pathKind(path) {
       try {
         return statSync(path).isDirectory() ? 'dir' : 'file';

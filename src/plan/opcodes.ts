@@ -67,3 +67,11 @@ export const OpFlag = {
 
 /** Pseudo errno the executor reports when a path resolved outside the container root. */
 export const ESCAPED_ROOT = 4095;
+
+/**
+ * The largest plan the executor reads (MAX_PLAN_BYTES in executor.c). It is
+ * the only limit on the number of ops and arguments: the executor sizes its
+ * arrays from the plan. Format version 2: u32 argument counts.
+ */
+export const PLAN_VERSION = 2;
+export const MAX_PLAN_BYTES = 64 * 1024 * 1024;

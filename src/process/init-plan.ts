@@ -5,6 +5,8 @@ import type { PlanContext } from '../plan/context.js';
 import type { Process } from '../spec/types.js';
 import { planCredentials } from './credentials.js';
 import { planFinalAffinity, planSchedulingAsRoot } from './scheduling.js';
+import { checkExecSize } from './exec-limits.js';
+import { quote } from '../text.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -51,8 +53,11 @@ export function planInit(proc: Process, ctx: ProcessPlanContext, seccomp: Op[] |
 
   const args = proc.args ?? [];
   const env = proc.env ?? [];
+  // RLIMIT_STACK bounds what exec takes: the container's own, else the one it inherits from us.
+  const stack = rlimits.find((r) => r.type === 'RLIMIT_STACK');
+  checkExecSize(proc, stack ? stack.soft : (ctx.host.stackSoft ?? 8 * 1024 * 1024));
   const path = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
-  ops.push(op(OpCode.RESOLVE_EXEC, `find ${args[0]} in $PATH`, [args[0] ?? '', path]));
+  ops.push(op(OpCode.RESOLVE_EXEC, `find ${quote(args[0] ?? '')} in $PATH`, [args[0] ?? '', path]));
   ops.push(op(OpCode.READY, 'report set-up done'));
   if (ctx.waitForStart) {
     ops.push(op(OpCode.WAIT_START, 'wait for start on the exec fifo'));
@@ -60,6 +65,6 @@ export function planInit(proc: Process, ctx: ProcessPlanContext, seccomp: Op[] |
   }
   // With no_new_privs the filter goes on last, so it need not allow our own set-up calls.
   if (seccomp && proc.noNewPrivileges) ops.push(...seccomp);
-  ops.push(op(OpCode.EXEC, `exec ${JSON.stringify(args)}`, [args.length, ...args, env.length, ...env]));
+  ops.push(op(OpCode.EXEC, `exec ${quote(JSON.stringify(args))}`, [args.length, ...args, env.length, ...env]));
   return ops;
 }

@@ -1,5 +1,6 @@
 import { TsrunError } from '../errors.js';
 import { validateConfig } from './generated/validate-config.js';
+import { checkLimits, MAX_JSON_DEPTH, tooDeep } from './limits.js';
 import { checkProcess, checkSemantics } from './semantic.js';
 import type { Process } from './types.js';
 
@@ -17,8 +18,10 @@ export interface ValidateContext {
  */
 export function validateSpec(spec: unknown, ctx: ValidateContext = {}): void {
   const file = ctx.file ?? 'config.json';
+  const deep = tooDeep(spec);
+  if (deep) throw new TsrunError(`${file}: ${deep.shown}: nested deeper than ${MAX_JSON_DEPTH} levels`, { code: 'ERR_CONFIG_INVALID', pointer: deep.pointer });
   checkSchema(spec, file);
-  const problems = checkSemantics(spec as never, ctx.bundle);
+  const problems = [...checkSemantics(spec as never, ctx.bundle), ...checkLimits(spec as never)];
   if (problems.length) throw invalid(file, problems);
 }
 

@@ -166,6 +166,18 @@ t.test('no process-wide side effects: no signal handlers, no MaxListeners warnin
     results.map((r) => r.exitCode),
     Array.from({ length: 20 }, (_, i) => i),
   );
+  // forwardSignals: one listener per signal for any number of runs, gone afterwards.
+  // The sleep starts after the trap is set: two processes in the container mean it is ready.
+  const trapped = shSpec('trap "exit 42" TERM; sleep 100 & wait');
+  const runs = Array.from({ length: 12 }, () => {
+    const id = uniqueId('lib');
+    return { id, result: rt.run(id, { spec: trapped, stdio: ['ignore', 'ignore', 'ignore'], forwardSignals: true }) };
+  });
+  const ready = async (id: string) => (await rt.pids(id).catch(() => [])).length >= 2;
+  t.ok(await waitFor(async () => (await Promise.all(runs.map((r) => ready(r.id)))).every(Boolean), 60_000), '12 forwarding runs are running');
+  t.equal(process.listenerCount('SIGTERM'), before[1]! + 1, 'one SIGTERM listener for all of them');
+  process.kill(process.pid, 'SIGTERM');
+  t.same((await Promise.all(runs.map((r) => r.result))).map((r) => r.exitCode), Array(12).fill(42), 'each container got the SIGTERM sent to this program');
   const states = await Promise.all(Array.from({ length: 100 }, () => rt.list()));
   t.equal(states.length, 100);
   t.same(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'].map((s) => process.listenerCount(s)), before, 'no signal listeners added');

@@ -17,10 +17,10 @@ t.test('opcodes.ts matches executor.c', async (t) => {
 t.test('plan encoding', async (t) => {
   const buf = encodePlan([op(OpCode.SETHOSTNAME, 'x', ['ab']), op(OpCode.PRLIMIT, 'y', [7, 2n ** 64n - 1n, 5])]);
   t.equal(buf.subarray(0, 4).toString(), 'TSRP');
-  t.equal(buf.readUInt32LE(4), 1, 'version');
+  t.equal(buf.readUInt32LE(4), 2, 'version');
   t.equal(buf.readUInt32LE(8), 2, 'op count');
   t.equal(buf.readUInt16LE(12), OpCode.SETHOSTNAME);
-  t.equal(buf.readUInt16LE(16), 1, 'argc');
+  t.equal(buf.readUInt32LE(16), 1, 'argc (u32)');
   t.equal(buf[20], 1, 'bytes arg');
   t.equal(buf.readUInt32LE(21), 3, 'string length includes the NUL');
   t.equal(buf.subarray(25, 28).toString('latin1'), 'ab\0');
