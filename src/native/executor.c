@@ -107,6 +107,10 @@ enum opcode {
 	OP_WAIT_FD = 44,       /* fd: block until it is readable (a pidfd: until that process exits) */
 	OP_COPYUP = 45,        /* rel, phase: 0 keeps the image's dir, 1 copies it into the tmpfs now there */
 	OP_MOUNT_SETATTR = 46, /* rel (in root), attr_set, attr_clr: mount_setattr(2) with AT_RECURSIVE */
+	OP_PERSONALITY = 47,   /* persona: personality(2) */
+	OP_IOPRIO = 48,        /* ioprio value (class << 13 | level): ioprio_set(2) on ourselves */
+	OP_SCHED = 49,         /* policy, flags, nice, priority, runtime, deadline, period: sched_setattr(2) */
+	OP_AFFINITY = 50,      /* cpu mask bytes: sched_setaffinity(2) on ourselves */
 };
 
 /* Op flags. */
@@ -615,6 +619,31 @@ static void copy_tree(int src, int dst, int depth)
 			}
 		}
 	}
+}
+
+/* sched_setattr(2)'s argument (SCHED_ATTR_SIZE_VER0 = 48 bytes); glibc has no wrapper. */
+struct sched_attr_v0 {
+	uint32_t size, sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime, sched_deadline, sched_period;
+};
+
+static void op_sched(const struct op *o)
+{
+	struct sched_attr_v0 a;
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.sched_policy = (uint32_t)N(o, 0);
+	a.sched_flags = (uint64_t)N(o, 1);
+	a.sched_nice = (int32_t)N(o, 2);
+	a.sched_priority = (uint32_t)N(o, 3);
+	a.sched_runtime = (uint64_t)N(o, 4);
+	a.sched_deadline = (uint64_t)N(o, 5);
+	a.sched_period = (uint64_t)N(o, 6);
+	if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
+		fail(errno);
 }
 
 /* Mount attributes on a mount and every mount below it (rro, rnosuid, ...). */
@@ -1334,6 +1363,21 @@ static void run_op(const struct op *o)
 		break;
 	case OP_MOUNT_SETATTR:
 		op_mount_setattr(o);
+		break;
+	case OP_PERSONALITY:
+		if (syscall(SYS_personality, (unsigned long)N(o, 0)) < 0)
+			fail(errno);
+		break;
+	case OP_IOPRIO:
+		if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)N(o, 0)) < 0)
+			fail(errno);
+		break;
+	case OP_SCHED:
+		op_sched(o);
+		break;
+	case OP_AFFINITY:
+		if (syscall(SYS_sched_setaffinity, 0, (size_t)o->args[0].len, o->args[0].bytes) < 0)
+			fail(errno);
 		break;
 	case OP_CLOSE_FIFO:
 		if (fifo_fd >= 0)

@@ -7,6 +7,8 @@ import { planInit } from '../process/init-plan.js';
 import type { Spec } from '../spec/types.js';
 import type { PlanContext } from './context.js';
 import { planNamespaces } from './namespaces.js';
+import { warnedFields } from '../spec/coverage.js';
+import { planInitialAffinity, planPersonality } from '../process/scheduling.js';
 import { planSeccomp } from './seccomp-op.js';
 import { op, type Op } from './op.js';
 import { OpCode } from './opcodes.js';
@@ -28,7 +30,7 @@ export interface Plan {
  * needs from the host comes in through ctx.host.
  */
 export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
-  const warnings: string[] = [];
+  const warnings: string[] = warnedFields(spec);
   const linux = spec.linux ?? {};
   // runtime.md: process is only required when start is called, which refuses then.
   const proc = spec.process;
@@ -50,6 +52,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   ];
   if (ctx.mode === 'run') ops.push(op(OpCode.SUBREAPER, 'become a subreaper for the container'));
   if (ns.newTimeNs) ops.push(...planTimeNamespace(linux.timeOffsets));
+  ops.push(...planInitialAffinity(proc));
   const cloneIndex = ops.length;
   ops.push(op(OpCode.CLONE, `clone the init (${describeClone(ns.cloneFlags)})`, [ns.cloneFlags, ctx.mode === 'run' ? 1 : 0]));
   ops.push(op(OpCode.WAIT_GO, 'wait for the runtime (cgroup, id maps)'));
@@ -81,6 +84,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   ops.push(...planFinishRoot(spec, ownMountNs));
   if (spec.hostname !== undefined) ops.push(op(OpCode.SETHOSTNAME, `sethostname ${spec.hostname}`, [spec.hostname]));
   if (spec.domainname !== undefined) ops.push(op(OpCode.SETDOMAINNAME, `setdomainname ${spec.domainname}`, [spec.domainname]));
+  ops.push(...planPersonality(linux.personality));
   if (proc) ops.push(...planInit(proc, { host: ctx.host, waitForStart: true, bindConsole: true }, seccomp?.load ?? null, warnings));
   else ops.push(op(OpCode.READY, 'report set-up done (no process to run)'), op(OpCode.WAIT_START, 'wait on the exec fifo'));
   return { ops, cloneIndex, newUserNs: ns.newUserNs, hostMounts: !ownMountNs, seccompNotify: seccomp?.notify ?? false, warnings };

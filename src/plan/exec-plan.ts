@@ -1,4 +1,6 @@
 import { PR } from '../linux/constants.js';
+import { warnedFields } from '../spec/coverage.js';
+import { planInitialAffinity } from '../process/scheduling.js';
 import { planInit } from '../process/init-plan.js';
 import type { Linux, Process } from '../spec/types.js';
 import { planConsole, type Plan } from './build.js';
@@ -35,7 +37,7 @@ export interface ExecPlanContext {
  * then the same process ops as the init, without the exec fifo.
  */
 export function buildExecPlan(proc: Process, linux: Linux, ctx: ExecPlanContext): Plan {
-  const warnings: string[] = [];
+  const warnings: string[] = warnedFields({ process: proc }, '/process');
   const seccomp = planSeccomp(linux.seccomp, ctx.compileSeccomp, warnings);
   const ops = [...planConsole(proc.terminal, ctx.consoleSocket), ...(seccomp?.connect ?? []), ...joinContainerNamespaces(linux, ctx.initPid)];
   // Joining a mount namespace sets the root to the namespace's, where the
@@ -46,6 +48,7 @@ export function buildExecPlan(proc: Process, linux: Linux, ctx: ExecPlanContext)
     ops.push(op(OpCode.CHROOT, `chroot to the init's root (no mount namespace)`, [`/proc/${ctx.initPid}/root`]));
   }
   if (ctx.mode === 'run') ops.push(op(OpCode.SUBREAPER, 'become a subreaper for the process'));
+  ops.push(...planInitialAffinity(proc));
   const cloneIndex = ops.length;
   ops.push(op(OpCode.CLONE, 'clone the process (in the joined namespaces)', [0, ctx.mode === 'run' ? 1 : 0]));
   ops.push(op(OpCode.WAIT_GO, 'wait for the runtime (cgroup)'));

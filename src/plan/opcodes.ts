@@ -47,6 +47,10 @@ export const OpCode = {
   WAIT_FD: 44,
   COPYUP: 45,
   MOUNT_SETATTR: 46,
+  PERSONALITY: 47,
+  IOPRIO: 48,
+  SCHED: 49,
+  AFFINITY: 50,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 

@@ -4,6 +4,7 @@ import { OpCode } from '../plan/opcodes.js';
 import type { PlanContext } from '../plan/context.js';
 import type { Process } from '../spec/types.js';
 import { planCredentials } from './credentials.js';
+import { planFinalAffinity, planSchedulingAsRoot } from './scheduling.js';
 import { checkExecSize } from './exec-limits.js';
 import { quote } from '../text.js';
 
@@ -37,6 +38,8 @@ export function planInit(proc: Process, ctx: ProcessPlanContext, seccomp: Op[] |
     const uid = proc.user?.uid ?? 0;
     ops.push(op(OpCode.SETUP_PTY, `open a pty owned by uid ${uid}, send its master to the console socket, make it the terminal${ctx.bindConsole ? ' and /dev/console' : ''}`, [height, width, ctx.bindConsole ? 1 : 0, uid]));
   }
+  // As root and before any seccomp filter: real-time classes need privilege, and a profile may deny these calls.
+  ops.push(...planSchedulingAsRoot(proc), ...planFinalAffinity(proc));
   if (proc.noNewPrivileges) ops.push(op(OpCode.PRCTL, 'set no_new_privs', [PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0]));
   // chdir as root and before any filter: the escape check calls getcwd, which
   // a profile may deny (runtime-tools linux_seccomp does), and root can enter

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { capabilityNumber } from './capabilities.js';
+import { refusedFields } from './coverage.js';
 import type { Process, Spec } from './types.js';
 
 export const RLIMITS = [
@@ -33,6 +34,8 @@ export function checkSemantics(spec: Spec, bundle?: string): string[] {
     if (!m.destination.startsWith('/')) out.push(`/mounts/${i}/destination: ${JSON.stringify(m.destination)} must be an absolute path`);
   });
   if (spec.process) out.push(...checkProcess(spec.process));
+  // Fields this build does not apply are refused here, before anything is made (process ones in checkProcess).
+  out.push(...refusedFields(spec).filter((f) => !f.startsWith('/process/')));
 
   const linux = spec.linux ?? {};
   const seenNs = new Set<string>();
@@ -86,6 +89,7 @@ export function checkProcess(proc: Process, at = '/process'): string[] {
   });
   if (!isAbsolute(proc.cwd)) out.push(`${at}/cwd: ${JSON.stringify(proc.cwd)} must be an absolute path`);
   if (!(proc.args?.length || proc.commandLine)) out.push(`${at}/args: must name the program to run`);
+  for (const f of refusedFields({ process: proc }, '/process')) out.push(at + f.slice('/process'.length));
   return out;
 }
 

@@ -226,8 +226,11 @@ t.test('exec -t: the pty slave belongs to the process user and the tty group', (
     let out = '';
     const done = new Promise<string>((res) => rx.on('close', () => res(out)));
     await new Promise<void>((res) => rx.stdout.on('data', (d) => ((out += d), out.startsWith('ready\n') && res())));
-    const e = await r.run(['exec', '-t', '--console-socket', sock, '-u', '1000:1000', id, 'sh', '-c', 'stat -c "%u:%g" $(tty)']);
+    // -d: runc takes a console socket only for a detached exec.
+    const e = await r.run(['exec', '-d', '-t', '--console-socket', sock, '-u', '1000:1000', id, 'sh', '-c', 'stat -c "%u:%g" $(tty)']);
     t.equal(e.code, 0, e.stderr);
+    const timer = setTimeout(() => rx.kill('SIGKILL'), 20_000);
     t.match((await done).replace(/\r/g, ''), /^1000:5$/m);
+    clearTimeout(timer);
   }),
 );
