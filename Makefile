@@ -59,8 +59,10 @@ bundle: gen
 	TSRUN_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) node scripts/build.mjs
 	node scripts/code-cache.mjs
 
+# The sources (as the library's declarations are built) and the tests.
 typecheck: gen
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p tsconfig.test.json
 
 rootfs: $(ROOTFS)/bin/busybox
 $(ROOTFS)/bin/busybox: scripts/make-rootfs.sh

@@ -12,7 +12,7 @@ import type { Spec } from '../../src/spec/types.js';
 const lsm = hostLsm();
 
 /** create from an `edit`ed config must exit 1 naming `pointer`, with no state directory or cgroup left. */
-async function refused(t: Test, edit: (s: Spec) => void, pointer: string, msg: RegExp = /./): Promise<void> {
+async function refused(t: Test, edit: (s: Spec) => void, pointer: string | RegExp, msg: RegExp = /./): Promise<void> {
   const { root, run } = stateRoot(t);
   const { dir } = makeBundle(t, edit);
   const id = uniqueId('refused');
