@@ -87,8 +87,10 @@ dist/types/index.d.ts: tsconfig.types.json $(TS_SOURCES) src/spec/generated/conf
 pack: build types
 	npm pack --ignore-scripts
 
+# The sources (as the library's declarations are built) and the tests.
 typecheck: gen
 	npx tsc -p tsconfig.json --noEmit
+	npx tsc -p tsconfig.test.json
 
 rootfs: $(ROOTFS)/bin/busybox
 $(ROOTFS)/bin/busybox: scripts/make-rootfs.sh

@@ -369,23 +369,23 @@ function memoryTest(rt, bytes) {
   return res;
 }
 
-// Seccomp: compile time of the default profile (src/seccomp/bench-compile.ts, bundled with esbuild).
+// Seccomp: compile time of the default profile (bench/seccomp-compile.ts, bundled with esbuild).
 async function seccompBench() {
-  const src = join(TOP, 'src/seccomp/bench-compile.ts');
-  if (!existsSync(src)) return { skipped: 'src/seccomp/bench-compile.ts not found' };
+  const src = join(TOP, 'bench/seccomp-compile.ts');
+  if (!existsSync(src)) return { skipped: 'bench/seccomp-compile.ts not found' };
   const out = join(TMP, 'seccomp-bench.mjs');
   try {
     const { build } = await import('esbuild');
     await build({ entryPoints: [src], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, logLevel: 'silent', external: ['koffi'] });
   } catch (e) {
-    return { skipped: `esbuild of bench-compile.ts failed: ${String(e.message ?? e).split('\n')[0]}` };
+    return { skipped: `esbuild of bench/seccomp-compile.ts failed: ${String(e.message ?? e).split('\n')[0]}` };
   }
   const runs = [];
   const procs = Math.max(3, Math.min(10, Math.round(N / 3)));
   for (let i = 0; i < procs; i++) {
     const code = `const m = await import(${JSON.stringify(pathToFileURL(out).href)}); console.log(JSON.stringify(await m.benchCompile(${i === 0 ? 2000 : 50})));`;
     const r = spawnSync(NODE, ['--input-type=module', '-e', code], { encoding: 'utf8', env: envNoCA, cwd: TMP, detached: true });
-    if (r.status !== 0) return { skipped: `bench-compile failed: ${r.stderr.slice(-300)}` };
+    if (r.status !== 0) return { skipped: `seccomp-compile failed: ${r.stderr.slice(-300)}` };
     runs.push(JSON.parse(r.stdout.trim().split('\n').pop()));
   }
   return {

@@ -13,7 +13,7 @@ trap 'rm -f "$out"' EXIT
 npx tap --disable-coverage --allow-incomplete-coverage --timeout="${TSRUN_TEST_TIMEOUT:-180}" --reporter=tap "$@" 2>&1 | tee "$out"
 status=${PIPESTATUS[0]}
 # tap's closing comment: "# { total: 12, pass: 11, fail: 1, skip: 0 }"
-summary=$(grep -E '^# \{ total: ' "$out" | tail -1)
+summary=$(grep -a -E '^# \{ total: ' "$out" | tail -1)
 pass=$(sed -nE 's/.*pass: ([0-9]+).*/\1/p' <<<"$summary"); pass=${pass:-0}
 fail=$(sed -nE 's/.*fail: ([0-9]+).*/\1/p' <<<"$summary"); fail=${fail:-0}
 skip=$(sed -nE 's/.*skip: ([0-9]+).*/\1/p' <<<"$summary"); skip=${skip:-0}

@@ -40,9 +40,12 @@ export async function pids(ctx: RuntimeContext, id: string): Promise<number[]> {
  * the container's state so later commands see what is in force.
  */
 export async function update(ctx: RuntimeContext, id: string, resources: Resources): Promise<string[]> {
-  const rec = ctx.store.load(id);
+  ctx.store.load(id); // an unknown id fails before waiting for a lock
   const unlock = await lockDir(ctx.store.dir(id));
   try {
+    // Read under the lock: a record read before it would lose the limits
+    // another update recorded while this one waited.
+    const rec = ctx.store.load(id);
     const status = containerStatus(rec, ctx.store.dir(id));
     if (status === 'stopped') throw new TsrunError('container not running', { code: 'ERR_BAD_STATE' });
     const warnings = cgroupOf(rec).setResources(resources, { update: true });

@@ -4,6 +4,7 @@ import { planMounts } from '../rootfs/mounts.js';
 import { planMaskedPaths, planReadonlyPaths } from '../rootfs/paths.js';
 import { planEnterRoot, planFinishRoot, planPrepareRoot } from '../rootfs/root.js';
 import { planInit } from '../process/init-plan.js';
+import { checkMountLabel } from '../process/lsm.js';
 import type { Spec } from '../spec/types.js';
 import type { PlanContext } from './context.js';
 import { planNamespaces } from './namespaces.js';
@@ -68,7 +69,8 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   if (ns.newCgroupNs) ops.push(op(OpCode.UNSHARE, 'unshare the cgroup namespace', [CLONE.NEWCGROUP]));
 
   ops.push(...planPrepareRoot(spec, ctx, ownMountNs));
-  ops.push(...planMounts(spec.mounts ?? [], ctx, ns.newCgroupNs));
+  checkMountLabel(linux.mountLabel, ctx.host.lsm);
+  ops.push(...planMounts(spec.mounts ?? [], ctx, ns.newCgroupNs, linux.mountLabel));
   ops.push(...planDevices(linux.devices, ns.newUserNs, ctx.host.pathKind('/proc/kcore') !== undefined));
   // As runc: a cwd missing from the image is made (while still root, inside the root).
   if (proc && proc.cwd !== '/') ops.push(op(OpCode.MKDIR_IN_ROOT, `mkdir cwd ${proc.cwd}`, [proc.cwd, 0o755]));

@@ -1,6 +1,7 @@
 import type { CgroupMode } from '../cgroups/types.js';
 import type { OomWatch } from '../cgroups/oom.js';
 import type { Seccomp } from '../spec/types.js';
+import type { LsmFacts } from '../linux/lsm.js';
 
 /** One v1 hierarchy (or the v2 root) as the container's /sys/fs/cgroup mount needs it. */
 export interface CgroupMountSource {
@@ -28,6 +29,8 @@ export interface HostFacts {
   /** The mount point that contains path (from /proc/self/mountinfo). */
   mountPointOf(path: string): string;
   cgroup: { mode: CgroupMode; sources: CgroupMountSource[] } | null;
+  /** AppArmor and SELinux: a profile or label the host cannot apply is refused, never dropped. */
+  lsm: LsmFacts;
 }
 
 export interface PlanContext {

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { HostFacts, CgroupMountSource } from './context.js';
 import type { CgroupMode } from '../cgroups/types.js';
+import { hostLsm } from '../linux/lsm.js';
 
 /** Reads the host facts a plan needs from /proc. */
 export function hostFacts(cgroup: { mode: CgroupMode; sources: CgroupMountSource[] } | null): HostFacts {
@@ -34,6 +35,7 @@ export function hostFacts(cgroup: { mode: CgroupMode; sources: CgroupMountSource
       return best;
     },
     cgroup,
+    lsm: hostLsm(),
   };
 }
 

@@ -7,6 +7,7 @@ import { planCredentials } from './credentials.js';
 import { planFinalAffinity, planSchedulingAsRoot } from './scheduling.js';
 import { checkExecSize } from './exec-limits.js';
 import { quote } from '../text.js';
+import { planProcessLabels } from './lsm.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -45,6 +46,8 @@ export function planInit(proc: Process, ctx: ProcessPlanContext, seccomp: Op[] |
   // a profile may deny (runtime-tools linux_seccomp does), and root can enter
   // a cwd the container user could not (runc does the same).
   ops.push(op(OpCode.CHDIR, `chdir ${proc.cwd}`, [proc.cwd]));
+  // While still root, before any filter: the labels take effect at execve.
+  ops.push(...planProcessLabels(proc, ctx.host.lsm));
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before the capabilities drop.
   if (seccomp && !proc.noNewPrivileges) ops.push(...seccomp);
   ops.push(...planCredentials(proc, ctx.host, warnings));

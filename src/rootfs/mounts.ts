@@ -7,13 +7,14 @@ import type { Mount } from '../spec/types.js';
 import { describeMountFlags, parseMountOptions } from './mount-options.js';
 
 const IN_ROOT = OpFlag.TARGET_IN_ROOT;
+const NO_CONTEXT = new Set(['proc', 'sysfs', 'mqueue']);
 
 /**
  * The ops for config.json's mounts, in order. Every target is resolved
  * inside the root by the executor (openat2 RESOLVE_IN_ROOT), so a symlink in
  * the rootfs cannot redirect a mount onto the host.
  */
-export function planMounts(mounts: readonly Mount[], ctx: PlanContext, ownCgroupNs: boolean): Op[] {
+export function planMounts(mounts: readonly Mount[], ctx: PlanContext, ownCgroupNs: boolean, mountLabel?: string): Op[] {
   const ops: Op[] = [];
   mounts.forEach((m, i) => {
     let opts;
@@ -25,7 +26,9 @@ export function planMounts(mounts: readonly Mount[], ctx: PlanContext, ownCgroup
     if (opts.copyUp) ops.push(...tmpCopyUp(m, i, opts.flags, opts.data));
     else if (m.type === 'bind' || opts.bind) ops.push(...bindMount(m, i, opts, ctx));
     else if (m.type === 'cgroup' || m.type === 'cgroup2') ops.push(...cgroupMount(m, opts.flags, ctx, ownCgroupNs));
-    else ops.push(...fsMount(m, opts.flags, opts.data));
+    // linux.mountLabel: the SELinux context of the filesystems the runtime
+    // mounts, as runc gives it (not binds, proc, sysfs or mqueue, which take none).
+    else ops.push(...fsMount(m, opts.flags, mountLabel && !NO_CONTEXT.has(m.type ?? '') ? [...opts.data, `context="${mountLabel}"`] : opts.data));
     if (opts.attrSet || opts.attrClr) {
       ops.push(
         op(OpCode.MOUNT_SETATTR, `set recursive attributes on ${m.destination} (${m.options!.filter((o) => /^r(?!bind$|private$|shared$|slave$|unbindable$)/.test(o)).join(',')})`, [m.destination, opts.attrSet, opts.attrClr], IN_ROOT),

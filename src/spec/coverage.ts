@@ -48,6 +48,10 @@ export const HANDLED: readonly string[] = [
   '/linux/rootfsPropagation',
   '/linux/maskedPaths',
   '/linux/readonlyPaths',
+  // Applied where the host has the module; refused, naming the field, where it has not (process/lsm.ts).
+  '/process/apparmorProfile',
+  '/process/selinuxLabel',
+  '/linux/mountLabel',
 ];
 
 /** Fields this build does not apply: a config that sets one is refused, naming it. */
@@ -67,15 +71,11 @@ export const REFUSED: Readonly<Record<string, string>> = {
 };
 
 /**
- * Security-module labels: this host has neither AppArmor nor SELinux. The
- * container runs without them, with a warning naming the field (runtime-tools'
- * conformance configs set them; a refusal would fail every such run).
+ * Fields run without, with a warning naming them. None today: a security
+ * label the host cannot apply is refused (issue 13: confinement asked for
+ * must never be silently dropped), as runc refuses it.
  */
-export const WARNED: Readonly<Record<string, string>> = {
-  '/process/apparmorProfile': 'ignored: this host has no AppArmor',
-  '/process/selinuxLabel': 'ignored: this host has no SELinux',
-  '/linux/mountLabel': 'ignored: this host has no SELinux',
-};
+export const WARNED: Readonly<Record<string, string>> = {};
 
 /** Concrete pointers in `doc` that match `template` and hold a value that is set (not undefined, null or ""). */
 export function pointersSet(doc: unknown, template: string): string[] {

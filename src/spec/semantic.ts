@@ -33,6 +33,14 @@ export function checkSemantics(spec: Spec, bundle?: string): string[] {
   (spec.mounts ?? []).forEach((m, i) => {
     if (!m.destination.startsWith('/')) out.push(`/mounts/${i}/destination: ${JSON.stringify(m.destination)} must be an absolute path`);
   });
+  // config.md: a hook's path is absolute; a relative one would run from the caller's cwd.
+  for (const [kind, hooks] of Object.entries(spec.hooks ?? {})) {
+    (hooks as { path: string }[] | undefined)?.forEach((h, i) => {
+      if (!isAbsolute(h.path)) out.push(`/hooks/${kind}/${i}/path: ${JSON.stringify(h.path)} must be an absolute path`);
+    });
+  }
+  // The process is checked by checkProcess, the annotations reach no C string.
+  out.push(...nulBytes({ ...spec, process: undefined, annotations: undefined }, ''));
   if (spec.process) out.push(...checkProcess(spec.process));
   // Fields this build does not apply are refused here, before anything is made (process ones in checkProcess).
   out.push(...refusedFields(spec).filter((f) => !f.startsWith('/process/')));
@@ -87,6 +95,7 @@ export function checkProcess(proc: Process, at = '/process'): string[] {
     if (r.soft > r.hard) out.push(`${at}/rlimits/${i}: soft limit ${r.soft} is above hard limit ${r.hard}`);
     seenLimits.add(r.type);
   });
+  out.push(...nulBytes(proc, at));
   if (!isAbsolute(proc.cwd)) out.push(`${at}/cwd: ${JSON.stringify(proc.cwd)} must be an absolute path`);
   if (!(proc.args?.length || proc.commandLine)) out.push(`${at}/args: must name the program to run`);
   for (const f of refusedFields({ process: proc }, '/process')) out.push(at + f.slice('/process'.length));
@@ -100,4 +109,31 @@ function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | null {
   if (key.startsWith('net.')) return 'network';
   if (key === 'kernel.hostname' || key === 'kernel.domainname') return 'uts';
   return null;
+}
+
+/**
+ * "/pointer: contains a NUL byte" for each string (or key) under value that
+ * has one: the executor and the kernel take C strings, which would end at
+ * the NUL and mean something else ("/mnt\0x" would mount on /mnt).
+ * Iterative, as a config may nest deep under keys nobody reads.
+ */
+function nulBytes(value: unknown, at: string): string[] {
+  const out: string[] = [];
+  const todo: [unknown, string][] = [[value, at]];
+  while (todo.length && out.length < 8) {
+    const [v, p] = todo.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\0')) out.push(`${p || '/'}: contains a NUL byte`);
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) todo.push([v[i], `${p}/${i}`]);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v).reverse()) {
+        // The NUL itself is shown escaped: a raw one in a message would end it too.
+        const key = `${p}/${k.replace(/~/g, '~0').replace(/\//g, '~1').replace(/\0/g, '\\u0000')}`;
+        if (k.includes('\0')) out.push(`${key}: the key contains a NUL byte`);
+        todo.push([x, key]);
+      }
+    }
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { TsrunError, sysError } from '../errors.js';
 import type { CgroupRecord } from '../cgroups/types.js';
 import type { Spec } from '../spec/types.js';
@@ -49,7 +49,7 @@ export class StateStore {
     try {
       mkdirSync(this.root, { recursive: true, mode: 0o711 });
     } catch (e) {
-      throw sysError('mkdir', this.root, e);
+      throw sysError('mkdir', this.root, realMkdirError(this.root, e));
     }
     const dir = this.dir(id);
     try {
@@ -98,12 +98,15 @@ export class StateStore {
     return rec;
   }
 
+  /** Only a missing directory means no container: any other failure (EACCES, EIO) is an error, never "nothing to do". */
   exists(id: string): boolean {
     try {
       readdirSync(this.dir(id));
       return true;
-    } catch {
-      return false;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+      throw sysError('read', this.dir(id), e);
     }
   }
 
@@ -121,4 +124,21 @@ export class StateStore {
       return [];
     }
   }
+}
+
+/**
+ * Node's recursive mkdir reports ENOENT for a path it could not create for
+ * another reason (EROFS on a read-only filesystem, EACCES): make the first
+ * missing component alone to learn the kernel's errno.
+ */
+function realMkdirError(path: string, err: unknown): unknown {
+  if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return err;
+  let missing = path;
+  while (dirname(missing) !== missing && !existsSync(dirname(missing))) missing = dirname(missing);
+  try {
+    mkdirSync(missing, { mode: 0o711 });
+  } catch (e) {
+    return e;
+  }
+  return err;
 }

@@ -1,13 +1,12 @@
 // The v1 driver against real cgroups on a v1 / hybrid host: real processes
 // are moved into /tsrun-test-cg-* cgroups and limits are checked from inside
 // (what the process experiences) and outside (the cgroup files).
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { openCgroup, reopenCgroup, stats, statsToJSON } from '../../src/cgroups/index.js';
 import { detectCgroups } from '../../src/cgroups/detect.js';
-import type { CgroupManager } from '../../src/cgroups/types.js';
 import type { Resources } from '../../src/spec/types.js';
-import { openTestCgroup, cleanupAfter, cpuTicks, read, rmTree, sleep, startWaiting, testPath, waitFor, type Waiting } from './fixtures/helpers.js';
+import { openTestCgroup, cleanupAfter, cpuTicks, read, rmTree, sleep, startWaiting, testPath, waitFor } from './fixtures/helpers.js';
 
 const host = detectCgroups();
 // Swap accounting (CONFIG_MEMCG_SWAP, swapaccount=1) and kernel TCP memory

@@ -1,14 +1,12 @@
 // The v2 driver against real cgroups on a pure cgroup v2 host (run it in the
 // VM: ../shared/cgroup2-vm/run-in-vm.sh 'npx tap test/cgroups/'). Same
 // behaviours as v1.test.ts, through the v2 files and the eBPF device filter.
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { openCgroup, reopenCgroup, stats, statsToJSON } from '../../src/cgroups/index.js';
 import { detectCgroups } from '../../src/cgroups/detect.js';
 import { deviceFilterIds } from '../../src/linux/bpf.js';
-import type { CgroupManager } from '../../src/cgroups/types.js';
-import type { Resources } from '../../src/spec/types.js';
-import { openTestCgroup, cleanupAfter, cpuTicks, read, rmTree, sleep, startWaiting, testPath, waitFor, type Waiting } from './fixtures/helpers.js';
+import { openTestCgroup, cleanupAfter, cpuTicks, read, rmTree, sleep, startWaiting, testPath, waitFor } from './fixtures/helpers.js';
 
 const host = detectCgroups();
 if (host.mode !== 'v2') {

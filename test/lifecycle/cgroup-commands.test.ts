@@ -1,9 +1,10 @@
 // pause/resume, update, events --stats, ps and kill --all through the CLI,
 // checked in the container's cgroup files and from inside the container.
 import t from 'tap';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle, stateRoot, uniqueId, waitFor } from '../helpers.js';
+import { lockDir } from '../../src/state/lock.js';
 
 /** The container's directory for a v1 controller (or the v2 one), from its state. */
 function cgroupDir(root: string, id: string, controller: string): string {
@@ -87,4 +88,24 @@ t.test('events --stats, ps and kill --all', async (t) => {
   t.equal((await run(['kill', '--all', id, 'KILL'])).code, 0);
   await waitFor(() => pids.every((p) => { try { process.kill(p, 0); return false; } catch { return true; } }), 5000);
   t.ok(pids.every((p) => { try { process.kill(p, 0); return false; } catch { return true; } }), 'every process is gone');
+});
+
+t.test('an update waiting for the lock keeps what another update recorded meanwhile', async (t) => {
+  const { root, run } = stateRoot(t);
+  const { dir } = makeBundle(t, (s) => (s.process!.args = ['sleep', '60']));
+  const id = uniqueId('upd-race');
+  t.equal((await run(['run', '-d', '--bundle', dir, id])).code, 0);
+  // Hold the lock, as a concurrent update would, and record a limit as it would.
+  const unlock = await lockDir(join(root, id));
+  const waiting = run(['update', '--pids-limit', '33', id]);
+  await new Promise((r) => setTimeout(r, 1500)); // the update has read its state and waits
+  const file = join(root, id, 'state.json');
+  const rec = JSON.parse(readFileSync(file, 'utf8'));
+  ((rec.config.linux.resources ??= {}).cpu ??= {}).shares = 512;
+  writeFileSync(file, JSON.stringify(rec));
+  unlock();
+  t.equal((await waiting).code, 0);
+  const after = JSON.parse(readFileSync(file, 'utf8')).config.linux.resources;
+  t.equal(after.pids?.limit, 33, 'its own limit is recorded');
+  t.equal(after.cpu?.shares, 512, "and the other update's is kept");
 });

@@ -2,7 +2,7 @@
 // spec, --log/--log-format, refused flags, kill's signal spellings and
 // --all, foreground run (signal forwarding, --keep), run -d, create --dry-run.
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import AjvDraft04 from 'ajv-draft-04';
@@ -330,4 +330,19 @@ t.test('create --dry-run prints the plan and creates nothing', async (t) => {
   t.same(cgroupDirsNamed(id), [], 'no cgroup');
   t.equal((await run(['state', id])).code, 1, 'no container');
   t.equal((await run(['create', '--bundle', dir, id])).code, 0, 'the id is still free');
+});
+
+t.test('spec into a directory it cannot write: a clear error, no stack trace', async (t) => {
+  const dir = mkdtempSync('/tmp/tsrun-test-spec-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const ro = join(dir, 'ro');
+  mkdirSync(ro);
+  t.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tsrun-test-spec', ro]).status, 0, 'a read-only directory');
+  t.teardown(() => void spawnSync('umount', ['-l', ro]));
+  for (const [bundle, errno] of [[ro, 'EROFS'], [join(dir, 'missing'), 'ENOENT']] as const) {
+    const r = await tsrun(['spec', '--bundle', bundle]);
+    t.equal(r.code, 1, `${errno}: exit 1`);
+    t.match(r.stderr, `write ${join(bundle, 'config.json')}: ${errno}`, `${errno}: names the file and errno`);
+    t.notMatch(r.stderr, /internal error|\n\s+at /, `${errno}: no stack trace`);
+  }
 });

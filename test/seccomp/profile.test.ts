@@ -68,7 +68,7 @@ t.test('every syscall number of every ABI decided as specified', async (t) => {
 t.test("the profile's intent", async (t) => {
   const { filter } = compileSeccomp(defaultSeccompProfile('x86_64'), { nativeArch: 'x86_64' });
   const X = AUDIT_ARCH.X86_64;
-  const say = (n: number, args: bigint[] = [], arch = X) => {
+  const say = (n: number, args: bigint[] = [], arch: number = X) => {
     const v = run(filter, { arch, nr: n, args });
     return v.action === 'ERRNO' ? (v.data === EPERM ? 'EPERM' : v.data === ENOSYS ? 'ENOSYS' : v.data) : v.action;
   };

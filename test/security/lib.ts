@@ -153,12 +153,3 @@ export function isDir(p: string): boolean {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Options for a test that shows a known tsrun bug: `todo` (tap then skips it,
- * as the other suites mark known bugs) unless TSRUN_TEST_BUGS=1, which runs
- * it so that it fails until the bug is fixed.
- */
-export function knownBug(reason: string): { todo?: string } {
-  return process.env.TSRUN_TEST_BUGS === '1' ? {} : { todo: `bug: ${reason}` };
-}

@@ -10,7 +10,6 @@
 // host's /proc/self/mountinfo. Those attacks aim at a directory of the
 // test's own; /etc is used only once they have shown the resolution safe.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostMountinfo, makeBundle, newHostMounts, parseMountinfo, stateRoot, uniqueId, unmountBelow, type MountInfo, type Teardown } from '../helpers.js';

@@ -14,7 +14,7 @@ function startAgent(t: Parameters<typeof tmpDir>[0], dir: string): Promise<{ soc
   const socket = join(dir, 'agent.sock');
   const out = join(dir, 'agent.json');
   const child = spawn('python3', [AGENT, socket, out], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.teardown(() => child.kill('SIGKILL'));
+  t.teardown(() => void child.kill('SIGKILL'));
   const done = new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
   return new Promise((res) => child.stdout.on('data', () => res({ socket, out, done })));
 }

@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultSpec } from '../../index.js';
-import { TsrunError } from '../../errors.js';
+import { TsrunError, sysError } from '../../errors.js';
 import type { Command } from '../command.js';
 
 const command: Command = {
@@ -15,7 +15,11 @@ const command: Command = {
     const file = join((args.flags.bundle as string | undefined) ?? '.', 'config.json');
     if (existsSync(file)) throw new TsrunError(`File ${file} exists. Remove it first`);
     const spec = await defaultSpec({ rootless: args.flags.rootless === true });
-    writeFileSync(file, JSON.stringify(spec, null, '\t') + '\n');
+    try {
+      writeFileSync(file, JSON.stringify(spec, null, '\t') + '\n');
+    } catch (e) {
+      throw sysError('write', file, e);
+    }
     return 0;
   },
 };

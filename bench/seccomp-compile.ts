@@ -1,11 +1,11 @@
 // Compile-time benchmark of the default profile, for bench/ and by hand:
-//   npx esbuild src/seccomp/bench-compile.ts --bundle --platform=node --format=esm \
+//   npx esbuild bench/seccomp-compile.ts --bundle --platform=node --format=esm \
 //     --outfile=.scratch/bench-compile.mjs && node .scratch/bench-compile.mjs
 // The first compile in a fresh process is what `tsrun create` pays (cold
 // code, tables just loaded); the warm median is the steady-state cost.
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import type { NativeArch } from './arch.js';
+import type { NativeArch } from '../src/seccomp/arch.js';
 
 export interface CompileBench {
   /** Loading the compiler and its tables (dynamic import), ms. */
@@ -21,8 +21,8 @@ export interface CompileBench {
 
 export async function benchCompile(iterations = 2000, arch: NativeArch = 'x86_64'): Promise<CompileBench> {
   const t0 = performance.now();
-  const { compileSeccomp } = await import('./compile.js');
-  const { defaultSeccompProfile } = await import('./profiles/default.js');
+  const { compileSeccomp } = await import('../src/seccomp/compile.js');
+  const { defaultSeccompProfile } = await import('../src/seccomp/profiles/default.js');
   const importMs = performance.now() - t0;
   // As config.json delivers it: strings and numbers from JSON.parse.
   const profile = JSON.parse(JSON.stringify(defaultSeccompProfile(arch)));
