@@ -104,6 +104,7 @@ enum opcode {
 	OP_SEND_LISTENER = 42, /* send the seccomp notify fd + the runtime's payload */
 	OP_WATCH_OOM = 43,     /* kind(1 = v1, 2 = v2), path, path (before clone): see op_watch_oom */
 	OP_WAIT_FD = 44,       /* fd: block until it is readable (a pidfd: until that process exits) */
+	OP_UMOUNT = 45,        /* path, umount2 flags                            */
 };
 
 /* Op flags. */
@@ -111,6 +112,7 @@ enum opcode {
 #define F_SRC_IN_ROOT 0x2      /* resolve the source inside the root fd     */
 #define F_KEEP_LOCKED 0x4      /* OR in the target mount's current flags     */
 #define F_IGNORE_EXIST 0x8     /* EEXIST is not an error                     */
+#define F_IGNORE_MISSING 0x10  /* ENOENT, EINVAL (umount: not a mount) are not errors */
 
 /*
  * No fixed op or argument counts: the arrays are sized from the plan, whose
@@ -493,7 +495,7 @@ static void op_mount(const struct op *o)
 	}
 	if (o->flags & F_KEEP_LOCKED)
 		flags |= locked_flags(target) & ~(unsigned long)(MS_RDONLY & ~flags);
-	if (mount(src, target, fstype, flags, data) < 0)
+	if (mount(src, target, fstype, flags, data) < 0 && !(errno == ENOENT && (o->flags & F_IGNORE_MISSING)))
 		fail(errno);
 	if (tfd >= 0)
 		close(tfd);
@@ -1169,6 +1171,10 @@ static void run_op(const struct op *o)
 		break;
 	case OP_WATCH_OOM:
 		op_watch_oom(o);
+		break;
+	case OP_UMOUNT:
+		if (umount2(S(o, 0), (int)N(o, 1)) < 0 && !((errno == ENOENT || errno == EINVAL) && (o->flags & F_IGNORE_MISSING)))
+			fail(errno);
 		break;
 	case OP_WAIT_FD: {
 		struct pollfd p = { (int)N(o, 0), POLLIN, 0 };

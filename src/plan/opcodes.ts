@@ -45,6 +45,7 @@ export const OpCode = {
   SEND_LISTENER: 42,
   WATCH_OOM: 43,
   WAIT_FD: 44,
+  UMOUNT: 45,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
@@ -57,6 +58,8 @@ export const OpFlag = {
   KEEP_LOCKED: 0x4,
   /** EEXIST is not an error. */
   IGNORE_EXIST: 0x8,
+  /** ENOENT is not an error (and for UMOUNT, EINVAL: no longer a mount point). */
+  IGNORE_MISSING: 0x10,
 } as const;
 
 /** Pseudo errno the executor reports when a path resolved outside the container root. */
