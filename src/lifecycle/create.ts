@@ -209,7 +209,7 @@ export async function createContainer(
     if (hooks.createContainer?.length) {
       await session.expect('H');
       try {
-        await runHooks('createContainer', hooks.createContainer, state, inContainerNamespaces(spec.linux ?? {}, pid));
+        await runHooks('createContainer', hooks.createContainer, state, inContainerNamespaces(spec.linux ?? {}, pid, { cwd: rootfs }));
       } catch (e) {
         session.refuse();
         throw e;
