@@ -1,23 +1,42 @@
 # tsrun: build, test, conformance and benchmarks. `make help` lists targets.
 SHELL := /bin/bash
-DEBIAN_PACKAGES := build-essential busybox-static linux-libc-dev procps util-linux python3
+# The package ships static executors for linux-x64 and linux-arm64, whatever
+# the build host: the other one is cross-compiled (Debian's cross gcc and
+# libc); on x64 its test runs it under qemu-user-static.
+HOST_MACHINE := $(shell uname -m)
+CROSS_PACKAGES_x86_64 := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
+CROSS_PACKAGES_aarch64 := gcc-x86-64-linux-gnu libc6-dev-amd64-cross
+DEBIAN_PACKAGES := build-essential busybox-static linux-libc-dev procps util-linux python3 protobuf-compiler $(CROSS_PACKAGES_$(HOST_MACHINE))
+# What ../shared/criu/build.sh needs to build CRIU (criu/Makefile.packages), and
+# iptables, which CRIU runs to lock the network during a dump.
+CRIU_PACKAGES := gcc make pkg-config libc6-dev libprotobuf-dev libprotobuf-c-dev protobuf-c-compiler \
+  protobuf-compiler python3-protobuf libnl-3-dev libnl-route-3-dev libnet1-dev libcap-dev uuid-dev \
+  libbsd-dev libgnutls28-dev libnftables-dev iptables tar gzip
+CRIU_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tsrun-harness/criu
 CC ?= gcc
+CC_x64 := $(if $(filter x86_64,$(HOST_MACHINE)),$(CC),x86_64-linux-gnu-gcc)
+CC_arm64 := $(if $(filter aarch64,$(HOST_MACHINE)),$(CC),aarch64-linux-gnu-gcc)
 # -s: it is copied into a sealed memfd at every start, so smaller is faster.
 EXECUTOR_CFLAGS := -static -s -O2 -Wall -Wextra -Werror
+EXECUTORS := dist/executor/linux-x64/tsrun-executor dist/executor/linux-arm64/tsrun-executor
 ROOTFS := bundles/busybox/rootfs
 
-.PHONY: help setup deps node-deps build gen executor bundle typecheck rootfs demo test test-cgroup2 test-engines conformance bench clean
+.PHONY: help setup deps node-deps build gen executor bundle types pack typecheck rootfs criu demo test test-cgroup2 test-engines test-shim conformance bench bench-shim clean
 
 help:
-	@echo "make setup        install Debian packages and npm packages, build, make the busybox rootfs"
+	@echo "make setup        install Debian packages and npm packages, build, make the busybox rootfs, build CRIU"
+	@echo "make criu         build CRIU from ../shared/criu into $(CRIU_DIR) (checkpoint/restore tests)"
 	@echo "make demo         run bundles/busybox with bin/tsrun"
 	@echo "make test         run the test suite (as root: real namespaces, mounts and cgroups)"
 	@echo "make test-cgroup2 run the cgroup v2 tests inside the cgroup2 VM"
 	@echo "make test-engines drive bin/tsrun through private containerd, podman and docker"
+	@echo "make test-shim    containerd-shim-tsrun-v2 under a private containerd, runc's shim as reference"
 	@echo "make conformance  run the OCI runtime-tools validation suite against bin/tsrun"
 	@echo "make bench        benchmark tsrun against runc and crun"
+	@echo "make pack         build everything the npm package holds and write tsrun-VERSION.tgz"
+	@echo "make bench-shim   containerd-shim-tsrun-v2 against containerd's runc shim (ctr run --rm, shim RSS)"
 
-setup: deps node-deps build rootfs
+setup: deps node-deps build rootfs criu
 
 # Installs only what is missing, so a second `make setup` does not touch apt.
 deps:
@@ -34,21 +53,39 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 build: gen executor bundle
 
-gen: src/spec/generated/config.ts src/seccomp/generated/syscalls.ts
+gen: src/spec/generated/config.ts src/seccomp/generated/syscalls.ts src/checkpoint/generated/rpc_pb.ts src/shim/generated/protos.ts
+# CRIU's RPC messages (proto/criu/rpc.proto, unmodified) as TypeScript for @bufbuild/protobuf.
+src/checkpoint/generated/rpc_pb.ts: proto/criu/rpc.proto node_modules/.package-lock.json
+	@mkdir -p $(@D)
+	protoc --plugin=protoc-gen-es=node_modules/.bin/protoc-gen-es --es_out=$(@D) --es_opt=target=ts,import_extension=js -Iproto/criu $<
 src/spec/generated/config.ts: scripts/gen-spec.mjs $(wildcard schema/*.json)
 	node scripts/gen-spec.mjs
+# containerd's shim API and ttrpc's envelope, from the upstream .proto files in proto/.
+src/shim/generated/protos.ts src/ttrpc/generated/request.ts &: scripts/gen-proto.mjs $(shell find proto -name '*.proto')
+	node scripts/gen-proto.mjs
 # Syscall numbers come from Debian's linux-libc-dev headers, never typed by hand.
 src/seccomp/generated/syscalls.ts: scripts/gen-syscalls.mjs
 	node scripts/gen-syscalls.mjs
 
-executor: dist/tsrun-executor
-dist/tsrun-executor: src/native/executor.c
-	@mkdir -p dist
-	$(CC) $(EXECUTOR_CFLAGS) -o $@ $<
+executor: $(EXECUTORS)
+dist/executor/linux-%/tsrun-executor: src/native/executor.c
+	@mkdir -p $(@D)
+	$(or $(CC_$*),$(CC)) $(EXECUTOR_CFLAGS) -o $@ $<
 
 bundle: gen
 	TSRUN_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) node scripts/build.mjs
 	node scripts/code-cache.mjs
+
+# The package's declarations (package.json "types"), from what src/index.ts
+# exports. Not part of `build`: tsc takes seconds, and only the package needs them.
+TS_SOURCES := $(shell find src -name '*.ts')
+types: dist/types/index.d.ts
+dist/types/index.d.ts: tsconfig.types.json $(TS_SOURCES) src/spec/generated/config.ts src/seccomp/generated/syscalls.ts
+	rm -rf dist/types
+	npx tsc -p tsconfig.types.json && node scripts/prune-types.mjs || { rm -rf dist/types; exit 1; }
+
+pack: build types
+	npm pack --ignore-scripts
 
 typecheck: gen
 	npx tsc -p tsconfig.json --noEmit
@@ -56,6 +93,22 @@ typecheck: gen
 rootfs: $(ROOTFS)/bin/busybox
 $(ROOTFS)/bin/busybox: scripts/make-rootfs.sh
 	scripts/make-rootfs.sh $(ROOTFS)
+
+# CRIU v4.2 from the source in ../shared/criu (Debian's 3.17 cannot run on this
+# kernel), about a minute. CI (CI=true) builds it every run; elsewhere an
+# existing 4.2 is kept. A failed build or `criu check` does not fail setup:
+# the checkpoint tests then skip and say why.
+criu:
+	@missing=$$(for p in $(CRIU_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages for CRIU: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@if [ "$${CI:-}" != true ] && [ -x $(CRIU_DIR)/bin/criu ] && $(CRIU_DIR)/bin/criu --version | grep -q 'Version: 4.2$$'; then \
+	  echo "criu: $(CRIU_DIR)/bin/criu is CRIU 4.2 already"; \
+	else \
+	  CRIU_DIR=$(CRIU_DIR) ../shared/criu/build.sh || echo "criu: build or check failed; the checkpoint tests will skip"; \
+	fi
 
 demo: build rootfs
 	bin/tsrun run --bundle bundles/busybox tsrun-demo-$$$$
@@ -72,11 +125,19 @@ test-cgroup2: build
 test-engines: build rootfs
 	test/engines/run.sh --runtime $(CURDIR)/bin/tsrun
 
+# ctr scenarios through tsrun's shim (io.containerd.tsrun.v2), then the same
+# through io.containerd.runc.v2 with runc, in one run (test/engines/shim-lib.sh).
+test-shim: build rootfs
+	test/engines/run.sh --engine shim-tsrun --engine shim-runc
+
 conformance: build rootfs
 	scripts/conformance.sh
 
 bench: build rootfs
 	bench/run.sh
+
+bench-shim: build rootfs
+	bench/shim.sh
 
 clean:
 	rm -rf dist src/spec/generated $(ROOTFS)

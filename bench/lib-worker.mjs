@@ -3,10 +3,8 @@
 // {id, bundle, pidFile} over the IPC channel for each iteration; the reply
 // holds the time of each step in ms. The first message reports what loading
 // the library cost.
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { waitExitSync } from './proc.mjs';
 
 const ms = (a, b) => Number(b - a) / 1e6;
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,14 +29,13 @@ process.on('message', async (m) => {
   debugLines = [];
   try {
     const a = process.hrtime.bigint();
-    await rt.create(m.id, { bundle: m.bundle, pidFile: m.pidFile });
+    const ct = await rt.create(m.id, { bundle: m.bundle, pidFile: m.pidFile, stdio: ['ignore', 'ignore', 'ignore'] });
     const b = process.hrtime.bigint();
-    const pid = Number(readFileSync(m.pidFile, 'utf8'));
-    await rt.start(m.id);
+    await ct.start();
     const c = process.hrtime.bigint();
-    waitExitSync(pid); // as the CLI runs are timed: poll, nothing else to do
+    await ct.wait(); // the executor's monitor reports the exit: no polling
     const d = process.hrtime.bigint();
-    await rt.delete(m.id);
+    await ct.delete();
     const e = process.hrtime.bigint();
     Object.assign(r, { create: ms(a, b), start: ms(b, c), wait: ms(c, d), delete: ms(d, e), lifecycle: ms(a, e) });
     r.phases = Object.fromEntries([...debugLines.join('\n').matchAll(/create: (.+?) ([\d.]+) ms/g)].map((x) => [x[1], Number(x[2])]));

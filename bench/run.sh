@@ -47,7 +47,7 @@ if [ "${BENCH_INNER:-}" != 1 ]; then
   fi
 
   # `make bench` has built these already; run.sh on its own builds them too.
-  if [ ! -f dist/index.cjs ] || [ ! -f dist/cli.cjs ] || [ ! -x dist/tsrun-executor ] || [ ! -x bundles/busybox/rootfs/bin/busybox ]; then
+  if [ ! -f dist/index.cjs ] || [ ! -f dist/cli.cjs ] || [ ! -x "dist/executor/linux-$(node -p process.arch)/tsrun-executor" ] || [ ! -x bundles/busybox/rootfs/bin/busybox ]; then
     make build rootfs
   fi
 
@@ -99,4 +99,8 @@ gcc -O2 -Wall -o "$BENCH_RUSAGE" bench/rusage.c
 export BENCH_RUSAGE
 
 # The harness's own Node start needs no CA bundle; the floors set it explicitly.
-env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node bench/bench.mjs "$@"
+# BENCH_ONLY=library runs just the library section (bench/library.mjs).
+if [ "${BENCH_ONLY:-}" != library ]; then
+  env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node bench/bench.mjs "$@"
+fi
+env -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node --expose-gc bench/library.mjs

@@ -5,13 +5,13 @@
 // Measured (docs/bench.md): ES modules and many small chunks cost every
 // short-lived command 10-30 ms of start-up; one CommonJS file costs ~1 ms.
 import { build } from 'esbuild';
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(top, 'package.json'), 'utf8'));
-const OPS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'cgroup-ops', 'spec', 'watch'];
+const OPS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'cgroup-ops', 'spec', 'watch', 'checkpoint', 'restore'];
 
 const common = {
   absWorkingDir: top,
@@ -51,6 +51,14 @@ await Promise.all([
     // NODE_OPTIONS (a caller's loaders or flags must not change the runtime).
     banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node\n' + common.banner.js },
   }),
+  // containerd-shim-tsrun-v2 (bin/ links here): the shim, with the library in-process.
+  build({
+    ...common,
+    entryPoints: { shim: 'src/shim/main.ts' },
+    outdir: 'dist',
+    outExtension: { '.js': '.cjs' },
+    banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node\n' + common.banner.js },
+  }),
   build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' } }),
   build({
     ...common,
@@ -61,3 +69,12 @@ await Promise.all([
   }),
 ]);
 chmodSync(join(top, 'dist/cli.cjs'), 0o755);
+chmodSync(join(top, 'dist/shim.cjs'), 0o755);
+// The ES module entry (package.json exports: "import") re-exports the one
+// CommonJS bundle rather than being a second build of it: import and require
+// then share one copy of the library's state and one TsrunError class. Node
+// finds the names through esbuild's export annotation in index.cjs.
+writeFileSync(
+  join(top, 'dist/index.mjs'),
+  "export * from './index.cjs';\nimport lib from './index.cjs';\nexport default lib;\n",
+);

@@ -1,7 +1,6 @@
 /**
  * Node built-ins that only some runs of a command need, loaded on first use:
- * node:child_process (with node:net under it) costs ~6 ms to load, node:net
- * alone ~4.5 ms. Through require, not import(): a bundle that op-loader.ts
+ * node:child_process (with node:net under it) costs ~6 ms to load. Through require, not import(): a bundle that op-loader.ts
  * runs with a code cache is a vm.Script, which has no dynamic import().
  */
 import { createRequire } from 'node:module';
@@ -9,4 +8,3 @@ import { createRequire } from 'node:module';
 const requireHere = createRequire(import.meta.url);
 
 export const childProcess = (): typeof import('node:child_process') => requireHere('node:child_process');
-export const net = (): typeof import('node:net') => requireHere('node:net');

@@ -25,6 +25,7 @@ import type { ExitStatus } from './library/exit-status.js';
 import type { StdioEntry } from './library/stdio.js';
 import type { TerminalStream } from './library/terminal.js';
 import type { PlanData } from './library/plan-data.js';
+import { forwardSignals as forwardTo } from './library/forward-signals.js';
 
 export type {
   Logger,
@@ -43,7 +44,9 @@ export type {
   Features,
   PlanData,
 };
-export type * from './spec/types.js';
+// Every definition of the runtime-spec schema (Spec, Mount, Linux, Hook, Device, ...), and names for their parts.
+export type * from './spec/generated/config.js';
+export type { Process, User, Capabilities, Rlimit, Resources, Resources as LinuxResources, Seccomp, SeccompSyscall, Hooks, NamespaceType } from './spec/types.js';
 export type { ErrorCode, ErrorFacts } from './errors.js';
 export type { ProcessEvents } from './library/container.js';
 export { TsrunError, ERROR_CODES } from './errors.js';
@@ -74,8 +77,6 @@ export interface RunContainerOptions extends ContainerOptions {
 
 /** What Runtime.run resolves with; stdout and stderr with `capture`. */
 export type RunResult = ExitStatus & { stdout?: Buffer; stderr?: Buffer };
-
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
 export class Runtime {
   private readonly ctx: RuntimeContext;
@@ -133,8 +134,7 @@ export class Runtime {
     const stdio = createOpts.stdio ?? (capture ? ['ignore', 'pipe', 'pipe'] : undefined);
     const c = await this.create(id, { ...createOpts, stdio });
     const outputs = capture ? [collect(c.stdout), collect(c.stderr)] : [];
-    const forward = (sig: NodeJS.Signals) => void c.kill(sig).catch(() => {});
-    if (forwardSignals) for (const s of FORWARDED) process.on(s, forward);
+    const stopForwarding = forwardSignals ? forwardTo((sig) => void c.kill(sig).catch((e) => this.forwardFailed(e))) : () => {};
     try {
       await c.start();
       const status = await c.wait();
@@ -142,9 +142,15 @@ export class Runtime {
       const [stdout, stderr] = await Promise.all(outputs);
       return { ...status, stdout, stderr };
     } finally {
-      if (forwardSignals) for (const s of FORWARDED) process.off(s, forward);
+      stopForwarding();
       if (!keep) await c.delete({ force: true });
     }
+  }
+
+  /** A forwarded signal that finds the container gone has nothing left to do; anything else is worth a warning. */
+  private forwardFailed(e: unknown): void {
+    const code = (e as TsrunError).code;
+    if (code !== 'ERR_BAD_STATE' && code !== 'ERR_NOT_FOUND') this.ctx.log.warn(`forwarding a signal: ${(e as Error).message}`);
   }
 
   /**
@@ -235,6 +241,16 @@ export class Runtime {
   async record(id: string): Promise<ContainerRecord> {
     return this.ctx.store.load(id);
   }
+
+  /** Dumps the running container with CRIU into opts.imagePath; it stops unless opts.leaveRunning. */
+  async checkpoint(id: string, opts: CheckpointOptions = {}): Promise<void> {
+    return (await loadOp<typeof import('./lifecycle/checkpoint.js')>('checkpoint')).checkpoint(this.ctx, id, opts);
+  }
+
+  /** A new container id from a checkpoint; detached resolves with 0 once running, else with the exit code. */
+  async restore(id: string, opts: RestoreOptions = {}): Promise<number> {
+    return (await loadOp<typeof import('./lifecycle/restore.js')>('restore')).restore(this.ctx, id, opts);
+  }
 }
 
 /** All a stream gives until its end, as one Buffer (empty for no stream). */
@@ -247,6 +263,8 @@ function collect(stream: NodeJS.ReadableStream | null): Promise<Buffer> {
     stream.on('error', reject);
   });
 }
+export type { CheckpointOptions, RestoreOptions } from './checkpoint/options.js';
+import type { CheckpointOptions, RestoreOptions } from './checkpoint/options.js';
 
 /** Validates a bundle's config.json; throws a TsrunError naming the file, JSON pointer and rule. */
 export async function validate(bundle: string): Promise<Spec> {

@@ -14,7 +14,7 @@ declare const TSRUN_BUNDLED: boolean | undefined;
 /** Set by the build: where dist/ops is from the bundle this code is in ("ops" from dist/, "." from dist/ops/). */
 declare const TSRUN_OPS_DIR: string;
 
-export const OPS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'cgroup-ops', 'spec', 'watch'] as const;
+export const OPS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'cgroup-ops', 'spec', 'watch', 'checkpoint', 'restore'] as const;
 export type OpName = (typeof OPS)[number];
 
 export async function loadOp<T>(name: OpName): Promise<T> {

@@ -10,6 +10,8 @@ import type { Spec } from '../src/spec/types.js';
 export const TOP = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const TSRUN = join(TOP, 'bin/tsrun');
 export const ROOTFS = join(TOP, 'bundles/busybox/rootfs');
+/** The executor `make build` wrote for this machine (what src/native/executor-path.ts picks). */
+export const EXECUTOR = join(TOP, 'dist/executor', `${process.platform}-${process.arch}`, 'tsrun-executor');
 
 export interface Teardown {
   teardown(fn: () => void | Promise<void>): void;
@@ -212,4 +214,19 @@ export function unmountBelow(dir: string): void {
     .sort()
     .reverse();
   for (const p of points) spawnSync('umount', ['-l', p]);
+}
+
+/**
+ * The messages of logrus text lines (`time="…" level=error msg="…"`, what
+ * tsrun and runc write to stderr), one per line; other lines are kept as they are.
+ */
+export function logMessages(stderr: string): string {
+  return stderr
+    .split('\n')
+    .map((l) => {
+      const m = /^time=\S+ level=\w+ msg=("(?:[^"\\]|\\.)*"|\S*)/.exec(l);
+      if (!m) return l;
+      return m[1]!.startsWith('"') ? (JSON.parse(m[1]!) as string) : m[1]!;
+    })
+    .join('\n');
 }

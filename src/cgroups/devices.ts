@@ -27,7 +27,9 @@ export function normalizeRule(d: DeviceCgroup, index: number): DeviceRule {
     throw new CgroupError(`${field}.type: ${JSON.stringify(type)} is not a, b or c`);
   }
   const access = d.access ?? 'rwm';
-  if (access === '' || /[^rwm]/.test(access)) {
+  // runc accepts "rwa" (engines write it) and drops the "a", which grants
+  // nothing; an access with no r, w or m fails there too.
+  if (/[^rwma]/.test(access) || normAccess(access) === '') {
     throw new CgroupError(`${field}.access: ${JSON.stringify(access)} must be a non-empty combination of r, w and m`);
   }
   const num = (v: number | undefined, name: string) => {

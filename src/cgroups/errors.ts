@@ -2,7 +2,7 @@
 // the errno, or the linux.resources field and the host state) so the CLI can
 // print it as is.
 import { getSystemErrorMap } from 'node:util';
-import { TsrunError } from '../errors.js';
+import { TsrunError, type ErrorCode } from '../errors.js';
 
 export class CgroupError extends TsrunError {
   /**
@@ -10,9 +10,8 @@ export class CgroupError extends TsrunError {
    * `errno`: its errno name such as "EBUSY", when a system call failed;
    * `pointer`: the linux.resources field at fault.
    */
-  constructor(message: string, path?: string, errno?: string, pointer?: string) {
-    super(message, { code: errno ? 'ERR_SYSCALL' : 'ERR_CONFIG_INVALID', path, errno, pointer });
-    this.name = 'CgroupError';
+  constructor(message: string, path?: string, errno?: string, pointer?: string, code?: ErrorCode) {
+    super(message, { code: code ?? (errno ? 'ERR_SYSCALL' : 'ERR_CONFIG_INVALID'), path, errno, pointer });
   }
 }
 
@@ -35,6 +34,11 @@ export function ioError(op: string, path: string, err: unknown): CgroupError {
 /** An error about one linux.resources field: "linux.resources.<field>: <why>". */
 export function fieldError(field: string, why: string, cause?: CgroupError): CgroupError {
   return new CgroupError(`linux.resources.${field}: ${why}`, cause?.path, cause?.errno, resourcePointer(field));
+}
+
+/** A linux.resources field this host cannot apply (no such controller, file or kernel feature). */
+export function unsupportedField(field: string, why: string): CgroupError {
+  return new CgroupError(`linux.resources.${field}: ${why}`, undefined, undefined, resourcePointer(field), 'ERR_UNSUPPORTED');
 }
 
 /** "memory.limit=5" -> "/linux/resources/memory/limit". */

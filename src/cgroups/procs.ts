@@ -1,5 +1,6 @@
 // cgroup.procs access shared by both drivers.
 import { readdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { CgroupError, ioError } from './errors.js';
 import { readCgOpt, sleepMs, writeCg } from './fsutil.js';
@@ -16,6 +17,25 @@ export function writeProc(dir: string, pid: number): void {
     } catch (err) {
       if ((err as CgroupError).errno !== 'EINVAL' || i >= 4) throw err;
       sleepMs(30);
+    }
+  }
+}
+
+/**
+ * writeProc off the event loop: the write runs in libuv's thread pool. On
+ * cgroup v1 a write to cgroup.procs can take the kernel 10-20 ms (the
+ * cgroup_threadgroup_rwsem grace period); a program running many containers
+ * at once must not stall for it.
+ */
+export async function writeProcAsync(dir: string, pid: number): Promise<void> {
+  const path = posix.join(dir, 'cgroup.procs');
+  for (let i = 0; ; i++) {
+    try {
+      await writeFile(path, String(pid), { flag: 'r+' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EINVAL' || i >= 4) throw ioError('write', path, err);
+      await new Promise((r) => setTimeout(r, 30));
     }
   }
 }

@@ -31,6 +31,8 @@ export interface CgroupHandle {
   create(): void;
   /** Moves pid into the cgroup (every hierarchy on v1). */
   addProcess(pid: number): void;
+  /** The same, with the writes off the event loop. */
+  addProcessAsync(pid: number): Promise<void>;
   /** Host pids in the cgroup. */
   pids(): number[];
   /** Sends sig to every process in the cgroup (cgroup.kill on v2 for SIGKILL where present). */

@@ -3,7 +3,7 @@
 // field whose controller or file this host lacks is refused up front, before
 // anything is written, naming the field and what is missing.
 import type { Resources } from '../spec/types.js';
-import { CgroupError, fieldError } from './errors.js';
+import { CgroupError, fieldError, unsupportedField } from './errors.js';
 import { put, set } from './put.js';
 import { hasFile, intText, parseU64, readCg, writeCg } from './fsutil.js';
 import { DeviceEmulator, normalizeRules, ruleText } from './devices.js';
@@ -19,11 +19,11 @@ function need(dirs: Dirs, controller: string, field: string): string {
   const dir = dirs[controller];
   if (dir) return dir;
   const have = Object.keys(dirs).sort().join(', ') || 'none';
-  throw fieldError(field, `the ${controller} controller is not mounted on this host (cgroup v1 controllers mounted: ${have})`);
+  throw unsupportedField(field, `the ${controller} controller is not mounted on this host (cgroup v1 controllers mounted: ${have})`);
 }
 
 function needFile(dir: string, file: string, field: string, why: string): void {
-  if (!hasFile(dir, file)) throw fieldError(field, `${dir}/${file} does not exist: ${why}`);
+  if (!hasFile(dir, file)) throw unsupportedField(field, `${dir}/${file} does not exist: ${why}`);
 }
 
 export function setResourcesV1(dirs: Dirs, r: Resources, update: boolean): string[] {
@@ -67,7 +67,7 @@ export function rdmaLine(dev: string, l: { hcaHandles?: number; hcaObjects?: num
 /** Everything this host cannot do, refused before the first write. */
 function check(dirs: Dirs, r: Resources): void {
   if (r.unified && Object.keys(r.unified).length > 0) {
-    throw fieldError('unified', 'cgroup v2 files cannot be set: this host runs cgroup v1 (the v1 hierarchies hold the controllers)');
+    throw unsupportedField('unified', 'cgroup v2 files cannot be set: this host runs cgroup v1 (the v1 hierarchies hold the controllers)');
   }
   const m = r.memory;
   if (m && [m.limit, m.reservation, m.swap, m.kernel, m.kernelTCP, m.swappiness, m.disableOOMKiller, m.useHierarchy].some(set)) {
@@ -98,7 +98,7 @@ function check(dirs: Dirs, r: Resources): void {
       const dir = need(dirs, 'blkio', 'blockIO');
       const noWeight = 'the blkio controller here has no weight files (neither CFQ\'s blkio.weight nor BFQ\'s blkio.bfq.weight)';
       if ((set(b.weight) && b.weight !== 0) || b.weightDevice?.some((d) => set(d.weight) && d.weight !== 0)) {
-        if (!weightFile(dir)) throw fieldError(set(b.weight) ? 'blockIO.weight' : 'blockIO.weightDevice', noWeight);
+        if (!weightFile(dir)) throw unsupportedField(set(b.weight) ? 'blockIO.weight' : 'blockIO.weightDevice', noWeight);
       }
       if ((set(b.leafWeight) && b.leafWeight !== 0) || b.weightDevice?.some((d) => set(d.leafWeight) && d.leafWeight !== 0)) {
         needFile(dir, 'blkio.leaf_weight', set(b.leafWeight) ? 'blockIO.leafWeight' : 'blockIO.weightDevice', 'leaf weights exist only with the CFQ scheduler (removed in Linux 5.0)');
@@ -112,7 +112,7 @@ function check(dirs: Dirs, r: Resources): void {
     const dir = need(dirs, 'hugetlb', 'hugepageLimits');
     for (const [i, h] of r.hugepageLimits.entries()) {
       if (!hasFile(dir, `hugetlb.${h.pageSize}.limit_in_bytes`)) {
-        throw fieldError(`hugepageLimits[${i}].pageSize`, `${JSON.stringify(h.pageSize)} is not a huge page size of this host (no ${dir}/hugetlb.${h.pageSize}.limit_in_bytes)`);
+        throw unsupportedField(`hugepageLimits[${i}].pageSize`, `${JSON.stringify(h.pageSize)} is not a huge page size of this host (no ${dir}/hugetlb.${h.pageSize}.limit_in_bytes)`);
       }
     }
   }

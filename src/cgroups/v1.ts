@@ -6,7 +6,7 @@ import type { CgroupHandle, CgroupMode, CgroupRecord } from './types.js';
 import { CgroupError } from './errors.js';
 import { readCg, readCgOpt, sleepMs, writeCg } from './fsutil.js';
 import { makeDirs, removeCreated } from './dirs.js';
-import { allPids, signalPids, tryOrFalse, writeProc } from './procs.js';
+import { allPids, signalPids, tryOrFalse, writeProc, writeProcAsync } from './procs.js';
 
 /** The lifecycle half; the resources half is V1Manager in managers.ts. */
 export class V1Cgroup implements CgroupHandle {
@@ -48,6 +48,10 @@ export class V1Cgroup implements CgroupHandle {
 
   addProcess(pid: number): void {
     for (const dir of this.uniqueDirs()) writeProc(dir, pid);
+  }
+
+  async addProcessAsync(pid: number): Promise<void> {
+    await Promise.all(this.uniqueDirs().map((dir) => writeProcAsync(dir, pid)));
   }
 
   pids(): number[] {

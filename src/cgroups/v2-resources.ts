@@ -5,7 +5,7 @@
 // memory, swappiness, OOM-killer switch, leaf weights, network) or refused
 // (real-time CPU bandwidth). Requirements are checked before any write.
 import type { Resources } from '../spec/types.js';
-import { CgroupError, fieldError } from './errors.js';
+import { CgroupError, fieldError, unsupportedField } from './errors.js';
 import { put, set } from './put.js';
 import { hasFile, intText, readCg, readCgOpt, writeCg } from './fsutil.js';
 import { blkioWeightToIoWeight, cpuSharesToWeight, swapToV2 } from './convert.js';
@@ -52,7 +52,7 @@ function check(dir: string, r: Resources): void {
   const have = controllersOf(dir);
   const need = (controller: string, field: string) => {
     if (have.has(controller)) return;
-    throw fieldError(field, `the ${controller} controller is not available in ${dir} (its cgroup.controllers: ${[...have].join(' ') || 'none'}; ` +
+    throw unsupportedField(field, `the ${controller} controller is not available in ${dir} (its cgroup.controllers: ${[...have].join(' ') || 'none'}; ` +
       `it must be offered by the hierarchy and enabled in the parent's cgroup.subtree_control)`);
   };
   const m = r.memory;
@@ -62,9 +62,9 @@ function check(dir: string, r: Resources): void {
     if (c.cpus || c.mems) need('cpuset', c.cpus ? 'cpu.cpus' : 'cpu.mems');
     const asked = (['shares', 'quota', 'period', 'burst', 'idle'] as const).filter((f) => set(c[f]));
     if (asked.length > 0) need('cpu', `cpu.${asked[0]}`);
-    if (set(c.idle) && !hasFile(dir, 'cpu.idle')) throw fieldError('cpu.idle', `${dir}/cpu.idle does not exist (SCHED_IDLE cgroups need Linux >= 5.15)`);
+    if (set(c.idle) && !hasFile(dir, 'cpu.idle')) throw unsupportedField('cpu.idle', `${dir}/cpu.idle does not exist (SCHED_IDLE cgroups need Linux >= 5.15)`);
     for (const f of ['realtimeRuntime', 'realtimePeriod'] as const) {
-      if (set(c[f]) && c[f] !== 0) throw fieldError(`cpu.${f}`, 'cgroup v2 has no real-time CPU bandwidth control (cpu.rt_* exist only in cgroup v1)');
+      if (set(c[f]) && c[f] !== 0) throw unsupportedField(`cpu.${f}`, 'cgroup v2 has no real-time CPU bandwidth control (cpu.rt_* exist only in cgroup v1)');
     }
   }
   if (r.pids && set(r.pids.limit)) need('pids', 'pids.limit');
@@ -74,14 +74,14 @@ function check(dir: string, r: Resources): void {
     const throttles = [b.throttleReadBpsDevice, b.throttleWriteBpsDevice, b.throttleReadIOPSDevice, b.throttleWriteIOPSDevice].some((l) => l?.length);
     if (weights || throttles) need('io', 'blockIO');
     if (weights && !hasFile(dir, 'io.bfq.weight') && !hasFile(dir, 'io.weight')) {
-      throw fieldError(set(b.weight) ? 'blockIO.weight' : 'blockIO.weightDevice', `${dir} has neither io.bfq.weight nor io.weight (no proportional I/O control in this kernel)`);
+      throw unsupportedField(set(b.weight) ? 'blockIO.weight' : 'blockIO.weightDevice', `${dir} has neither io.bfq.weight nor io.weight (no proportional I/O control in this kernel)`);
     }
   }
   if (r.hugepageLimits?.length) {
     need('hugetlb', 'hugepageLimits');
     for (const [i, h] of r.hugepageLimits.entries()) {
       if (!hasFile(dir, `hugetlb.${h.pageSize}.max`)) {
-        throw fieldError(`hugepageLimits[${i}].pageSize`, `${JSON.stringify(h.pageSize)} is not a huge page size of this host (no ${dir}/hugetlb.${h.pageSize}.max)`);
+        throw unsupportedField(`hugepageLimits[${i}].pageSize`, `${JSON.stringify(h.pageSize)} is not a huge page size of this host (no ${dir}/hugetlb.${h.pageSize}.max)`);
       }
     }
   }

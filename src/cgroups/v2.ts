@@ -4,7 +4,7 @@ import type { CgroupHandle, CgroupMode, CgroupRecord } from './types.js';
 import { CgroupError } from './errors.js';
 import { hasFile, readCg, readCgOpt, sleepMs, writeCg } from './fsutil.js';
 import { makeDirs, removeCreated } from './dirs.js';
-import { allPids, signalPids, tryOrFalse, writeProc } from './procs.js';
+import { allPids, signalPids, tryOrFalse, writeProc, writeProcAsync } from './procs.js';
 
 /** The lifecycle half; the resources half is V2Manager in managers.ts. */
 export class V2Cgroup implements CgroupHandle {
@@ -30,13 +30,24 @@ export class V2Cgroup implements CgroupHandle {
     try {
       writeProc(this.dir, pid);
     } catch (err) {
-      // The "no internal processes" rule: a cgroup that hands controllers to
-      // children cannot hold processes itself.
-      if ((err as CgroupError).errno === 'EBUSY') {
-        throw new CgroupError(`${(err as Error).message}: ${this.dir} has controllers enabled for its children (cgroup.subtree_control), so it cannot hold processes`, this.dir, 'EBUSY');
-      }
-      throw err;
+      throw this.explainAdd(err);
     }
+  }
+
+  async addProcessAsync(pid: number): Promise<void> {
+    try {
+      await writeProcAsync(this.dir, pid);
+    } catch (err) {
+      throw this.explainAdd(err);
+    }
+  }
+
+  /** The "no internal processes" rule: a cgroup that hands controllers to children cannot hold processes itself. */
+  private explainAdd(err: unknown): unknown {
+    if ((err as CgroupError).errno === 'EBUSY') {
+      return new CgroupError(`${(err as Error).message}: ${this.dir} has controllers enabled for its children (cgroup.subtree_control), so it cannot hold processes`, this.dir, 'EBUSY');
+    }
+    return err;
   }
 
   pids(): number[] {

@@ -62,14 +62,21 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[], s
   return out;
 }
 
-export function usage(command: string, synopsis: string, specs: readonly FlagSpec[]): string {
-  const lines = [`Usage: tsrun ${command} ${synopsis}`, ''];
-  if (specs.length) lines.push('Options:');
-  for (const s of specs) {
-    const names = `--${s.name}${s.alias ? `, -${s.alias}` : ''}${s.kind === 'bool' ? '' : ' value'}`;
-    lines.push(`   ${names.padEnd(28)} ${s.help}`);
-  }
+/** A command's help in runc's (urfave/cli's) layout: NAME, USAGE, OPTIONS. */
+export function commandHelp(name: string, cmd: { synopsis: string; description: string; flags: readonly FlagSpec[] }): string {
+  const lines = ['NAME:', `   tsrun ${name} - ${cmd.description}`, '', 'USAGE:', `   tsrun ${name} ${cmd.synopsis}`];
+  if (cmd.flags.length) lines.push('', 'OPTIONS:', optionLines(cmd.flags));
   return lines.join('\n');
+}
+
+/** Option rows as urfave/cli prints them: "--name value, -n value" padded to the longest, two spaces, help. */
+export function optionLines(specs: readonly FlagSpec[]): string {
+  const names = specs.map((s) => {
+    const v = s.kind === 'bool' ? '' : ' value';
+    return `--${s.name}${v}${s.alias ? `, -${s.alias}${v}` : ''}`;
+  });
+  const w = Math.max(...names.map((n) => n.length));
+  return specs.map((s, i) => `   ${names[i]!.padEnd(w)}  ${s.help}`).join('\n');
 }
 
 /** A non-negative integer flag value. */

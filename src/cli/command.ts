@@ -6,6 +6,8 @@ import { TsrunError } from '../errors.js';
 export interface GlobalContext {
   runtime: Runtime;
   log: CliLogger;
+  /** The global --criu: the CRIU binary for checkpoint and restore. */
+  criu?: string;
 }
 
 /** One CLI command: its flags, and what it does with them. Returns the exit status. */

@@ -21,10 +21,7 @@ export class CliLogger implements Logger {
   private write(level: Level, given: string): void {
     const msg = cutLines(given);
     const time = rfc3339(new Date());
-    const line =
-      this.format === 'json'
-        ? JSON.stringify({ level, msg, time })
-        : `time=${JSON.stringify(time)} level=${level} msg=${JSON.stringify(msg)}`;
+    const line = this.format === 'json' ? JSON.stringify({ level, msg, time }) : `time=${logfmt(time)} level=${level} msg=${logfmt(msg)}`;
     if (this.file) {
       try {
         appendFileSync(this.file, line + '\n');
@@ -33,8 +30,9 @@ export class CliLogger implements Logger {
         /* fall back to stderr */
       }
     }
-    // No log file: a person is reading, so plain lines (errors bare, as runc prints them).
-    writeOut(level === 'error' ? msg + '\n' : `${level}: ${msg}\n`, 2);
+    // No log file: runc's logrus writes the same lines to stderr, and podman
+    // and containerd parse that stream, so it gets the same lines.
+    writeOut(line + '\n', 2);
   }
 
   debug(msg: string): void {
@@ -53,6 +51,14 @@ export class CliLogger implements Logger {
   get logsToFile(): boolean {
     return this.file !== undefined;
   }
+}
+
+/**
+ * A value as logrus's text formatter writes it: bare when it has only
+ * [A-Za-z0-9-._/@^+], otherwise quoted as Go's %q does.
+ */
+export function logfmt(v: string): string {
+  return /^[A-Za-z0-9\-._/@^+]+$/.test(v) ? v : JSON.stringify(v);
 }
 
 /** RFC 3339 in local time with offset, as Go's time.RFC3339 prints it. */

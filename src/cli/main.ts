@@ -1,7 +1,7 @@
 // The tsrun CLI entry: global flags, then one command, loaded on demand so
 // that each command pays only for its own code.
 import { writeOut } from './output.js';
-import { parseArgs, usage, type FlagSpec } from './args.js';
+import { commandHelp, optionLines, parseArgs, type FlagSpec } from './args.js';
 import { CliLogger } from './log.js';
 import type { Command } from './command.js';
 import { Runtime, TsrunError, DEFAULT_ROOT } from '../index.js';
@@ -26,6 +26,8 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   ps: () => import('./commands/ps.js'),
   update: () => import('./commands/update.js'),
   events: () => import('./commands/events.js'),
+  checkpoint: () => import('./commands/checkpoint.js'),
+  restore: () => import('./commands/restore.js'),
 };
 
 const GLOBAL_FLAGS: FlagSpec[] = [
@@ -35,7 +37,7 @@ const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'debug', kind: 'bool', help: 'log debug output, including the time of each create phase' },
   { name: 'systemd-cgroup', kind: 'bool', help: 'use systemd for cgroups (not supported)' },
   { name: 'rootless', kind: 'string', help: 'accepted for runc compatibility: true, false or auto' },
-  { name: 'criu', kind: 'string', help: 'accepted for runc compatibility (checkpoint is not supported)' },
+  { name: 'criu', kind: 'string', help: 'path to the criu binary for checkpoint and restore (default: criu on PATH)' },
   { name: 'version', alias: 'v', kind: 'bool', help: 'print the version' },
   { name: 'help', alias: 'h', kind: 'bool', help: 'show help' },
 ];
@@ -44,16 +46,41 @@ function versionText(): string {
   return `tsrun version ${TSRUN_VERSION}\ncommit: ${TSRUN_COMMIT}\nspec: 1.3.0\n`;
 }
 
-function mainHelp(): string {
+/** The top-level help in runc's (urfave/cli's) layout; loads every command for its one-line description. */
+async function mainHelp(): Promise<string> {
+  const rows: [string, string][] = [];
+  for (const [name, load] of Object.entries(COMMANDS)) rows.push([name, (await load()).default.description]);
+  rows.push(['help, h', 'Shows a list of commands or help for one command']);
+  const w = Math.max(...rows.map(([n]) => n.length));
   return [
-    'tsrun: an OCI runtime-spec container runtime, command-compatible with runc',
+    'NAME:',
+    '   tsrun - Open Container Initiative runtime, command-compatible with runc',
     '',
-    usage('[global options] command', '[command options] [arguments...]', GLOBAL_FLAGS),
+    'USAGE:',
+    '   tsrun [global options] command [command options] [arguments...]',
     '',
-    'Commands:',
-    ...Object.keys(COMMANDS).map((c) => `   ${c}`),
+    'VERSION:',
+    `   ${versionText().replace(/^tsrun version /, '').trimEnd()}`,
+    '',
+    'COMMANDS:',
+    ...rows.map(([n, d]) => `   ${n.padEnd(w)}  ${d}`),
+    '',
+    'GLOBAL OPTIONS:',
+    optionLines(GLOBAL_FLAGS),
     '',
   ].join('\n');
+}
+
+/** `tsrun help [COMMAND]`, `tsrun COMMAND --help`: exit 3 for an unknown topic, as runc. */
+async function helpFor(name: string | undefined): Promise<number> {
+  if (name === undefined || name === 'help' || name === 'h') {
+    writeOut(await mainHelp());
+    return 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) throw new TsrunError(`No help topic for '${name}'`, { code: 'ERR_INVALID_ARGUMENT', exitCode: 3 });
+  writeOut(commandHelp(name, (await load()).default) + '\n');
+  return 0;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -69,23 +96,18 @@ async function main(argv: string[]): Promise<number> {
       writeOut(versionText());
       return 0;
     }
-    if (cmdIndex < 0 || g.help) {
-      writeOut(mainHelp());
-      return cmdIndex < 0 && !g.help ? 1 : 0;
-    }
+    if (cmdIndex < 0 || g.help) return await helpFor(undefined);
     if (g['systemd-cgroup']) throw new TsrunError('--systemd-cgroup is not supported: tsrun manages cgroups through cgroupfs only');
     const name = argv[cmdIndex]!;
-    const load = COMMANDS[name];
-    if (!load) throw new TsrunError(`No help topic for '${name}'`);
-    const cmd = (await load()).default;
     const rest = argv.slice(cmdIndex + 1);
-    if (rest.includes('--help') || rest.includes('-h')) {
-      writeOut(`${cmd.description}\n\n${usage(name, cmd.synopsis, cmd.flags)}\n`);
-      return 0;
-    }
+    if (name === 'help' || name === 'h') return await helpFor(rest.find((a) => !a.startsWith('-')));
+    const load = COMMANDS[name];
+    if (!load) throw new TsrunError(`No help topic for '${name}'`, { code: 'ERR_INVALID_ARGUMENT', exitCode: 3 });
+    if (rest.includes('--help') || rest.includes('-h')) return await helpFor(name);
+    const cmd = (await load()).default;
     const args = parseArgs(rest, cmd.flags, cmd.stopAfter);
     const runtime = new Runtime({ root: g.root as string | undefined, log });
-    return await cmd.run(args, { runtime, log });
+    return await cmd.run(args, { runtime, log, criu: g.criu as string | undefined });
   } catch (e) {
     const msg = cutLines(e instanceof TsrunError ? e.message : `internal error: ${(e as Error)?.stack ?? e}`);
     log.error(msg);

@@ -17,7 +17,7 @@ function cgroupOf(rec: ContainerRecord): CgroupManager {
 export async function pause(ctx: RuntimeContext, id: string): Promise<void> {
   const rec = ctx.store.load(id);
   const status = containerStatus(rec, ctx.store.dir(id));
-  if (status !== 'running' && status !== 'created') throw new TsrunError(`container not running or created: ${status}`, { code: 'ERR_BAD_STATE' });
+  if (status !== 'running' && status !== 'created') throw new TsrunError(`container not running: it is ${status}`, { code: 'ERR_BAD_STATE' });
   cgroupOf(rec).freeze();
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { nowRfc3339Nano } from '../state/time.js';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { PhaseTimer } from '../log.js';
@@ -126,7 +127,10 @@ function makePlan(
     });
   } catch (e) {
     if (e instanceof TsrunError) throw e;
-    throw new TsrunError(`config.json: ${(e as Error).message}`);
+    // The plan builder's errors read "/pointer: what is wrong".
+    const msg = (e as Error).message;
+    const pointer = msg.startsWith('/') ? msg.slice(0, msg.indexOf(': ') >>> 0) : undefined;
+    throw new TsrunError(`${opts.spec !== undefined ? 'spec' : 'config.json'}: ${msg}`, { code: 'ERR_CONFIG_INVALID', pointer, cause: e });
   }
 }
 
@@ -154,7 +158,7 @@ export async function createContainer(
   timer.mark('load and validate');
 
   const store = ctx.store;
-  if (store.exists(id)) throw new TsrunError(`container with id ${JSON.stringify(id)} already exists`);
+  if (store.exists(id)) throw new TsrunError(`container with given ID already exists: ${id}`, { code: 'ERR_EXISTS' });
   const dir = store.makeDir(id);
   const unlock = await lockDir(dir);
   const record: ContainerRecord = {
@@ -163,7 +167,7 @@ export async function createContainer(
     pid: 0,
     bundle,
     rootfs,
-    created: new Date().toISOString(),
+    created: nowRfc3339Nano(),
     owner: userName(process.getuid?.() ?? 0),
     annotations: spec.annotations,
     cgroup: null,
@@ -196,7 +200,7 @@ export async function createContainer(
     store.write(record);
     timer.mark('clone');
 
-    cgroup.addProcess(pid);
+    await cgroup.addProcessAsync(pid);
     timer.mark('place in cgroup');
     if (spec.process?.oomScoreAdj !== undefined) writeOomScoreAdj(pid, spec.process.oomScoreAdj);
     if (plan.newUserNs) writeIdMaps(pid, spec);

@@ -1,4 +1,5 @@
 import { TsrunError } from '../errors.js';
+import { PhaseTimer, type Logger } from '../log.js';
 import { reopenCgroupHandle } from '../cgroups/handle.js';
 import { ExecutorSession } from '../native/executor.js';
 import { buildExecPlan } from '../plan/exec-plan.js';
@@ -49,13 +50,15 @@ export async function exec(ctx: RuntimeContext, id: string, opts: ExecOptions): 
   const { plan, rec } = prepared;
   const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
   const session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved });
-  return finishExec(session, plan, rec, opts, terminal);
+  return finishExec(session, plan, rec, opts, terminal, ctx.log);
 }
 
 /** Checks the container and the process, and builds the plan. */
 async function prepareExec(ctx: RuntimeContext, id: string, opts: ExecOptions, mode: 'create' | 'run', consoleSocket: string | undefined): Promise<{ plan: Plan; rec: ContainerRecord }> {
+  const timer = new PhaseTimer(ctx.log, `exec ${id}`);
   const rec = ctx.store.load(id);
   const status = containerStatus(rec, ctx.store.dir(id));
+  ctx.log.debug(`exec ${id}: container ${status}, init pid ${rec.pid}, args ${JSON.stringify(opts.process.args ?? [])}`);
   if (status === 'stopped' || status === 'creating') throw new TsrunError('cannot exec in a stopped container', { code: 'ERR_BAD_STATE' });
   if (status === 'paused' && !opts.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)', { code: 'ERR_BAD_STATE' });
   validateProcess(opts.process);
@@ -74,6 +77,7 @@ async function prepareExec(ctx: RuntimeContext, id: string, opts: ExecOptions, m
     if (e instanceof TsrunError) throw e;
     throw new TsrunError(`exec: ${(e as Error).message}`, { code: 'ERR_CONFIG_INVALID', cause: e });
   }
+  timer.mark('plan');
   for (const w of plan.warnings) ctx.log.warn(w);
   return { plan, rec };
 }
@@ -106,7 +110,7 @@ export async function execAttached(ctx: RuntimeContext, id: string, opts: ExecAt
     const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
     session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved, stdio: stdio.fds });
     pid = Number(await session.expect('P'));
-    if (rec.cgroup) reopenCgroupHandle(rec.cgroup).addProcess(pid);
+    if (rec.cgroup) await reopenCgroupHandle(rec.cgroup).addProcessAsync(pid);
     session.release(plan.seccompNotify ? containerProcessState(rec, pid) : undefined);
     await session.expect('R');
     stdio.spawned();
@@ -123,7 +127,7 @@ export async function execAttached(ctx: RuntimeContext, id: string, opts: ExecAt
   }
 }
 
-async function finishExec(session: ExecutorSession, plan: Plan, rec: ContainerRecord, opts: ExecOptions, terminal: TerminalAttachment | undefined): Promise<number> {
+async function finishExec(session: ExecutorSession, plan: Plan, rec: ContainerRecord, opts: ExecOptions, terminal: TerminalAttachment | undefined, log: Logger): Promise<number> {
   let pid = 0;
   try {
     try {
@@ -131,6 +135,7 @@ async function finishExec(session: ExecutorSession, plan: Plan, rec: ContainerRe
       if (rec.cgroup) reopenCgroupHandle(rec.cgroup).addProcess(pid);
       session.release(plan.seccompNotify ? containerProcessState(rec, pid) : undefined);
       await session.expect('R');
+      log.debug(`exec ${rec.id}: process ${pid} started`);
       if (opts.pidFile) writePidFile(opts.pidFile, pid);
     } catch (e) {
       if (pid) killQuietly(pid);
@@ -142,7 +147,9 @@ async function finishExec(session: ExecutorSession, plan: Plan, rec: ContainerRe
       return 0;
     }
     terminal?.attach();
-    return await inForeground(session, pid);
+    const status = await inForeground(session, pid);
+    log.debug(`exec ${rec.id}: process ${pid} exited with status ${status}`);
+    return status;
   } finally {
     terminal?.close();
   }

@@ -1,6 +1,7 @@
 import { containerStatus, type Status } from '../state/status.js';
 import type { ContainerRecord } from '../state/store.js';
 import type { RuntimeContext } from './context.js';
+import { SPEC_VERSION } from '../spec/version.js';
 
 /** The state document of runtime.md, with runc's field order and its `owner` field. */
 export interface ContainerState {
@@ -19,7 +20,7 @@ export function describeState(rec: ContainerRecord, dir: string): ContainerState
   const status = containerStatus(rec, dir);
   const annotations = rec.annotations && Object.keys(rec.annotations).length ? { annotations: rec.annotations } : {};
   return {
-    ociVersion: rec.ociVersion,
+    ociVersion: SPEC_VERSION,
     id: rec.id,
     pid: status === 'stopped' ? 0 : rec.pid,
     status,
@@ -31,8 +32,9 @@ export function describeState(rec: ContainerRecord, dir: string): ContainerState
   };
 }
 
+/** `tsrun state`: `owner` stays empty, as runc's state leaves it (only `list` names the owner). */
 export async function state(ctx: RuntimeContext, id: string): Promise<ContainerState> {
-  return describeState(ctx.store.load(id), ctx.store.dir(id));
+  return { ...describeState(ctx.store.load(id), ctx.store.dir(id)), owner: '' };
 }
 
 /** Every container under the root; directories without state.json (a create in progress) are skipped. */

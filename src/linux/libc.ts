@@ -17,6 +17,8 @@ interface Libc {
   ioctlWinsize: Fn;
   pipe2: Fn;
   pidfdOpen: Fn;
+  flock: Fn;
+  mount: Fn;
   errno: () => number;
 }
 let libc: Libc | undefined;
@@ -38,6 +40,8 @@ function load(): Libc {
     ioctlWinsize: lib.func('int ioctl(int fd, unsigned long req, const uint16_t *ws)'),
     pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)'),
     pidfdOpen: lib.func('int pidfd_open(int pid, unsigned int flags)'),
+    flock: lib.func('int flock(int fd, int operation)'),
+    mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
     errno: () => koffi.errno() as number,
   };
   return libc;
@@ -135,4 +139,15 @@ export function pipe(): [number, number] {
 /** A pidfd for pid (close-on-exec, as pidfd_open makes them). */
 export function pidfdOpen(pid: number): number {
   return check(load().pidfdOpen(pid, 0) as number, `pidfd_open ${pid}`);
+}
+
+/** mount(2) on the host (containerd-shim-tsrun-v2 mounts the rootfs containerd hands it). */
+export function mount(source: string, target: string, fstype: string, flags: number, data: string): void {
+  check(load().mount(source, target, fstype, flags, data || null) as number, `mount ${target}`);
+}
+
+/** flock(2): 0, or -errno (-EWOULDBLOCK when another holds the lock and LOCK_NB was asked). */
+export function flock(fd: number, operation: number): number {
+  const l = load();
+  return (l.flock(fd, operation) as number) < 0 ? -l.errno() : 0;
 }

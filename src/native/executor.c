@@ -50,6 +50,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include <linux/openat2.h>
@@ -99,12 +100,14 @@ enum opcode {
 	OP_CHROOT = 37,        /* path: chroot, when there is no mount namespace */
 	OP_SYNC = 38,          /* tag: write "H <tag>", block until "G": hooks run */
 	OP_CONNECT_CONSOLE = 39,/* path: connect to the console socket (before clone) */
-	OP_SETUP_PTY = 40,     /* rows, cols, bind /dev/console (0|1): see op_setup_pty */
+	OP_SETUP_PTY = 40,     /* rows, cols, bind /dev/console (0|1), owner uid: see op_setup_pty */
 	OP_CONNECT_LISTENER = 41,/* path: connect to the seccomp listener socket (before clone) */
 	OP_SEND_LISTENER = 42, /* send the seccomp notify fd + the runtime's payload */
 	OP_WATCH_OOM = 43,     /* kind(1 = v1, 2 = v2), path, path (before clone): see op_watch_oom */
 	OP_WAIT_FD = 44,       /* fd: block until it is readable (a pidfd: until that process exits) */
-	OP_UMOUNT = 45,        /* path, umount2 flags                            */
+	OP_COPYUP = 45,        /* rel, phase: 0 keeps the image's dir, 1 copies it into the tmpfs now there */
+	OP_MOUNT_SETATTR = 46, /* rel (in root), attr_set, attr_clr: mount_setattr(2) with AT_RECURSIVE */
+	OP_UMOUNT = 47,        /* path, umount2 flags                            */
 };
 
 /* Op flags. */
@@ -146,6 +149,7 @@ static char go_payload[65536];  /* what the runtime sent with "G" */
 static size_t go_payload_len;
 static int fifo_fd = -1;
 static int root_fd = -1;
+static int copyup_fd = -1;      /* the image's directory under a tmpcopyup mount */
 static int oom_fd = -1;         /* eventfd (v1) or inotify fd (v2) the monitor polls */
 static char exec_path[4096];
 static uint32_t current_op;
@@ -503,6 +507,150 @@ static void op_mount(const struct op *o)
 		close(sfd);
 }
 
+/* ---- tmpcopyup: the image's directory copied into the tmpfs mounted over it ---- */
+
+static char xattr_names[65536];
+static char xattr_value[65536];
+
+/* Extended attributes of one open file or directory. */
+static void copy_xattrs(int src, int dst)
+{
+	ssize_t n = flistxattr(src, xattr_names, sizeof(xattr_names));
+	if (n < 0) {
+		if (errno == ENOTSUP)
+			return;
+		fail(errno);
+	}
+	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(xattr_names + i) + 1) {
+		const char *name = xattr_names + i;
+		ssize_t v = fgetxattr(src, name, xattr_value, sizeof(xattr_value));
+		if (v < 0)
+			fail(errno);
+		if (fsetxattr(dst, name, xattr_value, (size_t)v, 0) < 0)
+			fail(errno);
+	}
+}
+
+/* Owner, then mode (a chown clears set-id bits), then times, of an open file. */
+static void copy_meta(int src, int dst, const struct stat *st)
+{
+	copy_xattrs(src, dst);
+	if (fchown(dst, st->st_uid, st->st_gid) < 0 || fchmod(dst, st->st_mode & 07777) < 0)
+		fail(errno);
+	struct timespec ts[2] = { st->st_atim, st->st_mtim };
+	if (futimens(dst, ts) < 0)
+		fail(errno);
+}
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/* Copies the entries of directory src into directory dst, recursively, never following a symlink. */
+static void copy_tree(int src, int dst, int depth)
+{
+	char buf[4096];
+	if (depth > 256)
+		fail(ELOOP);
+	for (;;) {
+		long n = syscall(SYS_getdents64, src, buf, sizeof(buf));
+		if (n < 0)
+			fail(errno);
+		if (n == 0)
+			return;
+		for (long pos = 0; pos < n;) {
+			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + pos);
+			pos += d->d_reclen;
+			const char *name = d->d_name;
+			if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+				continue;
+			struct stat st;
+			if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+				fail(errno);
+			if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
+				int s = openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
+				if (s < 0)
+					fail(errno);
+				int t;
+				if (S_ISDIR(st.st_mode)) {
+					if (mkdirat(dst, name, 0700) < 0)
+						fail(errno);
+					t = openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+					if (t < 0)
+						fail(errno);
+					copy_tree(s, t, depth + 1);
+				} else {
+					t = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+					if (t < 0)
+						fail(errno);
+					for (;;) {
+						ssize_t c = sendfile(t, s, NULL, 1 << 20);
+						if (c < 0)
+							fail(errno);
+						if (c == 0)
+							break;
+					}
+				}
+				copy_meta(s, t, &st);
+				close(s);
+				close(t);
+			} else if (S_ISLNK(st.st_mode)) {
+				char target[4096];
+				ssize_t l = readlinkat(src, name, target, sizeof(target) - 1);
+				if (l < 0)
+					fail(errno);
+				target[l] = '\0';
+				if (symlinkat(target, dst, name) < 0 || fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+					fail(errno);
+				struct timespec ts[2] = { st.st_atim, st.st_mtim };
+				if (utimensat(dst, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+					fail(errno);
+			} else {
+				/* devices, fifos, sockets */
+				if (mknodat(dst, name, st.st_mode, st.st_rdev) < 0 || fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+				    fchmodat(dst, name, st.st_mode & 07777, 0) < 0)
+					fail(errno);
+			}
+		}
+	}
+}
+
+/* Mount attributes on a mount and every mount below it (rro, rnosuid, ...). */
+static void op_mount_setattr(const struct op *o)
+{
+	int fd = open_in_root(S(o, 0), O_PATH);
+	if (fd < 0)
+		fail(errno);
+	struct mount_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.attr_set = (uint64_t)N(o, 1);
+	attr.attr_clr = (uint64_t)N(o, 2);
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		fail(errno);
+	close(fd);
+}
+
+static void op_copyup(const struct op *o)
+{
+	if (N(o, 1) == 0) {
+		copyup_fd = open_in_root(S(o, 0), O_RDONLY | O_DIRECTORY);
+		if (copyup_fd < 0)
+			fail(errno);
+		return;
+	}
+	int dst = open_in_root(S(o, 0), O_RDONLY | O_DIRECTORY);
+	if (dst < 0 || copyup_fd < 0)
+		fail(dst < 0 ? errno : EBADF);
+	copy_tree(copyup_fd, dst, 0);
+	close(dst);
+	close(copyup_fd);
+	copyup_fd = -1;
+}
+
 static void op_mkfile_in_root(const struct op *o)
 {
 	const char *leaf;
@@ -822,6 +970,10 @@ static void op_setup_pty(const struct op *o)
 		fail(errno);
 	int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
 	if (slave < 0)
+		fail(errno);
+	/* The slave belongs to the process's user (arg 3), as runc's does; its
+	 * group stays the one devpts gave it (gid=5, tty). */
+	if (o->argc > 3 && fchown(slave, (uid_t)N(o, 3), (gid_t)-1) < 0)
 		fail(errno);
 	struct winsize ws;
 	memset(&ws, 0, sizeof(ws));
@@ -1183,6 +1335,12 @@ static void run_op(const struct op *o)
 				fail(errno);
 		break;
 	}
+	case OP_COPYUP:
+		op_copyup(o);
+		break;
+	case OP_MOUNT_SETATTR:
+		op_mount_setattr(o);
+		break;
 	case OP_CLOSE_FIFO:
 		if (fifo_fd >= 0)
 			close(fifo_fd);

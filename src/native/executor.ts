@@ -1,21 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { TsrunError } from '../errors.js';
 import { errnoName } from './errno.js';
+import { executorPath } from './executor-path.js';
 
-/** Where the built executor lives: next to the bundle in dist/, or dist/ when running from src/. */
-export function executorPath(): string {
-  const env = process.env.TSRUN_EXECUTOR;
-  if (env) return env;
-  for (const rel of ['./tsrun-executor', '../tsrun-executor', '../../dist/tsrun-executor']) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
-  }
-  throw new Error('tsrun-executor not found: run `make build`');
-}
+export { executorPath } from './executor-path.js';
 
 /** A failure the executor reported: op index and errno. */
 export class ExecutorError extends Error {

@@ -49,6 +49,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
     ...ns.joins,
   ];
   if (ctx.mode === 'run') ops.push(op(OpCode.SUBREAPER, 'become a subreaper for the container'));
+  if (ns.newTimeNs) ops.push(...planTimeNamespace(linux.timeOffsets));
   const cloneIndex = ops.length;
   ops.push(op(OpCode.CLONE, `clone the init (${describeClone(ns.cloneFlags)})`, [ns.cloneFlags, ctx.mode === 'run' ? 1 : 0]));
   ops.push(op(OpCode.WAIT_GO, 'wait for the runtime (cgroup, id maps)'));
@@ -83,6 +84,20 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   if (proc) ops.push(...planInit(proc, { host: ctx.host, waitForStart: true, bindConsole: true }, seccomp?.load ?? null, warnings));
   else ops.push(op(OpCode.READY, 'report set-up done (no process to run)'), op(OpCode.WAIT_START, 'wait on the exec fifo'));
   return { ops, cloneIndex, newUserNs: ns.newUserNs, hostMounts: !ownMountNs, seccompNotify: seccomp?.notify ?? false, warnings };
+}
+
+/**
+ * A new time namespace: unshare(CLONE_NEWTIME) makes it the one the next
+ * child enters (the executor itself stays outside), and its offsets can be
+ * written only until a process is in it, so before the clone.
+ */
+function planTimeNamespace(offsets: NonNullable<Spec['linux']>['timeOffsets']): Op[] {
+  const ops = [op(OpCode.UNSHARE, 'unshare a time namespace for the init', [CLONE.NEWTIME])];
+  const lines = (['monotonic', 'boottime'] as const)
+    .filter((clock) => offsets?.[clock])
+    .map((clock) => `${clock} ${offsets![clock]!.secs ?? 0} ${offsets![clock]!.nanosecs ?? 0}\n`);
+  if (lines.length) ops.push(op(OpCode.WRITE_FILE, `time offsets: ${lines.join('').trim().replace(/\n/g, ', ')}`, ['/proc/self/timens_offsets', Buffer.from(lines.join(''))]));
+  return ops;
 }
 
 /** Connecting happens in the runtime's namespaces, where the socket's path resolves. */

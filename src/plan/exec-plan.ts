@@ -30,14 +30,21 @@ export interface ExecPlanContext {
 
 /**
  * `tsrun exec`: join every namespace the container has (through its init's
- * /proc/PID/ns links: the pid namespace then applies to the clone), wait for
- * the runtime to put the child in the container's cgroup, then the same
- * process ops as the init, without the exec fifo.
+ * /proc/PID/ns links: the pid namespace then applies to the clone) and its
+ * root, wait for the runtime to put the child in the container's cgroup,
+ * then the same process ops as the init, without the exec fifo.
  */
 export function buildExecPlan(proc: Process, linux: Linux, ctx: ExecPlanContext): Plan {
   const warnings: string[] = [];
   const seccomp = planSeccomp(linux.seccomp, ctx.compileSeccomp, warnings);
   const ops = [...planConsole(proc.terminal, ctx.consoleSocket), ...(seccomp?.connect ?? []), ...joinContainerNamespaces(linux, ctx.initPid)];
+  // Joining a mount namespace sets the root to the namespace's, where the
+  // init pivoted (or moved) the rootfs. Without one, the init chrooted in the
+  // host's namespace, and joining the others leaves the host's root: chroot
+  // to the init's. /proc here is still the host's (no mount namespace joined).
+  if (!(linux.namespaces ?? []).some((n) => n.type === 'mount')) {
+    ops.push(op(OpCode.CHROOT, `chroot to the init's root (no mount namespace)`, [`/proc/${ctx.initPid}/root`]));
+  }
   if (ctx.mode === 'run') ops.push(op(OpCode.SUBREAPER, 'become a subreaper for the process'));
   const cloneIndex = ops.length;
   ops.push(op(OpCode.CLONE, 'clone the process (in the joined namespaces)', [0, ctx.mode === 'run' ? 1 : 0]));

@@ -8,18 +8,23 @@ import type { NamespaceReference } from '../spec/types.js';
 const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
 
 export interface NamespacePlan {
-  /** Flags for clone(2): namespaces to create (the cgroup one is unshared later). */
+  /** Flags for clone(2): namespaces to create (the cgroup one is unshared later, the time one before). */
   cloneFlags: number;
   /** setns ops to run before clone, for namespaces given by path. */
   joins: Op[];
   newCgroupNs: boolean;
   newUserNs: boolean;
+  /**
+   * clone(2) cannot make a time namespace (0x80 is in its exit-signal byte):
+   * the executor unshares one before the clone, and the first child enters it.
+   */
+  newTimeNs: boolean;
 }
 
 export function planNamespaces(namespaces: readonly NamespaceReference[] = []): NamespacePlan {
   let cloneFlags = 0;
   for (const ns of namespaces) {
-    if (!ns.path && ns.type !== 'cgroup') cloneFlags |= NAMESPACE_FLAG[ns.type]!;
+    if (!ns.path && ns.type !== 'cgroup' && ns.type !== 'time') cloneFlags |= NAMESPACE_FLAG[ns.type]!;
   }
   const joins = [...namespaces]
     .filter((ns) => ns.path)
@@ -30,5 +35,6 @@ export function planNamespaces(namespaces: readonly NamespaceReference[] = []): 
     joins,
     newCgroupNs: namespaces.some((n) => n.type === 'cgroup' && !n.path),
     newUserNs: (cloneFlags & CLONE.NEWUSER) !== 0,
+    newTimeNs: namespaces.some((n) => n.type === 'time' && !n.path),
   };
 }

@@ -45,7 +45,9 @@ export const OpCode = {
   SEND_LISTENER: 42,
   WATCH_OOM: 43,
   WAIT_FD: 44,
-  UMOUNT: 45,
+  COPYUP: 45,
+  MOUNT_SETATTR: 46,
+  UMOUNT: 47,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 

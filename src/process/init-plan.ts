@@ -34,7 +34,8 @@ export function planInit(proc: Process, ctx: ProcessPlanContext, seccomp: Op[] |
   ops.push(op(OpCode.SETSID, 'setsid'));
   if (proc.terminal) {
     const { height = 0, width = 0 } = proc.consoleSize ?? {};
-    ops.push(op(OpCode.SETUP_PTY, `open a pty, send its master to the console socket, make it the terminal${ctx.bindConsole ? ' and /dev/console' : ''}`, [height, width, ctx.bindConsole ? 1 : 0]));
+    const uid = proc.user?.uid ?? 0;
+    ops.push(op(OpCode.SETUP_PTY, `open a pty owned by uid ${uid}, send its master to the console socket, make it the terminal${ctx.bindConsole ? ' and /dev/console' : ''}`, [height, width, ctx.bindConsole ? 1 : 0, uid]));
   }
   if (proc.noNewPrivileges) ops.push(op(OpCode.PRCTL, 'set no_new_privs', [PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0]));
   // chdir as root and before any filter: the escape check calls getcwd, which

@@ -9,7 +9,52 @@ export interface ParsedMountOptions {
   data: string[];
   bind: boolean;
   recursive: boolean;
+  /** tmpcopyup (runc and crun): the image's directory is copied into the new tmpfs. */
+  copyUp: boolean;
+  /** Recursive attributes (rro, rnosuid, ...): mount_setattr(2) set and clear masks, AT_RECURSIVE. */
+  attrSet: number;
+  attrClr: number;
 }
+
+/** mount_setattr(2)'s MOUNT_ATTR_* bits (linux/mount.h). */
+export const MOUNT_ATTR = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+  /** The atime mode field: relatime (0), noatime, strictatime. */
+  _ATIME: 0x70,
+  RELATIME: 0x0,
+  NOATIME: 0x10,
+  STRICTATIME: 0x20,
+  NODIRATIME: 0x80,
+  NOSYMFOLLOW: 0x200000,
+} as const;
+
+const A = MOUNT_ATTR;
+// [set, clear] per recursive option (runc's list). An atime option sets the
+// whole atime field, so it clears _ATIME and sets its mode.
+const RECURSIVE_OPTIONS: Record<string, [number, number]> = {
+  rro: [A.RDONLY, 0],
+  rrw: [0, A.RDONLY],
+  rnosuid: [A.NOSUID, 0],
+  rsuid: [0, A.NOSUID],
+  rnodev: [A.NODEV, 0],
+  rdev: [0, A.NODEV],
+  rnoexec: [A.NOEXEC, 0],
+  rexec: [0, A.NOEXEC],
+  rnodiratime: [A.NODIRATIME, 0],
+  rdiratime: [0, A.NODIRATIME],
+  rnosymfollow: [A.NOSYMFOLLOW, 0],
+  rsymfollow: [0, A.NOSYMFOLLOW],
+  rrelatime: [A.RELATIME, A._ATIME],
+  rnoatime: [A.NOATIME, A._ATIME],
+  rstrictatime: [A.STRICTATIME, A._ATIME],
+  // Leaving an atime mode means the kernel's default, relatime; "no relatime" means strictatime.
+  ratime: [A.RELATIME, A._ATIME],
+  rnostrictatime: [A.RELATIME, A._ATIME],
+  rnorelatime: [A.STRICTATIME, A._ATIME],
+};
 
 // [set, clear] per option, as mount(8) reads them.
 const FLAG_OPTIONS: Record<string, [number, number]> = {
@@ -56,10 +101,10 @@ const PROPAGATION: Record<string, number> = {
 };
 
 /** Options this runtime knows but does not implement yet: refused rather than silently ignored. */
-const UNSUPPORTED = new Set(['idmap', 'ridmap', 'rro', 'rrw', 'rnosuid', 'rsuid', 'rnodev', 'rdev', 'rnoexec', 'rexec', 'rnoatime', 'ratime']);
+const UNSUPPORTED = new Set(['idmap', 'ridmap']);
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
-  const out: ParsedMountOptions = { flags: 0, propagation: [], data: [], bind: false, recursive: false };
+  const out: ParsedMountOptions = { flags: 0, propagation: [], data: [], bind: false, recursive: false, copyUp: false, attrSet: 0, attrClr: 0 };
   for (const o of options) {
     if (o === 'bind' || o === 'rbind') {
       out.bind = true;
@@ -68,12 +113,18 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
     } else if (o in FLAG_OPTIONS) {
       const [set, clear] = FLAG_OPTIONS[o]!;
       out.flags = (out.flags & ~clear) | set;
+    } else if (o in RECURSIVE_OPTIONS) {
+      const [set, clear] = RECURSIVE_OPTIONS[o]!;
+      // A later option wins over an earlier one, as with the plain flags; the
+      // atime field is only ever cleared whole (the kernel refuses a part).
+      out.attrSet = (out.attrSet & ~clear) | set;
+      out.attrClr = (out.attrClr & ~(set & ~A._ATIME)) | clear;
     } else if (o in PROPAGATION) {
       out.propagation.push(PROPAGATION[o]!);
     } else if (UNSUPPORTED.has(o)) {
       throw new Error(`mount option ${JSON.stringify(o)} is not supported yet`);
     } else if (o === 'tmpcopyup') {
-      // runc extension: not implemented; harmless to leave out.
+      out.copyUp = true;
     } else {
       out.data.push(o);
     }
@@ -90,5 +141,5 @@ export function describeMountFlags(flags: number): string {
 
 /** Every option name this runtime recognises (for `tsrun features`). */
 export function knownMountOptions(): string[] {
-  return [...Object.keys(FLAG_OPTIONS), 'bind', 'rbind', ...Object.keys(PROPAGATION)].sort();
+  return [...Object.keys(FLAG_OPTIONS), 'bind', 'rbind', 'tmpcopyup', ...Object.keys(RECURSIVE_OPTIONS), ...Object.keys(PROPAGATION)].sort();
 }

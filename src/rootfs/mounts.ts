@@ -22,9 +22,15 @@ export function planMounts(mounts: readonly Mount[], ctx: PlanContext, ownCgroup
     } catch (e) {
       throw new Error(`/mounts/${i}/options: ${(e as Error).message}`);
     }
-    if (m.type === 'bind' || opts.bind) ops.push(...bindMount(m, i, opts, ctx));
+    if (opts.copyUp) ops.push(...tmpCopyUp(m, i, opts.flags, opts.data));
+    else if (m.type === 'bind' || opts.bind) ops.push(...bindMount(m, i, opts, ctx));
     else if (m.type === 'cgroup' || m.type === 'cgroup2') ops.push(...cgroupMount(m, opts.flags, ctx, ownCgroupNs));
     else ops.push(...fsMount(m, opts.flags, opts.data));
+    if (opts.attrSet || opts.attrClr) {
+      ops.push(
+        op(OpCode.MOUNT_SETATTR, `set recursive attributes on ${m.destination} (${m.options!.filter((o) => /^r(?!bind$|private$|shared$|slave$|unbindable$)/.test(o)).join(',')})`, [m.destination, opts.attrSet, opts.attrClr], IN_ROOT),
+      );
+    }
     for (const p of opts.propagation) {
       ops.push(op(OpCode.MOUNT, `set propagation ${describeMountFlags(p)} on ${m.destination}`, ['', m.destination, '', p, ''], IN_ROOT));
     }
@@ -42,6 +48,22 @@ function fsMount(m: Mount, flags: number, data: string[]): Op[] {
       [m.source ?? type, m.destination, type, flags, data.join(',')],
       IN_ROOT,
     ),
+  ];
+}
+
+/**
+ * tmpcopyup: the executor keeps a handle on the image's directory, mounts
+ * the tmpfs over it, then copies the directory's entries (modes, owners,
+ * times, symlinks, device nodes, xattrs) into the tmpfs, as runc does.
+ */
+function tmpCopyUp(m: Mount, i: number, flags: number, data: string[]): Op[] {
+  if (m.type !== 'tmpfs') throw new Error(`/mounts/${i}/options: tmpcopyup needs a tmpfs mount, not ${JSON.stringify(m.type ?? 'none')}`);
+  const [mkdir, mount] = fsMount(m, flags, data) as [Op, Op];
+  return [
+    mkdir,
+    op(OpCode.COPYUP, `keep the image's ${m.destination} for tmpcopyup`, [m.destination, 0]),
+    mount,
+    op(OpCode.COPYUP, `copy the image's ${m.destination} into the tmpfs (tmpcopyup)`, [m.destination, 1]),
   ];
 }
 

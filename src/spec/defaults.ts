@@ -1,10 +1,25 @@
+import { statfsSync } from 'node:fs';
 import type { Spec } from './types.js';
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** The config `tsrun spec` writes: the same starting point `runc spec` gives. */
-export function defaultSpec(): Spec {
-  return {
+/** True when /sys/fs/cgroup is a cgroup2 mount (runc's IsCgroup2UnifiedMode), not v1 or hybrid. */
+export function cgroup2Unified(): boolean {
+  try {
+    return statfsSync('/sys/fs/cgroup').type === CGROUP2_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The config `tsrun spec` writes: the same starting point `runc spec` gives,
+ * which has a cgroup namespace only on a cgroup v2 host.
+ */
+export function defaultSpec(cgroupNamespace = cgroup2Unified()): Spec {
+  const spec: Spec = {
     ociVersion: '1.3.0',
     process: {
       terminal: true,
@@ -41,6 +56,8 @@ export function defaultSpec(): Spec {
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },
   };
+  if (!cgroupNamespace) spec.linux!.namespaces = spec.linux!.namespaces!.filter((n) => n.type !== 'cgroup');
+  return spec;
 }
 
 /** `tsrun spec --rootless`: a user namespace mapping the caller, no network or cgroup namespace. */

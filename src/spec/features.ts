@@ -21,7 +21,7 @@ export function features(): Features {
     hooks: ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'],
     mountOptions: knownMountOptions(),
     linux: {
-      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'],
+      namespaces: ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts'],
       capabilities: [...CAPABILITIES],
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
       seccomp: {
@@ -42,6 +42,8 @@ export function features(): Features {
       'org.opencontainers.runtime-spec.features.runtime.name': 'tsrun',
       'org.opencontainers.runtime-spec.features.runtime.version': TSRUN_VERSION,
       'org.opencontainers.runtime-spec.features.runtime.commit': TSRUN_COMMIT,
+      // runc's key, which engines read: checkpoint and restore are built in (they need CRIU >= 3.15 on the host).
+      'org.opencontainers.runc.checkpoint.enabled': 'true',
     },
   };
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve, isAbsolute } from 'node:path';
 import { TsrunError } from '../errors.js';
 import type { Spec } from './types.js';
@@ -20,7 +20,9 @@ export function loadBundle(bundleDir: string): LoadedBundle {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new TsrunError(`config.json: no such file in bundle ${bundle}`, { code: 'ERR_NOT_FOUND', path: file, errno: 'ENOENT' });
+    // runc's words first (scripts match them), then which bundle.
+    if (code === 'ENOENT' && !existsSync(bundle)) throw new TsrunError(`chdir ${bundle}: no such file or directory`, { code: 'ERR_NOT_FOUND', syscall: 'chdir', path: bundle, errno: 'ENOENT' });
+    if (code === 'ENOENT') throw new TsrunError(`JSON specification file config.json not found in bundle ${bundle}`, { code: 'ERR_NOT_FOUND', path: file, errno: 'ENOENT' });
     throw new TsrunError(`config.json: cannot read ${file}: ${code}`, { code: 'ERR_SYSCALL', syscall: 'open', path: file, errno: code });
   }
   let spec: unknown;

@@ -43,6 +43,11 @@ export function checkSemantics(spec: Spec, bundle?: string): string[] {
   });
   const newNs = (t: string) => (linux.namespaces ?? []).some((n) => n.type === t && !n.path);
   const hasNs = (t: string) => seenNs.has(t);
+  // The offsets are written into a time namespace before anything enters it:
+  // only a new one can take them.
+  if (linux.timeOffsets && !newNs('time')) {
+    out.push(`/linux/timeOffsets: offsets need a new time namespace in /linux/namespaces${hasNs('time') ? ' (one joined by path already has its offsets)' : ''}`);
+  }
   if (spec.hostname && !hasNs('uts')) out.push('/hostname: needs a uts namespace in /linux/namespaces');
   if (spec.domainname && !hasNs('uts')) out.push('/domainname: needs a uts namespace in /linux/namespaces');
   if ((linux.uidMappings?.length || linux.gidMappings?.length) && !newNs('user')) {

@@ -29,7 +29,7 @@ const ID_RE = /^[\w+\-.]+$/;
 
 export function checkId(id: string | undefined): string {
   if (!id) throw new TsrunError('container id cannot be empty', { code: 'ERR_INVALID_ARGUMENT' });
-  if (!ID_RE.test(id) || id === '.' || id === '..') throw new TsrunError(`invalid container id ${JSON.stringify(id)}: use letters, digits, _ + - and .`, { code: 'ERR_INVALID_ARGUMENT' });
+  if (!ID_RE.test(id) || id === '.' || id === '..') throw new TsrunError(`invalid container ID format: ${JSON.stringify(id)} (use letters, digits, _ + - and .)`, { code: 'ERR_INVALID_ARGUMENT' });
   return id;
 }
 
@@ -55,7 +55,7 @@ export class StateStore {
     try {
       mkdirSync(dir, { mode: 0o711 });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new TsrunError(`container with id ${JSON.stringify(id)} already exists`, { code: 'ERR_EXISTS' });
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new TsrunError(`container with given ID already exists: ${id}`, { code: 'ERR_EXISTS' });
       throw sysError('mkdir', dir, e);
     }
     return dir;

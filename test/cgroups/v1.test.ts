@@ -10,6 +10,11 @@ import type { Resources } from '../../src/spec/types.js';
 import { openTestCgroup, cleanupAfter, cpuTicks, read, rmTree, sleep, startWaiting, testPath, waitFor, type Waiting } from './fixtures/helpers.js';
 
 const host = detectCgroups();
+// Swap accounting (CONFIG_MEMCG_SWAP, swapaccount=1) and kernel TCP memory
+// accounting are kernel options: without them the files do not exist.
+const memFile = (f: string) => host.mode !== 'v2' && host.v1.memory && existsSync(`${host.v1.memory.mountpoint}/${f}`);
+const noMemsw = !memFile('memory.memsw.limit_in_bytes') && 'this kernel has no swap accounting (memory.memsw.*)';
+const noKmemTcp = !memFile('memory.kmem.tcp.limit_in_bytes') && 'this kernel has no kernel TCP memory accounting (memory.kmem.tcp.*)';
 if (host.mode === 'v2') {
   t.skip('cgroup v1 driver: this host runs cgroup v2 (no v1 hierarchy)', () => {});
 } else if (process.getuid?.() !== 0) {
@@ -74,7 +79,8 @@ function run(): void {
     t.equal(read(cg.record.dirs.cpu, 'cpu.cfs_period_us'), '100000');
     cg.addProcess(p.pid);
     p.go();
-    await sleep(600);
+    // A loaded machine may give the loop little time: wait for it to be throttled, up to 10 s.
+    await waitFor(() => (stats(cg).cpu.throttling.throttledPeriods ?? 0) > 0, 10_000);
     const s = stats(cg);
     t.ok((s.cpu.throttling.throttledPeriods ?? 0) > 0, `throttled ${s.cpu.throttling.throttledPeriods} periods`);
     t.ok((s.cpu.usage.total ?? 0) > 0);
@@ -110,7 +116,7 @@ function run(): void {
     t.same(await p.exited, { code: null, signal: 'SIGKILL' }, 'SIGKILL thaws so the task can die');
   });
 
-  t.test('update changes a live limit', async (t) => {
+  t.test('update changes a live limit', { skip: noMemsw }, async (t) => {
     const p = startWaiting('exec busybox sleep 30');
     const cg = open(t, [p], { memory: { limit: 64 << 20, swap: 64 << 20 }, pids: { limit: 10 } });
     cg.addProcess(p.pid);
@@ -207,7 +213,7 @@ function run(): void {
     t.not(read(memDir, 'memory.limit_in_bytes'), String(12345678 * 4096), 'nothing was written');
   });
 
-  t.test('warnings and kernel memory', async (t) => {
+  t.test('warnings and kernel memory', { skip: noKmemTcp }, async (t) => {
     const cg = open(t);
     const w = cg.setResources({ memory: { limit: 64 << 20, kernel: 64 << 20, kernelTCP: 32 << 20, swappiness: 10, useHierarchy: false } });
     t.equal(read(cg.record.dirs.memory, 'memory.kmem.tcp.limit_in_bytes'), String(32 << 20));
@@ -222,15 +228,14 @@ function run(): void {
     t.throws(() => cg.setResources({ cpu: { shares: 1 } }), /cpu\.shares=1: the kernel clamped it to 2/);
   });
 
-  t.test('create + setResources + addProcess is fast', async (t) => {
+  // How fast this is belongs to `make bench` (create's phases), not to a timed assertion here.
+  t.test('addProcessAsync puts the process in every hierarchy', async (t) => {
     const p = startWaiting('exec busybox sleep 30');
-    const start = process.hrtime.bigint();
-    const cg = openCgroup({ cgroupsPath: testPath(), id: 'x' });
-    cleanupAfter(t, cg, [p]);
-    cg.create();
-    cg.setResources({ memory: { limit: 64 << 20 }, pids: { limit: 100 }, cpu: { shares: 512 }, devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }] });
-    cg.addProcess(p.pid);
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    t.ok(ms < 50, `took ${ms.toFixed(2)} ms`);
+    const cg = open(t, [p], { pids: { limit: 100 } });
+    await cg.addProcessAsync(p.pid);
+    const lines = read('/proc/' + p.pid, 'cgroup').trim().split('\n');
+    const inside = lines.filter((l) => l.split(':')[2] === cg.record.path);
+    t.ok(inside.length >= Object.keys(cg.record.dirs).length - 1, `in the container's cgroup in ${inside.length} of ${lines.length} hierarchies`);
+    t.match(read(cg.record.dirs.pids, 'cgroup.procs'), new RegExp(`^${p.pid}$`, 'm'));
   });
 }

@@ -17,9 +17,14 @@ eng_cgroup_parents() { echo "/$NS"; }
 
 eng_start() {
   mkdir -p "$E/bin" "$E/fifo" "$E/runc"
-  WRAP=$(make_runtime_wrapper "$E/bin" "$E/runtime-argv.log")
-  # Flags of every `ctr run`.
-  RF=(--runc-binary "$WRAP" --runc-root "$E/runc" --fifo-dir "$E/fifo")
+  # Flags of every `ctr run` (an engine file sourcing this one may choose
+  # another shim: eng_runtime_flags, and CTR_DAEMON_ENV for containerd's env).
+  if declare -F eng_runtime_flags >/dev/null; then
+    eng_runtime_flags
+  else
+    WRAP=$(make_runtime_wrapper "$E/bin" "$E/runtime-argv.log")
+    RF=(--runc-binary "$WRAP" --runc-root "$E/runc" --fifo-dir "$E/fifo")
+  fi
   cat > "$E/config.toml" <<EOF
 version = 2
 root = "$E/root"
@@ -40,7 +45,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
 EOF
   # Own session (a ^C on the harness must not reach the daemon before the
   # harness has removed its containers), clean env and fds, as under an init.
-  spawn_daemon "$E/containerd.log" containerd --config "$E/config.toml"
+  spawn_daemon "$E/containerd.log" ${CTR_DAEMON_ENV[@]+"${CTR_DAEMON_ENV[@]}"} containerd --config "$E/config.toml"
   CONTAINERD_PID=$!
   ENG_DAEMON_PIDS=$CONTAINERD_PID
   echo "$CONTAINERD_PID" > "$E/containerd.pid"

@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
 done
 [ ${#ENGINES[@]} -gt 0 ] || ENGINES=(containerd podman docker)
 for e in "${ENGINES[@]}"; do
-  [ -f "$HERE/$e.sh" ] || { echo "run.sh: unknown engine $e (containerd, podman, docker)" >&2; exit 2; }
+  [ -f "$HERE/$e.sh" ] || { echo "run.sh: unknown engine $e (containerd, podman, docker, shim-tsrun, shim-runc)" >&2; exit 2; }
 done
 
 if [ "$LIST" = 1 ]; then

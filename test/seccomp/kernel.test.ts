@@ -194,16 +194,23 @@ t.test('SCMP_ACT_LOG and flags are accepted and let calls run', async (t) => {
 
 t.test('architecture checks in the kernel: i386 (int 0x80) and x32', async (t) => {
   const getpid32 = nr('getpid', 'x86');
-  const control = await sys(null, 'int80', getpid32);
-  if (control !== 'ret') {
-    t.skip(`no ia32 emulation in this kernel (${control})`);
-    return;
-  }
   const only64 = compile({ defaultAction: 'SCMP_ACT_ALLOW' });
-  t.equal(await sys(only64, 'int80', getpid32), 'killed', 'i386 call, SCMP_ARCH_X86 not listed: bad-arch action');
+  // x32 calls are x86_64 calls with bit 30 set in the number: the filter
+  // sees them whether or not the kernel implements the x32 ABI.
   t.equal(await sys(only64, 'sys', nr('getpid', 'x32')), 'killed', 'x32 call, SCMP_ARCH_X32 not listed: bad-arch action');
-  t.equal(await sys(dflt, 'int80', getpid32), 'ret', 'default profile lists X86: allowed');
-  t.equal(await sys(dflt, 'int80', nr('mount', 'x86'), 0, 0, 0, 0, 0), `errno ${EPERM}`, 'i386 mount: EPERM, by i386 number');
   t.not(await sys(dflt, 'sys', nr('getpid', 'x32')), 'killed', 'default profile lists X32: not killed');
   t.equal(await sys(dfltXdev, 'sys', nr('mount', 'x32'), 0, 0, 0, 0, 0), `errno ${EXDEV}`, 'x32 mount: refused by the filter');
+
+  // int 0x80 needs ia32 emulation, which a kernel may lack or a hypervisor
+  // may disable (the control call then dies of SIGSEGV): without a working
+  // control, nothing the filter does to int 0x80 can be observed.
+  const control = await runUnder(null, [helper, 'int80', String(getpid32)]);
+  if (control.failed || control.code !== 0 || !/^ret /.test(control.out)) {
+    const why = control.failed ?? (control.code > 128 ? `killed by signal ${control.code - 128}` : `exit ${control.code}: ${control.out.trim()}`);
+    t.skip(`i386 checks: this host cannot make an i386 call through int 0x80 without a filter (${why})`);
+    return;
+  }
+  t.equal(await sys(only64, 'int80', getpid32), 'killed', 'i386 call, SCMP_ARCH_X86 not listed: bad-arch action');
+  t.equal(await sys(dflt, 'int80', getpid32), 'ret', 'default profile lists X86: allowed');
+  t.equal(await sys(dflt, 'int80', nr('mount', 'x86'), 0, 0, 0, 0, 0), `errno ${EPERM}`, 'i386 mount: EPERM, by i386 number');
 });

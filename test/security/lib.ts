@@ -5,7 +5,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { TOP, TSRUN, type Result } from '../helpers.js';
+import { EXECUTOR, TOP, TSRUN, type Result } from '../helpers.js';
 
 interface Teardown {
   teardown(fn: () => void | Promise<void>): void;
@@ -15,14 +15,17 @@ export function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-/** tsrun's files on the host: the launcher, every bundled .js, the executor; and the node binary running them. */
+/** What the build puts in dist/ that the runtime loads or runs: bundles (.js, .cjs, .mjs), code caches, native addons. */
+export const RUNTIME_FILE = /\.(c|m)?js$|\.v8cache$|\.node$/;
+
+/** tsrun's files on the host: the launcher, everything the build put in dist/, the executor; and the node binary running them. */
 export function runtimeFiles(): string[] {
-  const files = [process.execPath, TSRUN, join(TOP, 'dist/tsrun-executor')];
+  const files = [process.execPath, TSRUN, EXECUTOR];
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.js')) files.push(p);
+      else if (RUNTIME_FILE.test(e.name)) files.push(p);
     }
   };
   walk(join(TOP, 'dist'));
@@ -45,7 +48,7 @@ export function tmpDir(t: Teardown, prefix = 'tsrun-test-sec-'): string {
 export function executorCopy(t: Teardown): { path: string; env: NodeJS.ProcessEnv } {
   const d = tmpDir(t, 'tsrun-test-exe-');
   const path = join(d, 'tsrun-executor');
-  copyFileSync(join(TOP, 'dist/tsrun-executor'), path);
+  copyFileSync(EXECUTOR, path);
   chmodSync(path, 0o755);
   return { path, env: { ...process.env, TSRUN_EXECUTOR: path } };
 }

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
 import type { Process } from '../../spec/types.js';
 import { intFlag } from '../args.js';
-import { idArg, type Command } from '../command.js';
+import { idArg, type Command, type GlobalContext } from '../command.js';
+import type { Parsed } from '../args.js';
 
 const command: Command = {
   synopsis: '[command options] <container-id> <command> [command options]  ||  -p process.json <container-id>',
@@ -28,31 +29,41 @@ const command: Command = {
   ],
   async run(args, g) {
     const id = idArg(args, 'exec');
-    const f = args.flags;
-    let proc: Process;
-    if (f.process) {
-      try {
-        proc = JSON.parse(readFileSync(f.process as string, 'utf8')) as Process;
-      } catch (e) {
-        throw new TsrunError(`--process ${f.process}: ${(e as Error).message}`);
-      }
-    } else {
-      const { config } = await g.runtime.record(id);
-      proc = processFromFlags(config.process, args.positionals.slice(1), f);
+    try {
+      return await execIn(id, args.flags, args.positionals.slice(1), g);
+    } catch (e) {
+      // runc-exec(8): a failure of exec itself exits 255, so that callers can
+      // tell it from the process's own status; runc's words first.
+      if (!(e instanceof TsrunError)) throw new TsrunError(`exec failed: internal error: ${(e as Error)?.stack ?? e}`, { exitCode: 255, cause: e });
+      throw new TsrunError(`exec failed: ${e.message}`, { code: e.code, pointer: e.pointer, syscall: e.syscall, path: e.path, errno: e.errno, op: e.op, cause: e, exitCode: 255 });
     }
-    if (f.cgroup) throw new TsrunError('--cgroup is not supported yet');
-    if (f['process-label'] || f.apparmor) throw new TsrunError('--process-label and --apparmor: this host has neither SELinux nor AppArmor');
-    return g.runtime.exec(id, {
-      process: proc,
-      detach: f.detach === true,
-      pidFile: f['pid-file'] as string | undefined,
-      preserveFds: intFlag(f['preserve-fds'], 'preserve-fds'),
-      ignorePaused: f['ignore-paused'] === true,
-      consoleSocket: f['console-socket'] as string | undefined,
-    });
   },
 };
 export default command;
+
+async function execIn(id: string, f: Parsed['flags'], argv: string[], g: GlobalContext): Promise<number> {
+  let proc: Process;
+  if (f.process) {
+    try {
+      proc = JSON.parse(readFileSync(f.process as string, 'utf8')) as Process;
+    } catch (e) {
+      throw new TsrunError(`--process ${f.process}: ${(e as Error).message}`);
+    }
+  } else {
+    const { config } = await g.runtime.record(id);
+    proc = processFromFlags(config.process, argv, f);
+  }
+  if (f.cgroup) throw new TsrunError('--cgroup is not supported yet');
+  if (f['process-label'] || f.apparmor) throw new TsrunError('--process-label and --apparmor: this host has neither SELinux nor AppArmor');
+  return g.runtime.exec(id, {
+    process: proc,
+    detach: f.detach === true,
+    pidFile: f['pid-file'] as string | undefined,
+    preserveFds: intFlag(f['preserve-fds'], 'preserve-fds'),
+    ignorePaused: f['ignore-paused'] === true,
+    consoleSocket: f['console-socket'] as string | undefined,
+  });
+}
 
 /** The container's own process, changed by runc's exec flags (as runc builds it). */
 export function processFromFlags(base: Process | undefined, argv: string[], f: Record<string, unknown>): Process {

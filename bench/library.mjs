@@ -1,0 +1,135 @@
+// The library section of `make bench` (issue: the library as a product):
+// one Node process drives tsrun's Runtime as an embedding program would,
+// interleaved with crun's and runc's CLIs in the same run. Prints each
+// target with its measured ratio; never fails on a miss (a bench reports).
+//   node bench/library.mjs [ROUNDS]      (bench/run.sh runs it; as root)
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { execFileSync } from 'node:child_process';
+
+const TOP = new URL('..', import.meta.url).pathname;
+const DIST = process.env.BENCH_TSRUN_DIR ?? TOP;
+const { Runtime } = createRequire(import.meta.url)(join(DIST, 'dist/index.cjs'));
+const ROUNDS = Number(process.argv[2] ?? process.env.BENCH_LIB_ROUNDS ?? 20);
+const SOAK = Number(process.env.BENCH_LIB_SOAK ?? 1000);
+const TMP = mkdtempSync(join(process.env.BENCH_TMP ?? '/tmp', 'lib-'));
+const ROOTFS = join(TOP, 'bundles/busybox/rootfs');
+
+const spec = JSON.parse(readFileSync(join(TOP, 'bundles/busybox/config.json'), 'utf8'));
+spec.ociVersion = '1.0.2'; // crun 1.8 knows runtime-spec 1.0.x only
+spec.root = { path: ROOTFS, readonly: true };
+spec.process.terminal = false;
+spec.process.args = ['/bin/true'];
+const bundle = join(TMP, 'bundle');
+mkdirSync(bundle);
+writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+
+const rt = new Runtime({ root: join(TMP, 'root-tsrun') });
+const which = (c) => {
+  try {
+    return execFileSync('sh', ['-c', `command -v ${c}`], { encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
+};
+const CLIS = ['crun', 'runc'].map((name) => ({ name, bin: which(name), root: join(TMP, `root-${name}`) })).filter((c) => c.bin);
+let seq = 0;
+const now = () => performance.now();
+
+function cli(c, args) {
+  return new Promise((res, rej) => {
+    const p = spawn(c.bin, ['--root', c.root, ...args], { stdio: 'ignore', cwd: TMP });
+    p.on('error', rej);
+    p.on('exit', (code) => (code === 0 ? res() : rej(new Error(`${c.name} ${args[0]}: exit ${code}`))));
+  });
+}
+/** create, start, wait for the exit (`run` as the foreground would: crun run), delete: a CLI lifecycle. */
+async function cliLifecycle(c) {
+  const id = `b${process.pid}-${++seq}`;
+  const t0 = now();
+  await cli(c, ['run', '--bundle', bundle, id]); // runs in the foreground: create+start+wait+delete
+  return now() - t0;
+}
+async function libLifecycle() {
+  const t0 = now();
+  const ct = await rt.create(`l${++seq}`, { spec, stdio: ['ignore', 'ignore', 'ignore'] });
+  await ct.start();
+  const st = await ct.wait();
+  await ct.delete();
+  if (st.exitCode !== 0) throw new Error(`exit ${JSON.stringify(st)}`);
+  return now() - t0;
+}
+async function libRunCapture() {
+  const t0 = now();
+  const r = await rt.run(`r${++seq}`, { spec: { ...spec, process: { ...spec.process, args: ['echo', 'hi'] } }, capture: true });
+  if (r.stdout.toString() !== 'hi\n') throw new Error('run: wrong output');
+  return now() - t0;
+}
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length ? s[Math.floor(s.length / 2)] : NaN;
+};
+
+// Warm up: first loads of the operations' code are not what a long-lived program pays.
+await libLifecycle();
+await libRunCapture();
+for (const c of CLIS) await cliLifecycle(c);
+
+const times = { lib: [], run: [], ...Object.fromEntries(CLIS.map((c) => [c.name, []])) };
+for (let i = 0; i < ROUNDS; i++) {
+  times.lib.push(await libLifecycle());
+  times.run.push(await libRunCapture());
+  for (const c of CLIS) times[c.name].push(await cliLifecycle(c));
+}
+
+async function throughput(n, one) {
+  const t0 = now();
+  await Promise.all(Array.from({ length: n }, one));
+  return (n / (now() - t0)) * 1000;
+}
+const tput = {};
+const delay = monitorEventLoopDelay({ resolution: 1 });
+tput.lib10 = await throughput(10, libLifecycle);
+delay.enable();
+tput.lib50 = await throughput(50, libLifecycle);
+delay.disable();
+const crun = CLIS.find((c) => c.name === 'crun');
+if (crun) tput.crun10 = await throughput(10, () => cliLifecycle(crun));
+
+// Memory: this process over SOAK lifecycles, and one waiting container's monitor.
+const rss = () => process.memoryUsage().rss / 1024;
+for (let i = 0; i < 50; i++) await libLifecycle();
+global.gc?.();
+const rssBefore = rss();
+for (let i = 0; i < SOAK; i++) await libLifecycle();
+global.gc?.();
+const rssAfter = rss();
+const waiting = await rt.create(`m${++seq}`, { spec: { ...spec, process: { ...spec.process, args: ['sleep', '60'] } }, stdio: ['ignore', 'ignore', 'ignore'] });
+await waiting.start();
+const monitorPid = Number(readFileSync(`/proc/${waiting.pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+const monitorRss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${monitorPid}/status`, 'utf8'))[1]);
+await waiting.kill('SIGKILL');
+await waiting.wait();
+await waiting.delete();
+
+const crunMs = crun ? median(times.crun) : NaN;
+const fmt = (v, unit = 'ms') => `${v.toFixed(1)} ${unit}`;
+const rows = [
+  ['library lifecycle (create, start, wait, delete of /bin/true) ≤ 0.5× crun CLI lifecycle', fmt(median(times.lib)), `${(median(times.lib) / crunMs).toFixed(2)}× crun`, median(times.lib) <= 0.5 * crunMs],
+  ['library run with captured output ≤ 0.5× crun CLI lifecycle', fmt(median(times.run)), `${(median(times.run) / crunMs).toFixed(2)}× crun`, median(times.run) <= 0.5 * crunMs],
+  ['10 concurrent library lifecycles ≥ 2× 10 parallel `crun run`', fmt(tput.lib10, '/s'), `${(tput.lib10 / tput.crun10).toFixed(2)}× crun (${fmt(tput.crun10 ?? NaN, '/s')})`, tput.lib10 >= 2 * tput.crun10],
+  ['50 concurrent library lifecycles ≥ 2× 10 parallel `crun run`', fmt(tput.lib50, '/s'), `${(tput.lib50 / tput.crun10).toFixed(2)}× crun`, tput.lib50 >= 2 * tput.crun10],
+  ['longest event-loop block during 50 concurrent lifecycles ≤ 20 ms', fmt(delay.max / 1e6), '', delay.max / 1e6 <= 20],
+  [`RSS of this process over ${SOAK} lifecycles: flat (≤ +10%)`, `${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} KiB`, `${(((rssAfter - rssBefore) / rssBefore) * 100).toFixed(1)}%`, rssAfter <= rssBefore * 1.1],
+  ['RSS of a waiting container’s monitor (the executor) ≤ 1 MiB', `${monitorRss} KiB`, '', monitorRss <= 1024],
+];
+console.log(`\n## Library (${ROUNDS} interleaved rounds; medians)\n`);
+console.log(`| | tsrun | ${CLIS.map((c) => c.name).join(' | ')} |`);
+console.log(`|---|---:|${CLIS.map(() => '---:|').join('')}`);
+console.log(`| lifecycle of /bin/true | ${fmt(median(times.lib))} (library) | ${CLIS.map((c) => fmt(median(times[c.name]))).join(' | ')} (CLI \`run\`) |`);
+console.log(`\n| target | measured | ratio | |\n|---|---:|---:|---|`);
+for (const [what, m, r, ok] of rows) console.log(`| ${what} | ${m} | ${r} | ${ok ? 'met' : 'missed'} |`);
+rmSync(TMP, { recursive: true, force: true });

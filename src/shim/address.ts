@@ -1,0 +1,34 @@
+/**
+ * Where a shim listens: unix:///run/containerd/s/<sha256(address/namespace/group)>,
+ * as containerd 1.6's shims compute it (short enough for sun_path whatever
+ * the bundle path), written to <bundle>/address for containerd and for a
+ * re-executed shim.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const SOCKET_DIR = '/run/containerd/s';
+
+export function socketAddress(containerdAddress: string, namespace: string, group: string): string {
+  const d = createHash('sha256').update(join(containerdAddress, namespace, group)).digest('hex');
+  return `unix://${join(SOCKET_DIR, d)}`;
+}
+
+export function socketPath(address: string): string {
+  return address.replace(/^unix:\/\//, '');
+}
+
+export function writeAddress(bundle: string, address: string): void {
+  const tmp = join(bundle, '.address');
+  writeFileSync(tmp, address);
+  renameSync(tmp, join(bundle, 'address'));
+}
+
+export function readAddress(bundle: string): string | null {
+  try {
+    return readFileSync(join(bundle, 'address'), 'utf8').trim();
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,92 @@
+# shellcheck shell=bash
+# Shared by shim-tsrun.sh and shim-runc.sh: the containerd engine
+# (containerd.sh: a private containerd, ctr, its scenarios and leak checks)
+# with the runtime chosen by shim: SHIM=tsrun runs every container with
+# `ctr run --runtime io.containerd.tsrun.v2` (tsrun's own shim, found on
+# containerd's PATH), SHIM=runc with io.containerd.runc.v2 and runc, the
+# reference, in the same run.
+# shellcheck source=containerd.sh
+source "$HERE/containerd.sh"
+
+eng_runtime_flags() {
+  if [ "$SHIM" = tsrun ]; then
+    ln -sf "$REPO/bin/containerd-shim-tsrun-v2" "$E/bin/containerd-shim-tsrun-v2"
+    mkdir -p "$E/tsrun-state"
+    RF=(--runtime io.containerd.tsrun.v2 --fifo-dir "$E/fifo")
+    # The shim's tsrun state root: private to this run.
+    CTR_DAEMON_ENV=(env "PATH=$E/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "TSRUN_SHIM_ROOT=$E/tsrun-state")
+  else
+    RUNTIME=$(command -v runc)
+    WRAP=$(make_runtime_wrapper "$E/bin" "$E/runtime-argv.log")
+    RF=(--runtime io.containerd.runc.v2 --runc-binary "$WRAP" --runc-root "$E/runc" --fifo-dir "$E/fifo")
+  fi
+}
+
+eng_scenarios() {
+  eng_standard_scenarios
+  printf '%s\n' stdin-piped exit-signal shim-exits shim-killed
+}
+
+# tsrun's state: nothing may be left under the shim's root once a container is removed.
+eng_leaks() {
+  [ -d "$E/tsrun-state" ] || return 0
+  find "$E/tsrun-state" -mindepth 2 -maxdepth 2 2>/dev/null | sed 's/^/tsrun state: /'
+}
+
+sc_stdin_piped() {
+  defer ctr_cleanup in1
+  # ctr 1.6 calls CloseIO on stdin's EOF only once its task exists (an EOF
+  # during create is lost, with runc's shim too): stdin comes from a FIFO
+  # we write to and close once the task runs.
+  local fifo=$E/in1.stdin pid
+  rm -f "$fifo"; mkfifo "$fifo"
+  echo "+ ctr run --rm $IMG in1 sh -c 'cat; echo end' < $fifo" >&2
+  tmo "$CTR" run --rm "${RF[@]}" "$IMG" in1 sh -c 'cat; echo end' < "$fifo" > "$E/in1.out" 2> "$W/cmd.err" &
+  pid=$!
+  exec 7> "$fifo"
+  wait_status in1 RUNNING
+  printf 'line1\nline2\n' >&7
+  exec 7>&-
+  RC=0; wait "$pid" || RC=$?
+  OUT=$(cat "$E/in1.out"); ERR=$(cat "$W/cmd.err")
+  printf '%s\n' "$OUT" "$ERR" | sed 's/^/  | /' >&2
+  expect_eq "$RC" 0 "exit code"
+  expect_eq "$OUT" $'line1\nline2\nend' "stdin reached the container and ended with EOF"
+}
+
+sc_exit_signal() {
+  # A process ended by a signal: ctr reports 128+signal, as with runc. (Not
+  # the init: pid 1 of a pid namespace ignores signals it has no handler for.)
+  defer ctr_cleanup sig1
+  ok "ctr run -d" "$CTR" run -d "${RF[@]}" "$IMG" sig1 sleep 1000
+  wait_status sig1 RUNNING
+  expect_rc 143 "exit code of an exec ended by SIGTERM" "$CTR" task exec --fifo-dir "$E/fifo" --exec-id k1 sig1 sh -c 'kill -TERM $$; sleep 5'
+  ok "task kill" "$CTR" task kill -s SIGKILL sig1
+  wait_status sig1 STOPPED
+  ok "task rm" "$CTR" task rm sig1
+  expect_match "$ERR" "exit code 137" "task rm reports the init's SIGKILL"
+}
+
+sc_shim_exits() {
+  # After ctr run --rm returns, the container's shim is gone (it exits once its last task is deleted).
+  run_rm se1 -- true
+  expect_eq "$RC" 0 "exit code"
+  wait_until 5 sh -c "! pgrep -f -- '[-]id se1 -address $E/containerd.sock' >/dev/null" || fail "the shim of se1 is still running"
+}
+
+sc_shim_killed() {
+  # A shim SIGKILLed while its container runs: containerd sees it go, runs
+  # the shim's `delete` subcommand, which kills and removes the container;
+  # the leak checks then find no process, state, mount or cgroup.
+  defer ctr_cleanup sk1
+  ok "ctr run -d" "$CTR" run -d "${RF[@]}" "$IMG" sk1 sleep 1000
+  wait_status sk1 RUNNING
+  local pid shim
+  pid=$(task_pid sk1)
+  shim=$(pgrep -f -- "[-]id sk1 -address $E/containerd.sock" | head -1)
+  [ -n "$shim" ] || fail "no shim process found for sk1"
+  kill -9 "$shim"
+  wait_until 20 sh -c "! kill -0 $pid 2>/dev/null" || fail "container init $pid still runs after its shim was killed"
+  wait_until 20 sh -c "! $CTR task ls -q 2>/dev/null | grep -qx sk1" || fail "task sk1 still listed: $(task_status sk1)"
+  ok "container rm" "$CTR" container rm sk1
+}
