@@ -30,6 +30,7 @@ import type { RuntimeContext } from './context.js';
 import { containerProcessState, explainFailure, loadSeccompCompiler, writePidFile } from './shared.js';
 import { killAndWait } from './wait.js';
 import { explainSetupDeath } from './setup-death.js';
+import { checkCgroupJoinable } from './cgroup-join.js';
 import { planData, type PlanData } from '../library/plan-data.js';
 import { prepareStdio, type StdioEntry } from '../library/stdio.js';
 import { ConsoleReceiver, type TerminalStream } from '../library/terminal.js';
@@ -184,6 +185,7 @@ export async function createContainer(
     plan = makePlan(activated.spec, ctx, id, bundle, rootfs, opts, mode, cgroup, compileSeccomp);
     for (const w of plan.warnings) ctx.log.warn(w);
     timer.mark('plan');
+    checkCgroupJoinable(cgroup, ctx.log);
     cgroup.create();
     record.cgroup = cgroup.record;
     store.write(record); // now with the directories create() made, for delete --force
@@ -211,7 +213,7 @@ export async function createContainer(
     if (hooks.createContainer?.length) {
       await session.expect('H');
       try {
-        await runHooks('createContainer', hooks.createContainer, state, inContainerNamespaces(spec.linux ?? {}, pid));
+        await runHooks('createContainer', hooks.createContainer, state, inContainerNamespaces(spec.linux ?? {}, pid, { cwd: rootfs }));
       } catch (e) {
         session.refuse();
         throw e;

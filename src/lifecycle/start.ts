@@ -7,6 +7,9 @@ import { runHooks } from '../hooks/run.js';
 import { hookState } from '../hooks/state.js';
 import { deleteContainer } from './delete.js';
 import { killAndWait } from './wait.js';
+import type { Spec } from '../spec/types.js';
+import type { Op } from '../plan/op.js';
+import { OpCode } from '../plan/opcodes.js';
 
 /**
  * `tsrun start`: releases an init waiting on its exec fifo. The init holds
@@ -31,7 +34,8 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
     }
     if (hooks.startContainer?.length) {
       const { inContainerNamespaces } = await import('../hooks/in-container.js');
-      await runHooks('startContainer', hooks.startContainer, hookState(rec, 'created'), inContainerNamespaces(rec.config.linux ?? {}, rec.pid));
+      const seccomp = await startContainerSeccomp(rec.config);
+      await runHooks('startContainer', hooks.startContainer, hookState(rec, 'created'), inContainerNamespaces(rec.config.linux ?? {}, rec.pid, { seccomp }));
     }
     const fifo = ctx.store.fifoPath(id);
     let fd: number;
@@ -62,4 +66,17 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
   } finally {
     unlock();
   }
+}
+
+/**
+ * The container's seccomp filter for startContainer hooks, which run as the
+ * container's process would (runc runs them in its init, under the filter).
+ * Only the load: a notify listener belongs to the container's own init.
+ */
+async function startContainerSeccomp(spec: Spec): Promise<Op[]> {
+  if (!spec.linux?.seccomp) return [];
+  const { loadSeccompCompiler } = await import('./shared.js');
+  const { planSeccomp } = await import('../plan/seccomp-op.js');
+  const planned = planSeccomp(spec.linux.seccomp, await loadSeccompCompiler(spec), []);
+  return (planned?.load ?? []).filter((o) => o.code === OpCode.SECCOMP);
 }

@@ -111,6 +111,7 @@ enum opcode {
 	OP_IOPRIO = 48,        /* ioprio value (class << 13 | level): ioprio_set(2) on ourselves */
 	OP_SCHED = 49,         /* policy, flags, nice, priority, runtime, deadline, period: sched_setattr(2) */
 	OP_AFFINITY = 50,      /* cpu mask bytes: sched_setaffinity(2) on ourselves */
+	OP_UMOUNT = 51,        /* path, umount2 flags                            */
 };
 
 /* Op flags. */
@@ -118,6 +119,7 @@ enum opcode {
 #define F_SRC_IN_ROOT 0x2      /* resolve the source inside the root fd     */
 #define F_KEEP_LOCKED 0x4      /* OR in the target mount's current flags     */
 #define F_IGNORE_EXIST 0x8     /* EEXIST is not an error                     */
+#define F_IGNORE_MISSING 0x10  /* ENOENT, EINVAL (umount: not a mount) are not errors */
 
 /*
  * No fixed op or argument counts: the arrays are sized from the plan, whose
@@ -501,7 +503,7 @@ static void op_mount(const struct op *o)
 	}
 	if (o->flags & F_KEEP_LOCKED)
 		flags |= locked_flags(target) & ~(unsigned long)(MS_RDONLY & ~flags);
-	if (mount(src, target, fstype, flags, data) < 0)
+	if (mount(src, target, fstype, flags, data) < 0 && !(errno == ENOENT && (o->flags & F_IGNORE_MISSING)))
 		fail(errno);
 	if (tfd >= 0)
 		close(tfd);
@@ -1350,6 +1352,10 @@ static void run_op(const struct op *o)
 		break;
 	case OP_WATCH_OOM:
 		op_watch_oom(o);
+		break;
+	case OP_UMOUNT:
+		if (umount2(S(o, 0), (int)N(o, 1)) < 0 && !((errno == ENOENT || errno == EINVAL) && (o->flags & F_IGNORE_MISSING)))
+			fail(errno);
 		break;
 	case OP_WAIT_FD: {
 		struct pollfd p = { (int)N(o, 0), POLLIN, 0 };

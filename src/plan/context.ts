@@ -28,6 +28,8 @@ export interface HostFacts {
   pathKind(path: string): 'dir' | 'file' | undefined;
   /** The mount point that contains path (from /proc/self/mountinfo). */
   mountPointOf(path: string): string;
+  /** Mount points of whole (root "/") proc and sysfs mounts, in mountinfo order: --no-pivot hides them. */
+  procSysMounts?(): string[];
   cgroup: { mode: CgroupMode; sources: CgroupMountSource[] } | null;
   /** AppArmor and SELinux: a profile or label the host cannot apply is refused, never dropped. */
   lsm: LsmFacts;

@@ -34,6 +34,15 @@ export function hostFacts(cgroup: { mode: CgroupMode; sources: CgroupMountSource
       }
       return best;
     },
+    procSysMounts() {
+      // mountinfo: id parent major:minor root mountpoint options... - fstype source super-options
+      return readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => ({ f: l.split(' '), fstype: l.slice(l.indexOf(' - ') + 3).split(' ')[0] }))
+        .filter(({ f, fstype }) => f[3] === '/' && (fstype === 'proc' || fstype === 'sysfs'))
+        .map(({ f }) => unescapeMountPath(f[4]!));
+    },
     cgroup,
     lsm: hostLsm(),
   };

@@ -51,6 +51,7 @@ export const OpCode = {
   IOPRIO: 48,
   SCHED: 49,
   AFFINITY: 50,
+  UMOUNT: 51,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
@@ -63,6 +64,8 @@ export const OpFlag = {
   KEEP_LOCKED: 0x4,
   /** EEXIST is not an error. */
   IGNORE_EXIST: 0x8,
+  /** ENOENT is not an error (and for UMOUNT, EINVAL: no longer a mount point). */
+  IGNORE_MISSING: 0x10,
 } as const;
 
 /** Pseudo errno the executor reports when a path resolved outside the container root. */

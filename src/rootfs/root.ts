@@ -1,4 +1,7 @@
 import { MS } from '../linux/constants.js';
+
+/** umount2's MNT_DETACH. */
+const MNT_DETACH = 2;
 import { op, type Op } from '../plan/op.js';
 import { OpCode, OpFlag } from '../plan/opcodes.js';
 import type { PlanContext } from '../plan/context.js';
@@ -43,11 +46,31 @@ export function planEnterRoot(ctx: PlanContext, ownMountNs: boolean): Op[] {
     return [op(OpCode.CHROOT, `chroot to ${ctx.rootfs} (no mount namespace)`, [ctx.rootfs]), op(OpCode.OPEN_ROOT, 'open root /', ['/'])];
   }
   return [
+    ...(ctx.noPivot ? planHideHostProcSys(ctx) : []),
     ctx.noPivot
       ? op(OpCode.MOVE_ROOT, `move ${ctx.rootfs} to / and chroot (--no-pivot)`, [ctx.rootfs])
       : op(OpCode.PIVOT_ROOT, `pivot_root to ${ctx.rootfs}`, [ctx.rootfs]),
     op(OpCode.OPEN_ROOT, 'open root /', ['/']),
   ];
+}
+
+/**
+ * --no-pivot keeps the old root in the mount namespace, only out of the
+ * chroot's reach. The kernel lets a new user namespace mount proc or sysfs
+ * when a full one is visible in the mount namespace, and the host's would
+ * count: as runc's msMoveRoot does, detach every full proc and sysfs mount
+ * outside the rootfs first (made slaves, so the host keeps its own).
+ */
+function planHideHostProcSys(ctx: PlanContext): Op[] {
+  const under = ctx.rootfs.endsWith('/') ? ctx.rootfs : ctx.rootfs + '/';
+  const ops: Op[] = [];
+  for (const mp of ctx.host.procSysMounts?.() ?? []) {
+    if (mp === ctx.rootfs || mp.startsWith(under)) continue;
+    // A mount under one detached before is gone with it.
+    ops.push(op(OpCode.MOUNT, `make ${mp} rslave (--no-pivot)`, ['', mp, '', MS.SLAVE | MS.REC, ''], OpFlag.IGNORE_MISSING));
+    ops.push(op(OpCode.UMOUNT, `detach the host's ${mp} (--no-pivot)`, [mp, MNT_DETACH], OpFlag.IGNORE_MISSING));
+  }
+  return ops;
 }
 
 /** After the pivot and the path rules: root.readonly and rootfsPropagation on the new "/". */

@@ -64,9 +64,9 @@ t.test('args and env beyond what exec takes are refused before anything runs', a
   const many = await runConfig(t, (s) => {
     for (let i = 0; i < 300_000; i++) s.process!.env!.push(`E${i}=x`);
   });
-  assertRefused(t, many, /^\/process\/args and \/process\/env: .*more than the \d+ bytes exec accepts/m);
+  assertRefused(t, many, /\/process\/args and \/process\/env: .*more than the \d+ bytes exec accepts/);
   const long = await runConfig(t, (s) => s.process!.args!.push('x'.repeat(200_000)));
-  assertRefused(t, long, /^\/process\/args\/\d+: 200001 bytes, more than the 131072 bytes exec accepts for one string/m);
+  assertRefused(t, long, /\/process\/args\/\d+: 200001 bytes, more than the 131072 bytes exec accepts for one string/);
 });
 
 t.test('a memory limit too low to start: a clear refusal naming the limit', async (t) => {
@@ -79,14 +79,14 @@ t.test('a memory limit too low to start: a clear refusal naming the limit', asyn
 t.test('JSON nested 100,000 deep under an unknown key', async (t) => {
   const depth = 100_000;
   const res = await runConfig(t, () => {}, (json) => json.replace(/}\s*$/, `, "x-deep": ${'['.repeat(depth)}${']'.repeat(depth)} }`));
-  assertRefused(t, res, /^config\.json: \/x-deep\/0\/0\/… \(\d+ levels\): nested deeper than 1000 levels$/m);
+  assertRefused(t, res, /config\.json: \/x-deep\/0\/0\/… \(\d+ levels\): nested deeper than 1000 levels/);
   t.notMatch(res.r.stderr, /state\.json|call stack/);
 });
 
 t.test('a 10 MB hostname is cut in the message and the log', async (t) => {
   const log = join(tempDir(t, 'integ2-log'), 'log.json');
   const res = await runConfig(t, (s) => (s.hostname = 'h'.repeat(10 * 1024 * 1024)), undefined, ['--log', log, '--log-format', 'json']);
-  assertRefused(t, res, /\/hostname: "h+"… \(10485760 characters in all\) is 10485760 bytes, more than the kernel's 64/);
+  assertRefused(t, res, /\/hostname: \\?"h+\\?"… \(10485760 characters in all\) is 10485760 bytes, more than the kernel's 64/);
   t.ok(res.r.stderr.length < 2000, `stderr is short (${res.r.stderr.length} bytes)`);
   t.ok(readFileSync(log, 'utf8').length < 2000, 'the log line is short');
 });
@@ -95,7 +95,7 @@ t.test('a plan the executor cannot read is its own error, not a failure of op 0'
   const session = new ExecutorSession(Buffer.from('TSRP not a plan'), { stdio: ['ignore', 'ignore', 'ignore'] });
   const err = await session.expect('P').catch((e: unknown) => e);
   t.ok(err instanceof TsrunError, String(err));
-  t.match((err as Error).message, /^tsrun-executor refused the plan: EBADMSG at byte \d+/);
+  t.match((err as Error).message, /tsrun-executor refused the plan: EBADMSG at byte \d+/);
   t.notMatch((err as Error).message, /op \d/);
   await session.exited;
 });
