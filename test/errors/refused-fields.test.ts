@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroupDirsNamed, makeBundle, stateRoot, uniqueId } from '../helpers.js';
+import { cgroupDirsNamed, makeBundle, stateRoot, uniqueId, logMessages } from '../helpers.js';
 import { hostLsm } from '../../src/linux/lsm.js';
 import type { Spec } from '../../src/spec/types.js';
 
@@ -18,8 +18,9 @@ async function refused(t: Test, edit: (s: Spec) => void, pointer: string | RegEx
   const id = uniqueId('refused');
   const r = await run(['create', '--bundle', dir, id]);
   t.equal(r.code, 1, `create exits 1 (${r.stderr.trim()})`);
-  t.match(r.stderr, pointer, `the error names ${pointer}`);
-  t.match(r.stderr, msg);
+  // stderr holds logrus lines: match the messages they carry, unquoted.
+  t.match(logMessages(r.stderr), pointer, `the error names ${pointer}`);
+  t.match(logMessages(r.stderr), msg);
   t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
   t.notOk(r.stderr.includes('\0'), 'no raw NUL byte in the message');
   t.same(readdirSync(root), [], 'nothing in the state root');
