@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(top, 'package.json'), 'utf8'));
-const OPS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'cgroup-ops', 'spec', 'watch', 'checkpoint', 'restore'];
+// Operations whose source is not src/lifecycle/NAME.ts.
+const SOURCE_OF = { spec: 'src/spec/ops.ts', features: 'src/spec/features.ts' };
+const OPS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'cgroup-ops', 'spec', 'watch', 'checkpoint', 'restore', 'container-hooks', 'features'];
 
 const common = {
   absWorkingDir: top,
@@ -62,7 +64,7 @@ await Promise.all([
   build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' } }),
   build({
     ...common,
-    entryPoints: Object.fromEntries(OPS.map((op) => [op, op === 'spec' ? 'src/spec/ops.ts' : `src/lifecycle/${op}.ts`])),
+    entryPoints: Object.fromEntries(OPS.map((op) => [op, SOURCE_OF[op] ?? `src/lifecycle/${op}.ts`])),
     define: { ...common.define, TSRUN_OPS_DIR: JSON.stringify('.') },
     outdir: 'dist/ops',
     outExtension: { '.js': '.cjs' },

@@ -178,7 +178,7 @@ export class Runtime {
 
   /** What this build of tsrun supports (runc's `features`). */
   async features(): Promise<Features> {
-    return (await loadOp<typeof import('./spec/ops.js')>('spec')).features();
+    return (await loadOp<typeof import('./spec/features.js')>('features')).features();
   }
 
   async start(id: string): Promise<void> {

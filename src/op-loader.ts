@@ -14,12 +14,14 @@ declare const TSRUN_BUNDLED: boolean | undefined;
 /** Set by the build: where dist/ops is from the bundle this code is in ("ops" from dist/, "." from dist/ops/). */
 declare const TSRUN_OPS_DIR: string;
 
-export const OPS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'cgroup-ops', 'spec', 'watch', 'checkpoint', 'restore'] as const;
+export const OPS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'cgroup-ops', 'spec', 'watch', 'checkpoint', 'restore', 'container-hooks', 'features'] as const;
 export type OpName = (typeof OPS)[number];
+/** Operations whose source is not lifecycle/NAME (scripts/build.mjs has the same map). */
+const SOURCE_OF: Partial<Record<OpName, string>> = { spec: './spec/ops.js', features: './spec/features.js' };
 
 export async function loadOp<T>(name: OpName): Promise<T> {
   if (typeof TSRUN_BUNDLED !== 'undefined' && TSRUN_BUNDLED) return requireBundle(`${__dirname}/${TSRUN_OPS_DIR}/${name}.cjs`) as T;
-  const path = name === 'spec' ? './spec/ops.js' : `./lifecycle/${name}.js`;
+  const path = SOURCE_OF[name] ?? `./lifecycle/${name}.js`;
   return (await import(path)) as T;
 }
 

@@ -7,9 +7,7 @@ import { runHooks } from '../hooks/run.js';
 import { hookState } from '../hooks/state.js';
 import { deleteContainer } from './delete.js';
 import { killAndWait } from './wait.js';
-import type { Spec } from '../spec/types.js';
-import type { Op } from '../plan/op.js';
-import { OpCode } from '../plan/opcodes.js';
+import { loadOp } from '../op-loader.js';
 
 /**
  * `tsrun start`: releases an init waiting on its exec fifo. The init holds
@@ -33,9 +31,7 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
       throw new TsrunError('cannot start a container without a process: config.json has no /process', { code: 'ERR_BAD_STATE', pointer: '/process' });
     }
     if (hooks.startContainer?.length) {
-      const { inContainerNamespaces } = await import('../hooks/in-container.js');
-      const seccomp = await startContainerSeccomp(rec.config);
-      await runHooks('startContainer', hooks.startContainer, hookState(rec, 'created'), inContainerNamespaces(rec.config.linux ?? {}, rec.pid, { seccomp }));
+      await (await loadOp<typeof import('./container-hooks.js')>('container-hooks')).runStartContainerHooks(rec);
     }
     const fifo = ctx.store.fifoPath(id);
     let fd: number;
@@ -68,15 +64,3 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
   }
 }
 
-/**
- * The container's seccomp filter for startContainer hooks, which run as the
- * container's process would (runc runs them in its init, under the filter).
- * Only the load: a notify listener belongs to the container's own init.
- */
-async function startContainerSeccomp(spec: Spec): Promise<Op[]> {
-  if (!spec.linux?.seccomp) return [];
-  const { loadSeccompCompiler } = await import('./shared.js');
-  const { planSeccomp } = await import('../plan/seccomp-op.js');
-  const planned = planSeccomp(spec.linux.seccomp, await loadSeccompCompiler(spec), []);
-  return (planned?.load ?? []).filter((o) => o.code === OpCode.SECCOMP);
-}

@@ -1,4 +1,3 @@
 // The spec operations the library offers, as one loadable unit.
 export { loadBundle } from './load.js';
 export { defaultSpec, rootlessSpec } from './defaults.js';
-export { features } from './features.js';
