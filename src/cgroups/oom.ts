@@ -17,11 +17,19 @@ export function oomWatch(rec: CgroupRecord | null | undefined): OomWatch | null 
 
 /** OOM kills in the cgroup so far (memory.oom_control's or memory.events' oom_kill); 0 when unknown. */
 export function oomKillCount(rec: CgroupRecord | null | undefined): number {
+  return oomCounter(rec, 'oom_kill');
+}
+
+/**
+ * A counter of the watched file: "oom_kill" (both versions), or "oom" (v2's
+ * memory.events: OOM events, killed or not). 0 when unknown or the cgroup is gone.
+ */
+export function oomCounter(rec: CgroupRecord | null | undefined, key: 'oom' | 'oom_kill'): number {
   const w = oomWatch(rec);
   if (!w) return 0;
   try {
     const text = readFileSync(w.kind === 'v2' ? w.events : w.oomControl, 'utf8');
-    return Number(/^oom_kill (\d+)$/m.exec(text)?.[1] ?? 0);
+    return Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
   } catch {
     return 0; // the cgroup is gone
   }

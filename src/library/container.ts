@@ -9,8 +9,7 @@ import { TsrunError } from '../errors.js';
 import type { ExecutorSession } from '../native/executor.js';
 import { exitStatusOf, type ExitStatus } from './exit-status.js';
 import type { TerminalStream } from './terminal.js';
-import { oomWatch } from '../cgroups/oom.js';
-import { readFileSync } from 'node:fs';
+import { oomCounter, oomWatch } from '../cgroups/oom.js';
 
 /** What a handle needs of the executor that watches its process (absent for a container another program created). */
 export interface Watched {
@@ -68,18 +67,10 @@ export class WatchedProcess extends EventEmitter<ProcessEvents> {
  * every change of memory.events: there, only a rise of its "oom" count is one.
  */
 function oomFilter(cgroup: CgroupRecord | null, emit: () => void): () => void {
-  const w = oomWatch(cgroup);
-  if (w?.kind !== 'v2') return emit;
-  const count = () => {
-    try {
-      return Number(/^oom (\d+)$/m.exec(readFileSync(w.events, 'utf8'))?.[1] ?? 0);
-    } catch {
-      return 0;
-    }
-  };
-  let last = count();
+  if (oomWatch(cgroup)?.kind !== 'v2') return emit;
+  let last = oomCounter(cgroup, 'oom');
   return () => {
-    const now = count();
+    const now = oomCounter(cgroup, 'oom');
     if (now > last) emit();
     last = now;
   };

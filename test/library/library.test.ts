@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { TsrunError, ERROR_CODES, type ErrorCode } from '../../src/index.js';
 import { shSpec, testRuntime } from './helpers.js';
-import { TSRUN, TOP, tsrun, uniqueId, waitFor } from '../helpers.js';
+import { TOP, tsrun, uniqueId, waitFor } from '../helpers.js';
 
 t.test('run with capture: stdout and stderr byte-exact, exit codes 0, 7 and 137', async (t) => {
   const rt = testRuntime(t);
@@ -203,5 +203,4 @@ t.test('the host program dies: the container keeps running and the CLI can delet
   const r = await tsrun(['--root', rt.root, 'delete', '--force', id]);
   t.equal(r.code, 0, 'tsrun delete --force');
   t.same(await rt.list(), []);
-  void TSRUN;
 });
