@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import { chmodSync, cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroupDirsNamed, hostMountinfo, makeBundle, newHostMounts, stateRoot, tempDir, tsrun, uniqueId } from '../helpers.js';
+import { cgroupDirsNamed, hostMountinfo, makeBundle, newHostMounts, stateRoot, tempDir, tsrun, uniqueId, logMessages } from '../helpers.js';
 import { COUNTER_SCRIPT, CRIU, countsPast, skip, tsrunQuiet } from './criu.js';
 
 /** A running counter container; returns its root, bundle, id and how to check it is untouched. */
@@ -31,7 +31,7 @@ async function failedRestore(t: Test, root: string, args: string[], pattern: Reg
   const before = hostMountinfo();
   const r = await tsrunQuiet(['--root', root, '--criu', CRIU, 'restore', '-d', ...args, id]);
   t.equal(r.code, 1, 'exit status 1');
-  t.match(r.stderr, pattern, 'says why');
+  t.match(logMessages(r.stderr), pattern, 'says why');
   t.notOk(existsSync(join(root, id)), 'no state directory');
   t.same(cgroupDirsNamed(id), [], 'no cgroup');
   // Other tests mount under /tmp at the same time: look at ours only.
@@ -65,7 +65,7 @@ t.test('restore of an id that exists is refused; the original runs on', { skip }
   t.equal((await tsrunQuiet(['--root', root, '--criu', CRIU, 'checkpoint', '--leave-running', '--image-path', images, id])).code, 0);
   const r = await tsrunQuiet(['--root', root, '--criu', CRIU, 'restore', '-d', '--image-path', images, '--bundle', dir, id]);
   t.equal(r.code, 1);
-  t.match(r.stderr, /container with id "\S+" already exists/);
+  t.match(logMessages(r.stderr), /container with id "\S+" already exists/);
   await untouched(t);
 });
 
@@ -75,7 +75,7 @@ t.test('checkpoint of a paused or a stopped container is refused', { skip }, asy
   t.equal((await tsrun(['--root', root, 'pause', id])).code, 0);
   const p = await tsrunQuiet(['--root', root, '--criu', CRIU, 'checkpoint', '--image-path', images, id]);
   t.equal(p.code, 1);
-  t.match(p.stderr, /cannot checkpoint a paused container/);
+  t.match(logMessages(p.stderr), /cannot checkpoint a paused container/);
   await untouched(t, 'paused');
   t.equal((await tsrun(['--root', root, 'resume', id])).code, 0);
   await untouched(t);
@@ -86,7 +86,7 @@ t.test('checkpoint of a paused or a stopped container is refused', { skip }, asy
   await new Promise((r) => setTimeout(r, 300));
   const s = await tsrunQuiet(['--root', root, '--criu', CRIU, 'checkpoint', '--image-path', images, done]);
   t.equal(s.code, 1);
-  t.match(s.stderr, /cannot checkpoint a stopped container/);
+  t.match(logMessages(s.stderr), /cannot checkpoint a stopped container/);
   t.notOk(existsSync(join(images, 'inventory.img')), 'no images written');
 });
 
@@ -95,7 +95,7 @@ t.test('a missing CRIU, or one that does not answer, is a clear error; the conta
   const images = join(tempDir(t, 'criu-img'), 'img');
   const m = await tsrunQuiet(['--root', root, '--criu', '/nonexistent/criu', 'checkpoint', '--image-path', images, id]);
   t.equal(m.code, 1);
-  t.match(m.stderr, /criu binary "\/nonexistent\/criu" not found: install CRIU 3\.15 or newer, or name it with --criu PATH/);
+  t.match(logMessages(m.stderr), /criu binary "\/nonexistent\/criu" not found: install CRIU 3\.15 or newer, or name it with --criu PATH/);
   await untouched(t);
 
   const fake = join(tempDir(t, 'criu-fake'), 'criu');
@@ -103,7 +103,7 @@ t.test('a missing CRIU, or one that does not answer, is a clear error; the conta
   chmodSync(fake, 0o755);
   const f = await tsrunQuiet(['--root', root, '--criu', fake, 'checkpoint', '--image-path', images, id]);
   t.equal(f.code, 1);
-  t.match(f.stderr, /criu \(\S+\) exited without answering \(status 1\)/);
+  t.match(logMessages(f.stderr), /criu \(\S+\) exited without answering \(status 1\)/);
   await untouched(t);
 });
 
@@ -117,6 +117,6 @@ t.test('--pre-dump is refused where the kernel has no soft-dirty tracking', { sk
   const images = join(tempDir(t, 'criu-img'), 'img');
   const r = await tsrunQuiet(['--root', root, '--criu', CRIU, 'checkpoint', '--pre-dump', '--image-path', images, id]);
   t.equal(r.code, 1);
-  t.match(r.stderr, /--pre-dump needs memory change tracking \(soft-dirty pages, CONFIG_MEM_SOFT_DIRTY\)/);
+  t.match(logMessages(r.stderr), /--pre-dump needs memory change tracking \(soft-dirty pages, CONFIG_MEM_SOFT_DIRTY\)/);
   await untouched(t);
 });

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBundle, stateRoot, tempDir, tsrun, uniqueId, waitFor } from '../helpers.js';
+import { makeBundle, stateRoot, tempDir, tsrun, uniqueId, waitFor, logMessages } from '../helpers.js';
 import { CRIU, skip, tsrunQuiet } from './criu.js';
 
 // The server's stdin never ends (busybox nc closes the connection at EOF of it).
@@ -34,7 +34,7 @@ t.test('--tcp-established: a connection inside the container survives checkpoint
 
   const no = await tsrunQuiet(['--root', root, '--criu', CRIU, 'checkpoint', '--image-path', images, id]);
   t.equal(no.code, 1, 'refused without --tcp-established');
-  t.match(no.stderr, /Connected TCP socket, consider using --tcp-established/);
+  t.match(logMessages(no.stderr), /Connected TCP socket, consider using --tcp-established/);
   t.equal(JSON.parse((await tsrun(['--root', root, 'state', id])).stdout).status, 'running', 'the container runs on');
 
   const c = await tsrunQuiet(['--root', root, '--criu', CRIU, 'checkpoint', '--tcp-established', '--image-path', images, id]);

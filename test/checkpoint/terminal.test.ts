@@ -4,7 +4,7 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { makeBundle, stateRoot, tempDir, TOP, tsrun, uniqueId } from '../helpers.js';
+import { makeBundle, stateRoot, tempDir, TOP, tsrun, uniqueId, logMessages } from '../helpers.js';
 import { CRIU, skip, tsrunQuiet } from './criu.js';
 
 const RECVTTY = join(TOP, 'test/tools/recvtty.py');
@@ -72,5 +72,5 @@ t.test('restoring a terminal container without --console-socket is refused befor
   writeFileSync(join(images, 'descriptors.json'), '[]');
   const r = await tsrunQuiet(['--root', root, '--criu', CRIU, 'restore', '-d', '--image-path', images, '--bundle', dir, uniqueId('cr-tty')]);
   t.equal(r.code, 1);
-  t.match(r.stderr, /restoring a terminal container needs --console-socket/);
+  t.match(logMessages(r.stderr), /restoring a terminal container needs --console-socket/);
 });
