@@ -40,6 +40,6 @@ export function inContainerNamespaces(linux: Linux, initPid: number, opts: InCon
       () => session.close(),
       () => session.close(),
     );
-    return session.child;
+    return session.child!; // stdio has 'pipe' entries: a Node child process
   };
 }
