@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from '../builtins.js';
 import { constants as osConstants } from 'node:os';
 import { Socket } from 'node:net';
 import { TsrunError } from '../errors.js';
@@ -127,7 +128,8 @@ export class ExecutorSession {
 
   /** Hooks: their runner needs a ChildProcess (piped output, group kill); they are off the hot path. */
   private spawnWithNode(stdio: ExecutorOptions['stdio'] & object, extra: number[], opts: ExecutorOptions, gone: (code: number) => void): ChildProcess {
-    const child = spawn(executorPath(), [String(this.syncFd)], {
+    // childProcess(): loaded on first use; a create without hooks never needs it.
+    const child = childProcess().spawn(executorPath(), [String(this.syncFd)], {
       stdio: [...stdio, ...extra, 'pipe'] as never,
       env: opts.env ?? {},
       detached: opts.ownProcessGroup ?? false,
