@@ -7,18 +7,23 @@
  * the program's own timers and I/O wait for all of them. `nextSlice()` at
  * the start of each stretch lets it run at once while the turn has used
  * less than BUDGET_MS, and otherwise defers it to a later turn, one stretch
- * per turn, first come first served. With nothing else queued it costs no
- * more than a performance.now().
+ * per turn, first come first served. With nothing else queued it costs a
+ * microtask or two.
  *
  * The state lives on globalThis: each operation is bundled into a file of
  * its own (dist/ops/NAME.cjs), and all of them must share one queue.
  */
 const BUDGET_MS = 4;
 
+interface Waiter {
+  promise: Promise<void>;
+  resolve: () => void;
+}
 interface SliceState {
   turnStart: number;
   turnOpen: boolean;
-  queue: Array<() => void>;
+  queue: Waiter[];
+  /** A grant is under way: the next one comes when the current stretch has run. */
   granting: boolean;
 }
 
@@ -34,25 +39,41 @@ function openTurn(): void {
   setImmediate(() => (state.turnOpen = false));
 }
 
-/** Resolves at once within the turn's budget, else in a later turn. */
-export function nextSlice(): Promise<void> | void {
-  openTurn();
-  if (state.queue.length === 0 && performance.now() - state.turnStart < BUDGET_MS) return;
-  return new Promise((resolve) => {
-    state.queue.push(resolve);
-    if (!state.granting) grantLater();
-  });
+/**
+ * Resolves when the caller's next stretch may run: in this turn while it
+ * has used less than the budget, else in a later one. Callers are let
+ * through one at a time, so that the budget is checked after each stretch
+ * has run rather than when fifty of them ask at once.
+ */
+export function nextSlice(): Promise<void> {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  state.queue.push({ promise, resolve });
+  if (!state.granting) {
+    state.granting = true;
+    queueMicrotask(grant);
+  }
+  return promise;
 }
 
-/** One deferred stretch per turn: its continuation runs right after this callback. */
-function grantLater(): void {
-  state.granting = true;
-  setImmediate(() => {
-    state.turnOpen = true;
-    state.turnStart = performance.now();
-    setImmediate(() => (state.turnOpen = false));
-    state.queue.shift()?.();
-    if (state.queue.length) grantLater();
-    else state.granting = false;
-  });
+function grant(): void {
+  const next = state.queue[0];
+  if (!next) {
+    state.granting = false;
+    return;
+  }
+  openTurn();
+  if (performance.now() - state.turnStart >= BUDGET_MS) {
+    setImmediate(() => {
+      state.turnOpen = true;
+      state.turnStart = performance.now();
+      setImmediate(() => (state.turnOpen = false));
+      grant();
+    });
+    return;
+  }
+  state.queue.shift();
+  next.resolve();
+  // Registered after the caller's own await on the same promise: runs once its stretch has.
+  next.promise.then(grant, grant);
 }
