@@ -14,9 +14,10 @@ const NO_CONTEXT = new Set(['proc', 'sysfs', 'mqueue']);
  * inside the root by the executor (openat2 RESOLVE_IN_ROOT), so a symlink in
  * the rootfs cannot redirect a mount onto the host.
  */
-export function planMounts(mounts: readonly Mount[], ctx: PlanContext, ownCgroupNs: boolean, mountLabel?: string): Op[] {
+export function planMounts(mounts: readonly Mount[], ctx: PlanContext, ownCgroupNs: boolean, mountLabel?: string, sysfsBind = false): Op[] {
   const ops: Op[] = [];
-  mounts.forEach((m, i) => {
+  mounts.forEach((given, i) => {
+    const m = sysfsBind && given.type === 'sysfs' ? sysfsAsBind(given) : given;
     let opts;
     try {
       opts = parseMountOptions(m.options);
@@ -39,6 +40,12 @@ export function planMounts(mounts: readonly Mount[], ctx: PlanContext, ownCgroup
     }
   });
   return ops;
+}
+
+/** The host's /sys, recursively bound, read-only, with the sysfs mount's other flags (runc 1.2's fallback). */
+function sysfsAsBind(m: Mount): Mount {
+  const kept = (m.options ?? []).filter((o) => ['nosuid', 'nodev', 'noexec', 'relatime', 'norelatime', 'noatime', 'strictatime'].includes(o));
+  return { ...m, type: 'bind', source: '/sys', options: ['rbind', ...new Set([...kept, 'nosuid', 'nodev', 'noexec', 'ro'])] };
 }
 
 function fsMount(m: Mount, flags: number, data: string[]): Op[] {
