@@ -76,7 +76,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   if (sysfsBind && (spec.mounts ?? []).some((m) => m.type === 'sysfs')) {
     warnings.push('mounts: sysfs cannot be mounted in a new user namespace without its own network namespace: the host\'s /sys is bound read-only instead');
   }
-  ops.push(...planMounts(spec.mounts ?? [], ctx, ns.newCgroupNs, linux.mountLabel, sysfsBind));
+  ops.push(...planMounts(spec.mounts ?? [], ctx, ns.newCgroupNs, linux.mountLabel, sysfsBind, ns.newUserNs || ctx.host.inUserNs === true));
   // As runc: devices are bound from the host, not made, in any user namespace but the initial one.
   ops.push(...planDevices(linux.devices, ns.newUserNs || ctx.host.inUserNs === true, ctx.host.pathKind('/proc/kcore') !== undefined));
   // As runc: a cwd missing from the image is made (while still root, inside the root).

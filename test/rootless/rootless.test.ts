@@ -261,6 +261,24 @@ function tests(u: TestUser): void {
     if (rc) t.equal(rc.code, 1, `runc 1.1: ${logMessages(rc.stderr).trim()}`);
   });
 
+  t.test('a cgroup mount in a user namespace: the caller\'s cgroup bound read-only, with or without a cgroup namespace', async (t) => {
+    const own = readFileSync('/proc/self/cgroup', 'utf8');
+    for (const cgroupNs of [false, true]) {
+      const b = bundle((s) => {
+        s.mounts!.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] });
+        if (cgroupNs) s.linux!.namespaces!.push({ type: 'cgroup' });
+        script('ls /sys/fs/cgroup | tr "\\n" " "; echo; grep " /sys/fs/cgroup/" /proc/self/mountinfo | cut -d" " -f6 | sort -u; touch /sys/fs/cgroup/memory/x 2>/dev/null || echo not writable')(s);
+      });
+      const { ts, rc } = await both(b);
+      t.equal(ts.code, 0, `cgroup namespace ${cgroupNs}: ${ts.stderr}`);
+      if (/^\d+:memory:/m.test(own)) t.match(ts.stdout, /\bmemory\b/, 'the hierarchies are there');
+      t.match(ts.stdout, /^ro,/m, 'read-only');
+      t.match(ts.stdout, /not writable/);
+      if (rc) t.comment(`runc 1.1, cgroup namespace ${cgroupNs}: exit ${rc.code}${rc.code ? ': ' + logMessages(rc.stderr).trim() : ''}`);
+      if (rc && !cgroupNs) t.equal(ts.stdout, rc.stdout, 'the same as runc');
+    }
+  });
+
   t.test('rootless podman with --runtime tsrun and --cgroup-manager cgroupfs', async (t) => {
     if (spawnSync('which', ['podman']).status !== 0) {
       return void t.skip('podman is not installed (make setup installs it)', () => {});
