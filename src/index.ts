@@ -7,7 +7,7 @@
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import { DEFAULT_ROOT, StateStore } from './state/store.js';
-import { defaultRoot } from './state/default-root.js';
+import { preparedDefaultRoot } from './state/default-root.js';
 import { loadOp } from './op-loader.js';
 import { TsrunError } from './errors.js';
 import type { RuntimeContext } from './lifecycle/context.js';
@@ -88,7 +88,7 @@ export class Runtime {
   private readonly ops: ContainerOps;
 
   constructor(opts: RuntimeOptions = {}) {
-    this.ctx = { store: new StateStore(opts.root ?? defaultRoot()), log: opts.log ?? silentLogger, rootless: opts.rootless };
+    this.ctx = { store: new StateStore(opts.root ?? preparedDefaultRoot()), log: opts.log ?? silentLogger, rootless: opts.rootless };
     this.ops = {
       start: (id) => this.start(id),
       state: (id) => this.state(id),

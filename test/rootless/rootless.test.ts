@@ -3,7 +3,7 @@
 // no cgroup of its own), and runc 1.1 runs the same configs side by side when
 // it is installed, so that what the host allows is told apart from our bugs.
 import t from 'tap';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { logMessages, uniqueId, waitFor, type Result } from '../helpers.js';
@@ -111,7 +111,10 @@ function tests(u: TestUser): void {
     for (const args of steps(id)) {
       const r = await tsrun(args, env);
       codes.push(r.code);
-      if (args[0] === 'create') t.ok(existsSync(join(xdg, 'tsrun', id)), 'state in $XDG_RUNTIME_DIR/tsrun (no --root given)');
+      if (args[0] === 'create') {
+        t.ok(existsSync(join(xdg, 'tsrun', id)), 'state in $XDG_RUNTIME_DIR/tsrun (no --root given)');
+        t.equal(statSync(join(xdg, 'tsrun')).mode & 0o7777, 0o1700, 'made 0700 and sticky, as runc (kept by XDG clean-ups)');
+      }
       if (args[0] === 'start') t.match((await tsrun(['state', id], env)).stdout, /"status": "running"/);
       if (args[0] === 'exec') t.match(r.stdout, new RegExp(`^\\s+0\\s+${u.uid}\\s+1\\n0\\n$`), 'exec joins the user namespace');
       if (args[0] === 'ps' || args[0] === 'pause') t.match(logMessages(r.stderr), /no cgroup of its own/, `${args[0]}: says why it cannot`);
