@@ -5,6 +5,7 @@ import { ExecutorSession } from '../native/executor.js';
 import { buildExecPlan } from '../plan/exec-plan.js';
 import { encodePlan } from '../plan/encode.js';
 import { hostFacts } from '../plan/host.js';
+import { setgroupsDenied } from '../linux/userns.js';
 import type { Process } from '../spec/types.js';
 import { containerStatus } from '../state/status.js';
 import { validateProcess } from '../spec/validate.js';
@@ -71,6 +72,7 @@ async function prepareExec(ctx: RuntimeContext, id: string, opts: ExecOptions, m
       preserveFds: opts.preserveFds ?? 0,
       consoleSocket,
       host: hostFacts(null),
+      setgroupsDenied: setgroupsDenied(rec.pid),
       compileSeccomp: await loadSeccompCompiler(spec),
     });
   } catch (e) {

@@ -31,6 +31,8 @@ export interface HostFacts {
   /** Mount points of whole (root "/") proc and sysfs mounts, in mountinfo order: --no-pivot hides them. */
   procSysMounts?(): string[];
   cgroup: { mode: CgroupMode; sources: CgroupMountSource[] } | null;
+  /** The runtime itself runs in a user namespace (rootless podman, rootlesskit): no mknod, even without a new one. */
+  inUserNs?: boolean;
   /** AppArmor and SELinux: a profile or label the host cannot apply is refused, never dropped. */
   lsm: LsmFacts;
 }
@@ -53,5 +55,7 @@ export interface PlanContext {
   preserveFds: number;
   host: HostFacts;
   /** Compiles linux.seccomp; injected so plans need not load the compiler when there is no seccomp section. */
+  /** The runtime denies setgroups in the container's user namespace (an unprivileged caller mapping its own gid). */
+  setgroupsDenied?: boolean;
   compileSeccomp?: (seccomp: Seccomp) => { filter: Uint8Array; flags: number; warnings: string[]; notify: boolean };
 }

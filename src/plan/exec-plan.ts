@@ -27,6 +27,8 @@ export interface ExecPlanContext {
   preserveFds: number;
   consoleSocket?: string;
   host: HostFacts;
+  /** The container's user namespace denies setgroups (/proc/INIT/setgroups). */
+  setgroupsDenied?: boolean;
   compileSeccomp?: PlanContext['compileSeccomp'];
 }
 
@@ -54,6 +56,6 @@ export function buildExecPlan(proc: Process, linux: Linux, ctx: ExecPlanContext)
   ops.push(op(OpCode.WAIT_GO, 'wait for the runtime (cgroup)'));
   ops.push(op(OpCode.PRCTL, 'make the process non-dumpable until exec', [PR.SET_DUMPABLE, 0, 0, 0, 0]));
   ops.push(op(OpCode.CLOEXEC_FROM, `close every fd from ${3 + ctx.preserveFds} on exec`, [3 + ctx.preserveFds]));
-  ops.push(...planInit(proc, { host: ctx.host, waitForStart: false, bindConsole: false }, seccomp?.load ?? null, warnings));
+  ops.push(...planInit(proc, { host: ctx.host, waitForStart: false, bindConsole: false, setgroupsDenied: ctx.setgroupsDenied }, seccomp?.load ?? null, warnings));
   return { ops, cloneIndex, newUserNs: false, hostMounts: false, seccompNotify: seccomp?.notify ?? false, warnings };
 }

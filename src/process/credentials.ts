@@ -7,6 +7,8 @@ import type { Process } from '../spec/types.js';
 export interface CredentialFacts {
   capLastCap: number;
   boundingSet: bigint;
+  /** /proc/PID/setgroups is "deny" in the user namespace: setgroups(2) fails, so it is not called. */
+  setgroupsDenied?: boolean;
 }
 
 /**
@@ -45,7 +47,11 @@ export function planCredentials(proc: Process, facts: CredentialFacts, warnings:
   }
   ops.push(op(OpCode.PRCTL, 'keep capabilities across the uid change', [PR.SET_KEEPCAPS, 1, 0, 0, 0]));
   const groups = proc.user?.additionalGids ?? [];
-  ops.push(op(OpCode.SETGROUPS, `setgroups [${groups.join(', ')}]`, groups));
+  if (!facts.setgroupsDenied) ops.push(op(OpCode.SETGROUPS, `setgroups [${groups.join(', ')}]`, groups));
+  else if (groups.length) {
+    // runc: "cannot set any additional groups in a rootless container".
+    throw new Error(`/process/user/additionalGids: cannot be set: the user namespace denies setgroups (an unprivileged caller mapping only its own gid; map more gids through /etc/subgid to allow it)`);
+  }
   ops.push(op(OpCode.SETRESGID, `setresgid ${gid}`, [gid]));
   ops.push(op(OpCode.SETRESUID, `setresuid ${uid}`, [uid]));
   ops.push(op(OpCode.PRCTL, 'stop keeping capabilities', [PR.SET_KEEPCAPS, 0, 0, 0, 0]));
