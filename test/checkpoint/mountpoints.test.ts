@@ -13,7 +13,7 @@ t.test('restore makes the mount points a fresh rootfs lacks', { skip }, async (t
   const host = tempDir(t, 'criu-mp');
   writeFileSync(join(host, 'marker'), 'from the host\n');
   mkdirSync(join(host, 'data'));
-  const { dir, rootfs } = makeBundle(t, (s) => {
+  const { dir } = makeBundle(t, (s) => {
     s.process!.args = ['sh', '-c', 'i=0; while true; do echo $i > /deep/er/data/counter; i=$((i+1)); sleep 0.1; done'];
     s.mounts!.push(
       { destination: '/etc/marker', type: 'bind', source: join(host, 'marker'), options: ['rbind', 'ro'] },
