@@ -69,11 +69,13 @@ t.test('the container handle checkpoints; the restored container is reachable by
 
   await c.checkpoint({ criu: CRIU, imagePath: join(images, 'leave'), leaveRunning: true });
   t.equal((await c.state()).status, 'running', 'leaveRunning: the handle still runs it');
+  const before = counter(file);
   await c.checkpoint({ criu: CRIU, imagePath: images });
   t.ok(existsSync(join(images, 'inventory.img')), 'images written');
   t.equal(await codeOf(c.wait()), 'ERR_NOT_FOUND', 'the checkpointed container is gone, as after delete');
   t.equal(await codeOf(rt.state(id)), 'ERR_NOT_FOUND', 'no state left');
-  const dumped = counter(file);
+  // -1: dumped between the shell's truncate and its write.
+  const dumped = Math.max(counter(file), before);
 
   t.equal(await rt.restore(id, { criu: CRIU, imagePath: images, bundle: dir, detach: true }), 0, 'restored under the same id');
   const r = rt.container(id);
