@@ -8,10 +8,11 @@ CROSS_PACKAGES_x86_64 := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-s
 CROSS_PACKAGES_aarch64 := gcc-x86-64-linux-gnu libc6-dev-amd64-cross
 DEBIAN_PACKAGES := build-essential busybox-static linux-libc-dev procps util-linux python3 protobuf-compiler uidmap podman $(CROSS_PACKAGES_$(HOST_MACHINE))
 # What ../shared/criu/build.sh needs to build CRIU (criu/Makefile.packages), and
-# iptables, which CRIU runs to lock the network during a dump.
+# iptables, which CRIU runs to lock the network during a dump; podman, conmon
+# and runc for test/checkpoint/podman.test.ts (runc is its reference).
 CRIU_PACKAGES := gcc make pkg-config libc6-dev libprotobuf-dev libprotobuf-c-dev protobuf-c-compiler \
   protobuf-compiler python3-protobuf libnl-3-dev libnl-route-3-dev libnet1-dev libcap-dev uuid-dev \
-  libbsd-dev libgnutls28-dev libnftables-dev iptables tar gzip
+  libbsd-dev libgnutls28-dev libnftables-dev iptables tar gzip podman conmon runc
 CRIU_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tsrun-harness/criu
 CC ?= gcc
 CC_x64 := $(if $(filter x86_64,$(HOST_MACHINE)),$(CC),x86_64-linux-gnu-gcc)

@@ -30,21 +30,26 @@ json.dump(c, open(sys.argv[1], 'w'))
 EOF
 
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+# The shell truncates /counter before it writes: a read (or a dump) can catch it
+# empty. Reads the value, retrying a moment; empty if it stays so (a dump between
+# the two steps).
+count() { local v="" i; for i in 1 2 3 4 5; do v=$(cat "$work/b/rootfs/counter" 2>/dev/null); [ -n "$v" ] && break; sleep 0.05; done; echo "$v"; }
 declare -A ck rs ok
 for round in $(seq 1 "$N"); do
   for r in runc tsrun; do
     id="bench-criu-$r-$round"; root="$work/root-$r"; img="$work/img-$r-$round"
     bin_$r --root "$root" run -d --bundle "$work/b" "$id" </dev/null >/dev/null 2>&1
     sleep 1
+    pre=$(count)
     t0=$(date +%s%N)
     bin_$r --root "$root" --criu "$CRIU" checkpoint --image-path "$img" --work-path "$img" "$id" </dev/null >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
     ck[$r]+="$(ms "$t0") "
-    dumped=$(cat "$work/b/rootfs/counter")
+    dumped=$(cat "$work/b/rootfs/counter"); [ -n "$dumped" ] || dumped=$pre
     t0=$(date +%s%N)
     bin_$r --root "$root" --criu "$CRIU" restore -d --image-path "$img" --work-path "$img" --bundle "$work/b" "$id" </dev/null >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
     rs[$r]+="$(ms "$t0") "
     sleep 0.5
-    now=$(cat "$work/b/rootfs/counter")
+    now=$(count)
     if [ "$now" -gt "$dumped" ] && [ "$now" -lt $((dumped + 30)) ]; then ok[$r]+="y"; else ok[$r]+="n"; fi
     bin_$r --root "$root" delete -f "$id" >/dev/null
     rm -rf "$img"

@@ -101,6 +101,7 @@ export class Runtime {
       update: (id, r) => this.update(id, r),
       execProcess: (id, o) => this.execProcess(id, o),
       waitForInitExit: async (id) => (await loadOp<typeof import('./lifecycle/watch.js')>('watch')).waitForInitExit(this.ctx, id),
+      checkpoint: (id, o) => this.checkpoint(id, o),
     };
   }
 

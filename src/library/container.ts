@@ -114,6 +114,7 @@ export interface ContainerOps {
   execProcess(id: string, opts: import('../lifecycle/exec.js').ExecAttachedOptions): Promise<ExecProcess>;
   /** Resolves when the init of a container another program created exits. */
   waitForInitExit(id: string): Promise<void>;
+  checkpoint(id: string, opts: import('../checkpoint/options.js').CheckpointOptions): Promise<void>;
 }
 
 /**
@@ -200,6 +201,16 @@ export class Container extends EventEmitter<ProcessEvents> {
 
   update(resources: import('../spec/types.js').Resources): Promise<string[]> {
     return this.ops.update(this.id, resources);
+  }
+
+  /**
+   * Dumps the container with CRIU into opts.imagePath (Runtime.checkpoint).
+   * Unless leaveRunning (or preDump) the container then stops and is
+   * removed, as with runc, and this handle is a deleted one.
+   */
+  async checkpoint(opts: import('../checkpoint/options.js').CheckpointOptions = {}): Promise<void> {
+    await this.ops.checkpoint(this.id, opts);
+    if (!opts.leaveRunning && !opts.preDump) this.deleted = true;
   }
 
   /** Runs another process in the container; the handle gives its pid, stdio and exit status. */

@@ -9,6 +9,7 @@ import type { CgroupManager } from '../cgroups/types.js';
 import { criuRequest, criuVersion, CriuFailed, missingFeatures, type Notification } from '../checkpoint/criu.js';
 import { EXTERNAL_NS, externalNsKey, restoreMounts } from '../checkpoint/external.js';
 import { closeDir, criuLogErrors, inheritedDescriptor, openDir, readCheckpoint } from '../checkpoint/images.js';
+import { makeRestoreMountpoints } from '../checkpoint/mountpoints.js';
 import { cgroupMode } from '../checkpoint/cg-mode.js';
 import type { RestoreOptions } from '../checkpoint/options.js';
 import { cgroup_rootSchema, criu_optsSchema, criu_req_type, inherit_fdSchema, join_namespaceSchema, type criu_opts } from '../checkpoint/generated/rpc_pb.js';
@@ -86,6 +87,7 @@ export async function restore(ctx: RuntimeContext, id: string, opts: RestoreOpti
 
     images = openDir(imagePath, 'image path', false);
     work = opts.workPath ? openDir(opts.workPath, 'work path', true) : undefined;
+    makeRestoreMountpoints(spec, bundle, rootfs);
     // CRIU wants the root to be a mount point whose parent is not overmounted.
     criuRoot = join(dir, 'criu-root');
     mkdirSync(criuRoot, { mode: 0o755 });

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runtime, TsrunError } from '../../src/index.js';
 import { makeBundle, stateRoot, tempDir, tsrun, uniqueId } from '../helpers.js';
-import { COUNTER_SCRIPT, CRIU, skip, tsrunQuiet } from './criu.js';
+import { COUNTER_SCRIPT, CRIU, counter, countsPast, skip, tsrunQuiet } from './criu.js';
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -52,4 +52,36 @@ t.test('features says checkpoint is built in, with the key runc uses; checkpoint
   for (const flag of ['bundle', 'image-path', 'work-path', 'console-socket', 'detach', 'pid-file', 'no-subreaper', 'no-pivot', 'tcp-established', 'ext-unix-sk', 'shell-job', 'file-locks', 'manage-cgroups-mode', 'empty-ns', 'auto-dedup', 'lazy-pages']) {
     t.match(r.stdout, `--${flag}`, `restore --${flag}`);
   }
+});
+
+t.test('the container handle checkpoints; the restored container is reachable by handle', { skip }, async (t) => {
+  const { root } = stateRoot(t);
+  const { dir, rootfs } = makeBundle(t, (s) => (s.process!.args = ['sh', '-c', COUNTER_SCRIPT]));
+  const rt = new Runtime({ root });
+  const id = uniqueId('cr-handle');
+  // /dev/null stdio: CRIU dumps that (a pipe to this test would have to be handed back on restore).
+  const c = await rt.create(id, { bundle: dir, stdio: ['ignore', 'ignore', 'ignore'] });
+  t.teardown(() => tsrun(['--root', root, 'delete', '--force', id]).then(() => {}));
+  await c.start();
+  const file = join(rootfs, 'counter');
+  t.ok(await countsPast(file, 3), 'counting');
+  const images = join(tempDir(t, 'criu-img'), 'img');
+
+  await c.checkpoint({ criu: CRIU, imagePath: join(images, 'leave'), leaveRunning: true });
+  t.equal((await c.state()).status, 'running', 'leaveRunning: the handle still runs it');
+  const before = counter(file);
+  await c.checkpoint({ criu: CRIU, imagePath: images });
+  t.ok(existsSync(join(images, 'inventory.img')), 'images written');
+  t.equal(await codeOf(c.wait()), 'ERR_NOT_FOUND', 'the checkpointed container is gone, as after delete');
+  t.equal(await codeOf(rt.state(id)), 'ERR_NOT_FOUND', 'no state left');
+  // -1: dumped between the shell's truncate and its write.
+  const dumped = Math.max(counter(file), before);
+
+  t.equal(await rt.restore(id, { criu: CRIU, imagePath: images, bundle: dir, detach: true }), 0, 'restored under the same id');
+  const r = rt.container(id);
+  t.equal((await r.state()).status, 'running', 'the handle sees it running');
+  t.ok(await countsPast(file, dumped), `counting on from ${dumped}`);
+  t.ok(counter(file) < dumped + 40, 'not from 0');
+  await r.delete({ force: true });
+  t.equal(await codeOf(rt.state(id)), 'ERR_NOT_FOUND', 'deleted through the handle');
 });
