@@ -53,7 +53,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 build: gen executor bundle
 
-gen: src/spec/generated/config.ts src/seccomp/generated/syscalls.ts src/checkpoint/generated/rpc_pb.ts src/shim/generated/protos.ts
+gen: src/native/generated/instruction-set.ts src/spec/generated/config.ts src/seccomp/generated/syscalls.ts src/checkpoint/generated/rpc_pb.ts src/shim/generated/protos.ts
 # CRIU's RPC messages (proto/criu/rpc.proto, unmodified) as TypeScript for @bufbuild/protobuf.
 src/checkpoint/generated/rpc_pb.ts: proto/criu/rpc.proto node_modules/.package-lock.json
 	@mkdir -p $(@D)
@@ -63,12 +63,16 @@ src/spec/generated/config.ts: scripts/gen-spec.mjs $(wildcard schema/*.json)
 # containerd's shim API and ttrpc's envelope, from the upstream .proto files in proto/.
 src/shim/generated/protos.ts src/ttrpc/generated/request.ts &: scripts/gen-proto.mjs $(shell find proto -name '*.proto')
 	node scripts/gen-proto.mjs
+# The executor's instruction set and sync protocol, for C and TypeScript, from
+# one table (src/native/instruction-set.mjs).
+src/native/generated/instruction-set.ts src/native/generated/instruction-set.h &: scripts/gen-instruction-set.mjs src/native/instruction-set.mjs
+	node scripts/gen-instruction-set.mjs
 # Syscall numbers come from Debian's linux-libc-dev headers, never typed by hand.
 src/seccomp/generated/syscalls.ts: scripts/gen-syscalls.mjs
 	node scripts/gen-syscalls.mjs
 
 executor: $(EXECUTORS)
-dist/executor/linux-%/tsrun-executor: src/native/executor.c
+dist/executor/linux-%/tsrun-executor: src/native/executor.c src/native/generated/instruction-set.h
 	@mkdir -p $(@D)
 	$(or $(CC_$*),$(CC)) $(EXECUTOR_CFLAGS) -o $@ $<
 
@@ -80,7 +84,7 @@ bundle: gen
 # exports. Not part of `build`: tsc takes seconds, and only the package needs them.
 TS_SOURCES := $(shell find src -name '*.ts')
 types: dist/types/index.d.ts
-dist/types/index.d.ts: tsconfig.types.json $(TS_SOURCES) src/spec/generated/config.ts src/seccomp/generated/syscalls.ts
+dist/types/index.d.ts: tsconfig.types.json $(TS_SOURCES) src/spec/generated/config.ts src/seccomp/generated/syscalls.ts src/native/generated/instruction-set.ts
 	rm -rf dist/types
 	npx tsc -p tsconfig.types.json && node scripts/prune-types.mjs || { rm -rf dist/types; exit 1; }
 
@@ -147,4 +151,4 @@ bench-shim: build rootfs
 	bench/shim.sh
 
 clean:
-	rm -rf dist src/spec/generated $(ROOTFS)
+	rm -rf dist src/spec/generated src/native/generated $(ROOTFS)

@@ -1,9 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { ExecutorSession } from '../native/executor.js';
-import { encodePlan } from '../plan/encode.js';
+import { Msg, Op } from '../native/generated/instruction-set.js';
+import { encodePlan } from '../native/plan.js';
 import { joinContainerNamespaces } from '../plan/exec-plan.js';
-import { op, type Op } from '../plan/op.js';
-import { OpCode } from '../plan/opcodes.js';
 import { DEFAULT_PATH } from '../process/init-plan.js';
 import type { Hook, Linux } from '../spec/types.js';
 
@@ -26,17 +25,17 @@ export function inContainerNamespaces(linux: Linux, initPid: number, opts: InCon
     const env = hook.env ?? [];
     const plan = [
       ...joinContainerNamespaces(linux, initPid),
-      op(OpCode.CLONE, 'clone the hook', [0, 1]),
+      Op.clone('clone the hook', { flags: 0, wait: 1 }),
       // The executor's sync socket (fd 3) and anything else but stdio stay out of the hook.
-      op(OpCode.CLOEXEC_FROM, 'close every fd from 3 on exec', [3]),
-      ...(opts.cwd ? [op(OpCode.CHDIR, `chdir ${opts.cwd}`, [opts.cwd])] : []),
+      Op.cloexecFrom('close every fd from 3 on exec', { fd: 3 }),
+      ...(opts.cwd ? [Op.chdir(`chdir ${opts.cwd}`, { path: opts.cwd })] : []),
       ...(opts.seccomp ?? []),
-      op(OpCode.RESOLVE_EXEC, `find ${hook.path}`, [hook.path, DEFAULT_PATH]),
-      op(OpCode.EXEC, `exec hook ${hook.path}`, [args.length, ...args, env.length, ...env]),
+      Op.resolveExec(`find ${hook.path}`, { name: hook.path, path: DEFAULT_PATH }),
+      Op.exec(`exec hook ${hook.path}`, { argv: args, env }),
     ];
     const session = new ExecutorSession(encodePlan(plan), { stdio: ['pipe', 'pipe', 'pipe'], ownProcessGroup: true });
     // Nothing more to say to it once it has cloned; a failure shows in its exit status.
-    session.expect('P').then(
+    session.expect(Msg.PID).then(
       () => session.close(),
       () => session.close(),
     );

@@ -14,7 +14,7 @@ import { ExecutorSession } from '../native/executor.js';
 import { buildPlan, describePlan, type Plan } from '../plan/build.js';
 import { cgroupMountSources } from '../plan/cgroup-sources.js';
 import { hostFacts } from '../plan/host.js';
-import { encodePlan } from '../plan/encode.js';
+import { encodePlan } from '../native/plan.js';
 import type { PlanContext } from '../plan/context.js';
 import { loadBundle, loadSpec } from '../spec/load.js';
 import { oomWatch } from '../cgroups/oom.js';

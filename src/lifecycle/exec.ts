@@ -3,7 +3,7 @@ import { PhaseTimer, type Logger } from '../log.js';
 import { reopenCgroupHandle } from '../cgroups/handle.js';
 import { ExecutorSession } from '../native/executor.js';
 import { buildExecPlan } from '../plan/exec-plan.js';
-import { encodePlan } from '../plan/encode.js';
+import { encodePlan } from '../native/plan.js';
 import { hostFacts } from '../plan/host.js';
 import type { Process } from '../spec/types.js';
 import { containerStatus } from '../state/status.js';

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { TsrunError } from '../errors.js';
 import { errnoName } from './errno.js';
 import { executorPath } from './executor-path.js';
+import { Msg } from './generated/instruction-set.js';
+import { planRefused } from './plan.js';
 
 export { executorPath } from './executor-path.js';
 
@@ -47,7 +48,7 @@ export interface WaitStatus {
 }
 
 /**
- * A running executor. The protocol (see executor.c): we send the plan; it
+ * A running executor. The protocol (src/native/instruction-set.mjs, `messages`): we send the plan; it
  * answers "P pid" after clone; we answer "G" to release the child; the child
  * answers "R" when set-up is done or "E op errno" when an op failed. When
  * the executor stays as the init's parent (a monitor), it later writes "O"
@@ -121,8 +122,8 @@ export class ExecutorSession {
 
   /** Routes one protocol line: the monitor's to their callbacks, the rest to next(). */
   private take(line: string): void {
-    if (line === 'O') return this.onOom();
-    if (line.startsWith('X ')) {
+    if (line === Msg.OOM) return this.onOom();
+    if (line.startsWith(`${Msg.EXIT} `)) {
       const raw = Number(line.slice(2));
       // The layout of wait(2)'s status: exit code in bits 8-15, else the signal in bits 0-6.
       const sig = raw & 0x7f;
@@ -150,16 +151,12 @@ export class ExecutorSession {
   }
 
   /** Waits for a line with the given tag; an "E" line throws ExecutorError. */
-  async expect(tag: 'P' | 'R' | 'H'): Promise<string> {
+  async expect(tag: typeof Msg.PID | typeof Msg.READY | typeof Msg.HOOKS): Promise<string> {
     const line = await this.next();
-    if (line === null) throw new ExecutorExited(tag === 'P' ? 'clone' : 'set-up finished');
-    if (line.startsWith('B ')) {
-      // The executor could not read the plan at all: no op ran, none failed.
-      const [, errno, at] = line.split(' ').map(Number);
-      const where = errno === 74 /* EBADMSG */ ? ` at byte ${at! - 1}` : '';
-      throw new TsrunError(`tsrun-executor refused the plan: ${errnoName(errno!)}${where} (is ${executorPath()} from this build of tsrun?)`, { code: 'ERR_SYSCALL', errno: errnoName(errno!) });
-    }
-    if (line.startsWith('E ')) {
+    if (line === null) throw new ExecutorExited(tag === Msg.PID ? 'clone' : 'set-up finished');
+    // The executor could not read the plan at all: no op ran, none failed.
+    if (line.startsWith(`${Msg.BAD_PLAN} `)) throw planRefused(line.slice(2), executorPath());
+    if (line.startsWith(`${Msg.OP_FAILED} `)) {
       const [, op, errno] = line.split(' ');
       throw new ExecutorError(Number(op), Number(errno));
     }
@@ -171,16 +168,16 @@ export class ExecutorSession {
   release(payload?: string): void {
     const sock = this.child.stdio[this.syncFd] as Writable;
     if (!payload) {
-      sock.write('G\n');
+      sock.write(`${Msg.GO}\n`);
       return;
     }
     const bytes = Buffer.from(payload);
-    sock.write(Buffer.concat([Buffer.from(`G ${bytes.length}\n`), bytes]));
+    sock.write(Buffer.concat([Buffer.from(`${Msg.GO_PAYLOAD} ${bytes.length}\n`), bytes]));
   }
 
   /** Tells a child waiting in OP_SYNC not to go on: it reports ECANCELED and exits. */
   refuse(): void {
-    (this.child.stdio[this.syncFd] as Writable).write('N\n');
+    (this.child.stdio[this.syncFd] as Writable).write(`${Msg.REFUSE}\n`);
   }
 
   /** Drops our end of the sync socket; the child's exit is still reported through `exited`. */
