@@ -1,7 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { ExecutorSession } from '../native/executor.js';
+import { TsrunError } from '../errors.js';
+import { errnoName } from '../native/errno.js';
+import { ExecutorError, ExecutorSession } from '../native/executor.js';
 import { Msg, Op } from '../native/generated/instruction-set.js';
-import { encodePlan } from '../native/plan.js';
+import { encodePlan, opName } from '../native/plan.js';
 import { joinContainerNamespaces } from '../plan/exec-plan.js';
 import { DEFAULT_PATH } from '../process/init-plan.js';
 import type { Hook, Linux } from '../spec/types.js';
@@ -19,6 +21,12 @@ export interface InContainerOptions {
   seccomp?: Op[];
 }
 
+/**
+ * The returned process emits 'error' with a TsrunError when an op of the
+ * executor failed (its MSG_OP_FAILED line: joining a namespace, the chdir,
+ * finding or exec'ing the hook), so runHook reports that op rather than a
+ * bare exit status.
+ */
 export function inContainerNamespaces(linux: Linux, initPid: number, opts: InContainerOptions = {}): (hook: Hook) => ChildProcess {
   return (hook) => {
     const args = hook.args?.length ? hook.args : [hook.path];
@@ -34,11 +42,38 @@ export function inContainerNamespaces(linux: Linux, initPid: number, opts: InCon
       Op.exec(`exec hook ${hook.path}`, { argv: args, env }),
     ];
     const session = new ExecutorSession(encodePlan(plan), { stdio: ['pipe', 'pipe', 'pipe'], ownProcessGroup: true });
-    // Nothing more to say to it once it has cloned; a failure shows in its exit status.
-    session.expect(Msg.PID).then(
-      () => session.close(),
-      () => session.close(),
-    );
+    // Before the clone, the executor reports its own failures; after it, the
+    // hook's set-up reports until the exec closes the socket on its side.
+    // Nothing else comes: the monitor's exit line goes to initExit.
+    void (async () => {
+      try {
+        await session.expect(Msg.PID);
+        for (let line = await session.next(); line !== null; line = await session.next()) {
+          if (line.startsWith(`${Msg.OP_FAILED} `)) {
+            const [, op, errno] = line.split(' ');
+            throw new ExecutorError(Number(op), Number(errno));
+          }
+        }
+      } catch (e) {
+        session.child.emit('error', hookOpFailure(e, plan));
+      } finally {
+        session.close();
+      }
+    })();
     return session.child;
   };
+}
+
+/** "chdir /x: ENOENT (op 4 of 7)", as create words a failed op of the init. */
+function hookOpFailure(e: unknown, plan: readonly Op[]): Error {
+  if (!(e instanceof ExecutorError)) return e instanceof Error ? e : new Error(String(e));
+  const o = plan[e.opIndex];
+  const errno = errnoName(e.errno);
+  return new TsrunError(`${o?.what ?? 'the executor'}: ${errno} (op ${e.opIndex} of ${plan.length})`, {
+    code: 'ERR_SYSCALL',
+    ...(o ? { syscall: opName(o.code).toLowerCase() } : {}),
+    errno,
+    op: e.opIndex,
+    cause: e,
+  });
 }

@@ -57,6 +57,8 @@ export async function runHook(kind: HookKind, index: number, hook: Hook, state: 
   child.stderr?.destroy();
   const what = `${kind} hook ${index} (${hook.path})`;
   const tail = output.trim() ? `: ${output.trim()}` : '';
+  // A TsrunError is what went wrong in the executor that runs the hook (hooks/in-container.ts).
+  if (error instanceof TsrunError) throw new TsrunError(`${what}: ${error.message}`, { code: 'ERR_HOOK', pointer: `/hooks/${kind}/${index}`, path: hook.path, ...(error.errno ? { errno: error.errno } : {}), ...(error.op !== undefined ? { op: error.op } : {}), cause: error });
   if (error) throw new TsrunError(`${what}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { code: 'ERR_HOOK', pointer: `/hooks/${kind}/${index}`, path: hook.path, errno: (error as NodeJS.ErrnoException).code, cause: error });
   if (timedOut) throw new TsrunError(`${what}: timed out after ${hook.timeout}s`, { code: 'ERR_TIMEOUT', pointer: `/hooks/${kind}/${index}`, path: hook.path });
   if (signal) throw new TsrunError(`${what}: killed by ${signal}${tail}`, { code: 'ERR_HOOK', pointer: `/hooks/${kind}/${index}`, path: hook.path });
