@@ -21,13 +21,15 @@ EXECUTOR_CFLAGS := -static -s -O2 -Wall -Wextra -Werror
 EXECUTORS := dist/executor/linux-x64/tsrun-executor dist/executor/linux-arm64/tsrun-executor
 ROOTFS := bundles/busybox/rootfs
 
-.PHONY: help setup deps node-deps build gen executor bundle types pack typecheck rootfs criu demo test test-cgroup2 test-engines test-shim conformance bench bench-shim clean
+.PHONY: help setup deps node-deps build gen executor bundle types pack typecheck check-deps rootfs criu demo test test-cgroup2 test-engines test-shim conformance bench bench-shim clean
 
 help:
 	@echo "make setup        install Debian packages and npm packages, build, make the busybox rootfs, build CRIU"
 	@echo "make criu         build CRIU from ../shared/criu into $(CRIU_DIR) (checkpoint/restore tests)"
 	@echo "make demo         run bundles/busybox with bin/tsrun"
 	@echo "make test         run the test suite (as root: real namespaces, mounts and cgroups)"
+	@echo "make typecheck    type-check the sources and the tests; make check-deps: imports follow the layers"
+	@echo "make gen          regenerate the generated sources (instruction set, config types, syscalls, protos)"
 	@echo "make test-cgroup2 run the cgroup v2 tests inside the cgroup2 VM"
 	@echo "make test-engines drive bin/tsrun through private containerd, podman and docker"
 	@echo "make test-shim    containerd-shim-tsrun-v2 under a private containerd, runc's shim as reference"
@@ -90,6 +92,10 @@ dist/types/index.d.ts: tsconfig.types.json $(TS_SOURCES) src/spec/generated/conf
 
 pack: build types
 	npm pack --ignore-scripts
+
+# Imports between src/ folders follow the one allowed direction (the table is in the script).
+check-deps:
+	node scripts/check-deps.mjs
 
 # The sources (as the library's declarations are built) and the tests.
 typecheck: gen
