@@ -122,6 +122,21 @@ export const ops = [
  * `G <len>` is followed by len bytes of payload. The executor's lines come
  * from three places: the executor before CLONE and the monitor it becomes
  * with CLONE's wait = 1 ("executor"), and the cloned child ("child").
+ *
+ * The exchanges, as the plans built in src/plan order their ops:
+ *   create   runtime: plan        executor: (ops before CLONE) P <pid>
+ *            runtime: cgroup, id maps, state.json, then G
+ *            child:   (set-up ops) [H 1 -> runtime runs createContainer hooks -> G or N]
+ *                     (more ops) R, then blocks in WAIT_START until `start`
+ *            run (CLONE wait 1): the executor stays as the monitor: O per OOM, X <status> at the end
+ *   exec     the same without H; the process execs right after R
+ *   hooks    in the container (src/hooks/in-container.ts): plan, P <pid>; a failed
+ *            op before exec is an E line, the hook's exit is the monitor's X
+ *   failure  at any point an E <op> <errno> line and exit 1 from the side that
+ *            failed; B before any op when the plan is unreadable or does not
+ *            match the instruction set
+ * The runtime reads lines in src/native/executor.ts (ExecutorSession: expect()
+ * for P, R and H, E and B as errors; onOom for O; initExit for X).
  */
 export const messages = [
   { name: 'PID', letter: 'P', from: 'executor', fields: ['pid'], when: 'after CLONE, in the parent', answer: 'none; the runtime puts the pid in a cgroup, writes id maps, then sends GO' },
