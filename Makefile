@@ -132,7 +132,7 @@ test: build rootfs
 # cgroup v2 hierarchy (the v2 driver and the eBPF device filter); the rest of
 # test/cgroups runs on the host in `make test`.
 test-cgroup2: build
-	TSRUN_VM_TIMEOUT=$${TSRUN_VM_TIMEOUT:-2700} ../shared/cgroup2-vm/run-in-vm.sh 'TSRUN_TEST_TIMEOUT=1500 test/run.sh test/cgroups/v2.test.ts test/cgroups/bpf.test.ts'
+	TSRUN_VM_TIMEOUT=$${TSRUN_VM_TIMEOUT:-2700} ../shared/cgroup2-vm/run-in-vm.sh 'TSRUN_TEST_TIMEOUT=1500 TSRUN_EXPECT_CGROUP=v2 test/run.sh test/cgroups/v2.test.ts test/cgroups/bpf.test.ts test/library/oom.test.ts'
 
 test-engines: build rootfs
 	test/engines/run.sh --runtime $(CURDIR)/bin/tsrun

@@ -9,6 +9,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
+import { nextSlice } from './loop-slice.js';
 
 declare const TSRUN_BUNDLED: boolean | undefined;
 /** Set by the build: where dist/ops is from the bundle this code is in ("ops" from dist/, "." from dist/ops/). */
@@ -20,6 +21,8 @@ export type OpName = (typeof OPS)[number];
 const SOURCE_OF: Partial<Record<OpName, string>> = { spec: './spec/ops.js', features: './spec/features.js' };
 
 export async function loadOp<T>(name: OpName): Promise<T> {
+  // Each operation starts in a stretch of its own (see loop-slice.ts).
+  await nextSlice();
   if (typeof TSRUN_BUNDLED !== 'undefined' && TSRUN_BUNDLED) return requireBundle(`${__dirname}/${TSRUN_OPS_DIR}/${name}.cjs`) as T;
   const path = SOURCE_OF[name] ?? `./lifecycle/${name}.js`;
   return (await import(path)) as T;

@@ -1,12 +1,12 @@
-import type { ChildProcess } from 'node:child_process';
 import { TsrunError } from '../errors.js';
 import { errnoName } from '../native/errno.js';
-import { ExecutorError, ExecutorSession } from '../native/executor.js';
+import { ExecutorError, ExecutorExited, ExecutorSession } from '../native/executor.js';
 import { Msg, Op } from '../native/generated/instruction-set.js';
 import { encodePlan, opName } from '../native/plan.js';
 import { joinContainerNamespaces } from '../plan/exec-plan.js';
 import { DEFAULT_PATH } from '../process/init-plan.js';
 import type { Hook, Linux } from '../spec/types.js';
+import type { StartedHook } from './run.js';
 
 /**
  * Starts hooks in the container's namespaces (createContainer,
@@ -22,12 +22,12 @@ export interface InContainerOptions {
 }
 
 /**
- * The returned process emits 'error' with a TsrunError when an op of the
- * executor failed (its MSG_OP_FAILED line: joining a namespace, the chdir,
- * finding or exec'ing the hook), so runHook reports that op rather than a
- * bare exit status.
+ * Returns the hook's process and, in setupFailure, a TsrunError when an op
+ * of the executor failed (its MSG_OP_FAILED line: joining a namespace, the
+ * chdir, finding or exec'ing the hook), so runHook reports that op rather
+ * than a bare exit status.
  */
-export function inContainerNamespaces(linux: Linux, initPid: number, opts: InContainerOptions = {}): (hook: Hook) => ChildProcess {
+export function inContainerNamespaces(linux: Linux, initPid: number, opts: InContainerOptions = {}): (hook: Hook) => StartedHook {
   return (hook) => {
     const args = hook.args?.length ? hook.args : [hook.path];
     const env = hook.env ?? [];
@@ -45,7 +45,7 @@ export function inContainerNamespaces(linux: Linux, initPid: number, opts: InCon
     // Before the clone, the executor reports its own failures; after it, the
     // hook's set-up reports until the exec closes the socket on its side.
     // Nothing else comes: the monitor's exit line goes to initExit.
-    void (async () => {
+    const setupFailure = (async (): Promise<Error | null> => {
       try {
         await session.expect(Msg.PID);
         for (let line = await session.next(); line !== null; line = await session.next()) {
@@ -54,13 +54,15 @@ export function inContainerNamespaces(linux: Linux, initPid: number, opts: InCon
             throw new ExecutorError(Number(op), Number(errno));
           }
         }
+        return null;
       } catch (e) {
-        session.child.emit('error', hookOpFailure(e, plan));
+        // Gone without a word (killed): the hook's exit status says it.
+        return e instanceof ExecutorExited ? null : hookOpFailure(e, plan);
       } finally {
         session.close();
       }
     })();
-    return session.child;
+    return { child: session.child!, setupFailure }; // stdio has 'pipe' entries: a Node child process
   };
 }
 

@@ -10,6 +10,7 @@ import { withListenFds } from '../process/listen-fds.js';
 import { effectiveResources } from '../cgroups/device-policy.js';
 import type { CgroupManager } from '../cgroups/types.js';
 import { readProcStat } from '../linux/proc.js';
+import { nextSlice } from '../loop-slice.js';
 import { ExecutorSession } from '../native/executor.js';
 import { buildPlan, describePlan, type Plan } from '../plan/build.js';
 import { cgroupMountSources } from '../plan/cgroup-sources.js';
@@ -157,6 +158,7 @@ export async function createContainer(
   const activated = withListenFds(spec, givenOpts.preserveFds ?? 0);
   const opts = { ...givenOpts, preserveFds: activated.preserveFds };
   timer.mark('load and validate');
+  await nextSlice();
 
   const store = ctx.store;
   if (store.exists(id)) throw new TsrunError(`container with given ID already exists: ${id}`, { code: 'ERR_EXISTS' });
@@ -186,12 +188,14 @@ export async function createContainer(
     plan = makePlan(activated.spec, ctx, id, bundle, rootfs, opts, mode, cgroup, compileSeccomp);
     for (const w of plan.warnings) ctx.log.warn(w);
     timer.mark('plan');
+    await nextSlice();
     checkCgroupJoinable(cgroup, ctx.log);
     cgroup.create();
     record.cgroup = cgroup.record;
     store.write(record); // now with the directories create() made, for delete --force
     for (const w of cgroup.setResources(effectiveResources(spec.linux?.resources))) ctx.log.warn(w);
     timer.mark('cgroup');
+    await nextSlice();
 
     const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
     session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved, stdio: internals.stdio });

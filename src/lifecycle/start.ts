@@ -1,4 +1,5 @@
-import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
+import { constants, unlinkSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { TsrunError, errnoOf } from '../errors.js';
 import { lockDir } from '../state/lock.js';
 import { containerStatus } from '../state/status.js';
@@ -34,17 +35,19 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
       await (await loadOp<typeof import('./container-hooks.js')>('container-hooks')).runStartContainerHooks(rec);
     }
     const fifo = ctx.store.fifoPath(id);
-    let fd: number;
+    // Through the thread pool: the write wakes the init, which can take the
+    // CPU from this thread for a while on a busy host.
+    let fh: FileHandle;
     try {
-      fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      fh = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENXIO') throw new TsrunError('cannot start container: its init is no longer waiting', { code: 'ERR_BAD_STATE' });
       throw new TsrunError(`open exec fifo ${fifo}: ${(e as NodeJS.ErrnoException).code}`, { syscall: 'open', path: fifo, errno: errnoOf(e) });
     }
     try {
-      writeSync(fd, '0');
+      await fh.write('0');
     } finally {
-      closeSync(fd);
+      await fh.close();
     }
     unlinkSync(fifo);
     unlock();

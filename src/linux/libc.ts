@@ -19,8 +19,23 @@ interface Libc {
   pidfdOpen: Fn;
   flock: Fn;
   mount: Fn;
+  socketpair: Fn;
+  fcntlInt: Fn;
+  openRw: Fn;
+  posixSpawn: AsyncFn;
+  waitpid: AsyncFn;
+  faInit: Fn;
+  faAddDup2: Fn;
+  faDestroy: Fn;
+  attrInit: Fn;
+  attrSetFlags: Fn;
+  attrSetSigDefault: Fn;
+  attrSetSigMask: Fn;
+  attrDestroy: Fn;
   errno: () => number;
 }
+/** A koffi function that can also run on libuv's thread pool: fn.async(...args, callback). */
+type AsyncFn = Fn & { async: (...args: unknown[]) => void };
 let libc: Libc | undefined;
 
 function load(): Libc {
@@ -42,6 +57,20 @@ function load(): Libc {
     pidfdOpen: lib.func('int pidfd_open(int pid, unsigned int flags)'),
     flock: lib.func('int flock(int fd, int operation)'),
     mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+    socketpair: lib.func('int socketpair(int domain, int type, int protocol, _Out_ int *fds)'),
+    // fcntl is variadic; an int third argument is passed as a fixed one on x86-64 and arm64 Linux.
+    fcntlInt: lib.func('int fcntl(int fd, int cmd, int arg)'),
+    openRw: lib.func('int open(const char *path, int flags)'),
+    posixSpawn: lib.func('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)'),
+    waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)'),
+    faInit: lib.func('int posix_spawn_file_actions_init(void *actions)'),
+    faAddDup2: lib.func('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
+    faDestroy: lib.func('int posix_spawn_file_actions_destroy(void *actions)'),
+    attrInit: lib.func('int posix_spawnattr_init(void *attr)'),
+    attrSetFlags: lib.func('int posix_spawnattr_setflags(void *attr, short flags)'),
+    attrSetSigDefault: lib.func('int posix_spawnattr_setsigdefault(void *attr, const void *set)'),
+    attrSetSigMask: lib.func('int posix_spawnattr_setsigmask(void *attr, const void *set)'),
+    attrDestroy: lib.func('int posix_spawnattr_destroy(void *attr)'),
     errno: () => koffi.errno() as number,
   };
   return libc;
@@ -150,4 +179,110 @@ export function mount(source: string, target: string, fstype: string, flags: num
 export function flock(fd: number, operation: number): number {
   const l = load();
   return (l.flock(fd, operation) as number) < 0 ? -l.errno() : 0;
+}
+
+/** A connected pair of unix stream sockets, both close-on-exec. */
+export function socketPair(): [number, number] {
+  const fds = [0, 0];
+  check(load().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) as number, 'socketpair');
+  return [fds[0]!, fds[1]!];
+}
+
+const F_DUPFD_CLOEXEC = 1030;
+
+/** A close-on-exec copy of fd numbered at least min. */
+export function dupAbove(fd: number, min: number): number {
+  return check(load().fcntlInt(fd, F_DUPFD_CLOEXEC, min) as number, `fcntl F_DUPFD_CLOEXEC ${fd}`);
+}
+
+const O_RDWR = 2;
+let devNull: number | undefined;
+
+/** One /dev/null fd for the process (close-on-exec), for stdio entries that are 'ignore'. */
+export function devNullFd(): number {
+  devNull ??= check(load().openRw('/dev/null', O_RDWR | O_CLOEXEC) as number, 'open /dev/null');
+  return devNull;
+}
+
+// glibc's posix_spawn flags and the sizes of its opaque types (allocated with room to spare).
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETSID = 0x80;
+const SPAWN_STRUCT_BYTES = 1024;
+const SIGSET_BYTES = 128;
+
+export interface SpawnOptions {
+  /** The new process's fds: fds[i] becomes its fd i. Each must stay open until the returned promise settles. */
+  fds: number[];
+  env: string[];
+  /** Start it in a new session (and so process group) of its own. */
+  setsid?: boolean;
+}
+
+/**
+ * posix_spawn(3) on libuv's thread pool: glibc spawns with CLONE_VM and
+ * CLONE_VFORK, so the cost does not grow with this process's address space
+ * (child_process.spawn forks, copying the page tables of a large Node heap
+ * on the event loop). As libuv does for its children, the new process
+ * starts with every signal at its default and none blocked. Nobody reaps it
+ * but waitProcess().
+ */
+export function spawnProcess(path: string, argv: string[], opts: SpawnOptions): Promise<number> {
+  const l = load();
+  // Copy every source above the highest target first, so that no dup2 overwrites a source still to be copied.
+  const copies = opts.fds.map((fd) => dupAbove(fd, opts.fds.length));
+  const actions = Buffer.alloc(SPAWN_STRUCT_BYTES);
+  const attr = Buffer.alloc(SPAWN_STRUCT_BYTES);
+  l.faInit(actions);
+  l.attrInit(attr);
+  const release = () => {
+    l.faDestroy(actions);
+    l.attrDestroy(attr);
+    for (const fd of copies) l.close(fd);
+  };
+  try {
+    copies.forEach((fd, target) => {
+      const err = l.faAddDup2(actions, fd, target) as number;
+      if (err) throw spawnError(err, 'posix_spawn_file_actions_adddup2');
+    });
+    const all = Buffer.alloc(SIGSET_BYTES, 0);
+    // Signals 1..64, minus SIGKILL and SIGSTOP (no handler to reset) and glibc's own 32 and 33.
+    for (let sig = 1; sig <= 64; sig++) if (![9, 19, 32, 33].includes(sig)) all[(sig - 1) >> 3]! |= 1 << ((sig - 1) & 7);
+    l.attrSetSigDefault(attr, all);
+    l.attrSetSigMask(attr, Buffer.alloc(SIGSET_BYTES, 0));
+    l.attrSetFlags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (opts.setsid ? POSIX_SPAWN_SETSID : 0));
+  } catch (e) {
+    release();
+    throw e;
+  }
+  const pid = [0];
+  return new Promise((resolve, reject) => {
+    l.posixSpawn.async(pid, path, actions, attr, [...argv, null], [...opts.env, null], (err: Error | null, ret: number) => {
+      release();
+      if (err) reject(err);
+      else if (ret !== 0) reject(spawnError(ret, `posix_spawn ${path}`));
+      else resolve(pid[0]!);
+    });
+  });
+}
+
+function spawnError(errno: number, call: string): TsrunError {
+  return new TsrunError(`${call}: ${errnoName(errno)}`, { code: 'ERR_SYSCALL', syscall: call.split(' ')[0], errno: errnoName(errno) });
+}
+
+/**
+ * waitpid(pid) on libuv's thread pool: the raw wait status. Call it once
+ * the process is known to be exiting (its end of a socket closed), so that
+ * no pool thread waits long.
+ */
+export function waitProcess(pid: number): Promise<number> {
+  const status = [0];
+  return new Promise((resolve, reject) => {
+    load().waitpid.async(pid, status, 0, (err: Error | null, ret: number) => {
+      if (err) reject(err);
+      // errno belongs to the pool's thread; for a child of ours the one failure is ECHILD (reaped already).
+      else if (ret < 0) reject(spawnError(10, `waitpid ${pid}`));
+      else resolve(status[0]!);
+    });
+  });
 }

@@ -1,6 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from '../builtins.js';
 import { constants as osConstants } from 'node:os';
-import type { Readable, Writable } from 'node:stream';
+import { Socket } from 'node:net';
+import { nextSlice } from '../loop-slice.js';
+import { closeFd, devNullFd, socketPair, spawnProcess, waitProcess } from '../linux/libc.js';
 import { errnoName } from './errno.js';
 import { executorPath } from './executor-path.js';
 import { Msg } from './generated/instruction-set.js';
@@ -56,8 +59,11 @@ export interface WaitStatus {
  * onOom and initExit, never to the queue of set-up lines.
  */
 export class ExecutorSession {
-  readonly child: ChildProcess;
-  readonly syncFd: number;
+  /** Only for a session whose stdio has 'pipe' entries (hooks): Node's own child process. */
+  readonly child: ChildProcess | undefined;
+  /** The executor's pid, once spawned. */
+  pid: number | undefined;
+  private readonly sock: Socket;
   private buffered = '';
   private waiters: Array<() => void> = [];
   private lines: string[] = [];
@@ -74,30 +80,25 @@ export class ExecutorSession {
 
   constructor(plan: Buffer, opts: ExecutorOptions = {}) {
     const extra = opts.extraFds ?? [];
-    const stdio = [...(opts.stdio ?? ['inherit', 'inherit', 'inherit']), ...extra, 'pipe'];
     this.syncFd = 3 + extra.length;
-    this.child = spawn(executorPath(), [String(this.syncFd)], {
-      stdio: stdio as never,
-      env: opts.env ?? {},
-      detached: opts.ownProcessGroup ?? false,
-    });
     this.initExit = new Promise((resolve) => (this.reportExit = resolve));
-    this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => {
-        resolve(code ?? 128 + (signal ? signalNumber(signal) : 0));
-        // The socket may still hold the "X" line: it is read before the socket closes.
-        this.executorGone = true;
-        if (this.socketGone) this.reportExit(null);
-      });
-      this.child.on('error', () => {
-        resolve(255);
-        this.reportExit(null);
-      });
-    });
-    const sock = this.child.stdio[this.syncFd] as (Readable & Writable) | null;
-    if (!sock) throw new Error('executor sync socket missing');
-    sock.setEncoding?.('latin1');
-    sock.on('data', (chunk: string) => {
+    let exitedWith: (code: number) => void = () => {};
+    this.exited = new Promise((resolve) => (exitedWith = resolve));
+    const gone = (code: number) => {
+      exitedWith(code);
+      // The socket may still hold the "X" line: it is read before the socket closes.
+      this.executorGone = true;
+      if (this.socketGone) this.reportExit(null);
+    };
+    const stdio = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
+    if (stdio.includes('pipe')) {
+      this.child = this.spawnWithNode(stdio, extra, opts, gone);
+      this.sock = this.child.stdio[this.syncFd] as Socket;
+    } else {
+      this.sock = this.spawnNative(stdio as ('inherit' | 'ignore' | number)[], extra, opts, gone);
+    }
+    this.sock.setEncoding('latin1');
+    this.sock.on('data', (chunk: string) => {
       this.buffered += chunk;
       let nl;
       while ((nl = this.buffered.indexOf('\n')) >= 0) {
@@ -107,31 +108,91 @@ export class ExecutorSession {
       this.wake();
     });
     const done = () => {
+      if (this.socketGone) return;
       this.closed = true;
       this.socketGone = true;
       if (this.executorGone) this.reportExit(null);
       this.wake();
+      this.onSocketGone();
     };
-    sock.on('end', done);
-    sock.on('close', done);
-    sock.on('error', done);
+    this.sock.on('end', done);
+    this.sock.on('close', done);
+    this.sock.on('error', done);
     const len = Buffer.alloc(4);
     len.writeUInt32LE(plan.length, 0);
-    sock.write(Buffer.concat([len, plan]));
+    this.sock.write(Buffer.concat([len, plan]));
+  }
+
+  readonly syncFd: number;
+  /** Set by spawnNative: reaps the executor once every holder of the sync socket has closed it. */
+  private onSocketGone: () => void = () => {};
+
+  /** Hooks: their runner needs a ChildProcess (piped output, group kill); they are off the hot path. */
+  private spawnWithNode(stdio: ExecutorOptions['stdio'] & object, extra: number[], opts: ExecutorOptions, gone: (code: number) => void): ChildProcess {
+    // childProcess(): loaded on first use; a create without hooks never needs it.
+    const child = childProcess().spawn(executorPath(), [String(this.syncFd)], {
+      stdio: [...stdio, ...extra, 'pipe'] as never,
+      env: opts.env ?? {},
+      detached: opts.ownProcessGroup ?? false,
+    });
+    this.pid = child.pid;
+    child.on('exit', (code, signal) => gone(code ?? 128 + (signal ? signalNumber(signal) : 0)));
+    child.on('error', () => gone(255));
+    if (!child.stdio[this.syncFd]) throw new Error('executor sync socket missing');
+    return child;
+  }
+
+  /**
+   * Everything else: posix_spawn on the thread pool, so that neither the
+   * spawn nor the wait blocks the event loop. The executor holds its end of
+   * the sync socket until it exits, so the socket's end is when to reap it.
+   */
+  private spawnNative(stdio: ('inherit' | 'ignore' | number)[], extra: number[], opts: ExecutorOptions, gone: (code: number) => void): Socket {
+    const [ours, theirs] = socketPair();
+    const sock = new Socket({ fd: ours, readable: true, writable: true });
+    const fds = [...stdio.map((e, i) => (e === 'inherit' ? i : e === 'ignore' ? devNullFd() : e)), ...extra, theirs];
+    const env = Object.entries(opts.env ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+    let reap: () => void = () => {};
+    this.onSocketGone = () => reap();
+    let spawned: Promise<number>;
+    try {
+      spawned = spawnProcess(executorPath(), [executorPath(), String(this.syncFd)], { fds, env, setsid: opts.ownProcessGroup });
+    } catch (e) {
+      closeFd(theirs);
+      sock.destroy();
+      throw e;
+    }
+    spawned.then(
+      (pid) => {
+        this.pid = pid;
+        closeFd(theirs);
+        reap = () => {
+          reap = () => {};
+          waitProcess(pid).then(
+            (raw) => gone(decodeWaitStatus(raw).code ?? 128 + decodeWaitStatus(raw).signal!),
+            () => gone(255),
+          );
+        };
+        if (this.socketGone) reap();
+      },
+      () => {
+        closeFd(theirs);
+        gone(255);
+        sock.destroy();
+      },
+    );
+    return sock;
   }
 
   /** Routes one protocol line: the monitor's to their callbacks, the rest to next(). */
   private take(line: string): void {
     if (line === Msg.OOM) return this.onOom();
     if (line.startsWith(`${Msg.EXIT} `)) {
-      const raw = Number(line.slice(2));
-      // The layout of wait(2)'s status: exit code in bits 8-15, else the signal in bits 0-6.
-      const sig = raw & 0x7f;
-      this.reportExit(sig === 0 ? { code: (raw >> 8) & 0xff, signal: null } : { code: null, signal: sig });
+      this.reportExit(decodeWaitStatus(Number(line.slice(2))));
       this.closed = true; // nothing more can come from the set-up
       return;
     }
-    this.lines.push(line);
+    if (!this.closed) this.lines.push(line);
   }
 
   private wake(): void {
@@ -153,6 +214,8 @@ export class ExecutorSession {
   /** Waits for a line with the given tag; an "E" line throws ExecutorError. */
   async expect(tag: typeof Msg.PID | typeof Msg.READY | typeof Msg.HOOKS): Promise<string> {
     const line = await this.next();
+    // What follows a line is the next stretch of set-up work (see loop-slice.ts).
+    await nextSlice();
     if (line === null) throw new ExecutorExited(tag === Msg.PID ? 'clone' : 'set-up finished');
     // The executor could not read the plan at all: no op ran, none failed.
     if (line.startsWith(`${Msg.BAD_PLAN} `)) throw planRefused(line.slice(2), executorPath());
@@ -166,25 +229,36 @@ export class ExecutorSession {
 
   /** Releases the child past OP_WAIT_GO (optionally with a payload for OP_SEND_LISTENER) or OP_SYNC. */
   release(payload?: string): void {
-    const sock = this.child.stdio[this.syncFd] as Writable;
     if (!payload) {
-      sock.write(`${Msg.GO}\n`);
+      this.sock.write(`${Msg.GO}\n`);
       return;
     }
     const bytes = Buffer.from(payload);
-    sock.write(Buffer.concat([Buffer.from(`${Msg.GO_PAYLOAD} ${bytes.length}\n`), bytes]));
+    this.sock.write(Buffer.concat([Buffer.from(`${Msg.GO_PAYLOAD} ${bytes.length}\n`), bytes]));
   }
 
   /** Tells a child waiting in OP_SYNC not to go on: it reports ECANCELED and exits. */
   refuse(): void {
-    (this.child.stdio[this.syncFd] as Writable).write(`${Msg.REFUSE}\n`);
+    this.sock.write(`${Msg.REFUSE}\n`);
   }
 
-  /** Drops our end of the sync socket; the child's exit is still reported through `exited`. */
+  /**
+   * Says nothing more: our end stops writing and set-up lines are dropped.
+   * It still reads, so that the monitor's "X" and "O" lines arrive and the
+   * socket's end tells when the executor has gone (to reap it).
+   */
   close(): void {
-    const s = this.child.stdio[this.syncFd] as (Readable & Writable) | null;
-    s?.destroy();
+    this.closed = true;
+    this.lines = [];
+    this.wake();
+    if (!this.sock.destroyed) this.sock.end();
   }
+}
+
+/** wait(2)'s status layout: the exit code in bits 8-15, else the signal in bits 0-6. */
+export function decodeWaitStatus(raw: number): WaitStatus {
+  const sig = raw & 0x7f;
+  return sig === 0 ? { code: (raw >> 8) & 0xff, signal: null } : { code: null, signal: sig };
 }
 
 function signalNumber(name: string): number {

@@ -64,10 +64,10 @@ async function runUnder(filter: CompiledSeccomp | null, argv: string[]): Promise
   const s = new ExecutorSession(encodePlan(ops), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  s.child.stdout?.on('data', (d: Buffer) => (out += d));
-  s.child.stderr?.on('data', (d: Buffer) => (err += d));
-  const closed = new Promise((r) => s.child.on('close', r));
-  const timer = setTimeout(() => s.child.kill('SIGKILL'), 20_000);
+  s.child!.stdout?.on('data', (d: Buffer) => (out += d));
+  s.child!.stderr?.on('data', (d: Buffer) => (err += d));
+  const closed = new Promise((r) => s.child!.on('close', r));
+  const timer = setTimeout(() => s.child!.kill('SIGKILL'), 20_000);
   const code = await s.exited;
   await closed;
   clearTimeout(timer);
