@@ -18,7 +18,8 @@ export interface StartedHook {
  * Runs one hook to completion: its path with its args (args[0] is argv[0]),
  * only its own env, the state on stdin, killed after `timeout` seconds.
  * `start` lets a hook run elsewhere (in the container's namespaces): it gets
- * the hook and returns the spawned process. Throws a TsrunError naming the
+ * the hook and returns the spawned process (and how its set-up failed, if
+ * it did: StartedHook). Throws a TsrunError naming the
  * hook kind, path and what went wrong, with the hook's output.
  */
 export async function runHook(kind: HookKind, index: number, hook: Hook, state: string, start?: (hook: Hook) => StartedHook): Promise<void> {

@@ -59,13 +59,10 @@ export function opName(code: number): string {
  * executor read no op of the plan, so no op failed. `<op>` names an op
  * whose code, flags or arguments do not match the instruction set.
  */
-export function planRefused(fields: string, executor: string, ops?: readonly Op[]): TsrunError {
+export function planRefused(fields: string, executor: string): TsrunError {
   const [errno = 0, at = 0, op] = fields.split(' ').map(Number);
   const name = errnoName(errno);
   let where = errno === 74 /* EBADMSG */ ? ` at byte ${at - 1}` : '';
-  if (op !== undefined) {
-    const o = ops?.[op];
-    where = ` at op ${op}${o ? ` (${opName(o.code)}: ${o.what})` : ''}, which does not match the instruction set (code, flags, argument count or kinds)${where}`;
-  }
+  if (op !== undefined) where = ` at op ${op}, which does not match the instruction set (code, flags, argument count or kinds)${where}`;
   return new TsrunError(`tsrun-executor refused the plan: ${name}${where} (is ${executor} from this build of tsrun?)`, { code: 'ERR_SYSCALL', errno: name, ...(op !== undefined ? { op } : {}) });
 }
