@@ -67,8 +67,10 @@ src/shim/generated/protos.ts src/ttrpc/generated/request.ts &: scripts/gen-proto
 	node scripts/gen-proto.mjs
 # The executor's instruction set and sync protocol, for C and TypeScript, from
 # one table (src/native/instruction-set.mjs).
+# The script leaves unchanged files alone; touch them so make sees them as current.
 src/native/generated/instruction-set.ts src/native/generated/instruction-set.h &: scripts/gen-instruction-set.mjs src/native/instruction-set.mjs
 	node scripts/gen-instruction-set.mjs
+	touch src/native/generated/instruction-set.ts src/native/generated/instruction-set.h
 # Syscall numbers come from Debian's linux-libc-dev headers, never typed by hand.
 src/seccomp/generated/syscalls.ts: scripts/gen-syscalls.mjs
 	node scripts/gen-syscalls.mjs
