@@ -7,6 +7,7 @@
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import { DEFAULT_ROOT, StateStore } from './state/store.js';
+import { preparedDefaultRoot } from './state/default-root.js';
 import { loadOp } from './op-loader.js';
 import { TsrunError } from './errors.js';
 import type { RuntimeContext } from './lifecycle/context.js';
@@ -54,8 +55,10 @@ export { Container, ExecProcess };
 export { DEFAULT_ROOT };
 
 export interface RuntimeOptions {
-  /** State directory (runc's --root). Default /run/tsrun. */
+  /** State directory (runc's --root). Default /run/tsrun, or $XDG_RUNTIME_DIR/tsrun for an unprivileged caller (runc's rule). */
   root?: string;
+  /** runc's --rootless: whether the cgroup hierarchy may be unwritable (then a container runs without a cgroup of its own). Default 'auto': when not root in the initial user namespace. */
+  rootless?: boolean | 'auto';
   log?: Logger;
 }
 
@@ -85,7 +88,7 @@ export class Runtime {
   private readonly ops: ContainerOps;
 
   constructor(opts: RuntimeOptions = {}) {
-    this.ctx = { store: new StateStore(opts.root ?? DEFAULT_ROOT), log: opts.log ?? silentLogger };
+    this.ctx = { store: new StateStore(opts.root ?? preparedDefaultRoot()), log: opts.log ?? silentLogger, rootless: opts.rootless };
     this.ops = {
       start: (id) => this.start(id),
       state: (id) => this.state(id),

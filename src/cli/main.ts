@@ -31,12 +31,12 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
 };
 
 const GLOBAL_FLAGS: FlagSpec[] = [
-  { name: 'root', kind: 'string', help: `state directory (default ${DEFAULT_ROOT})` },
+  { name: 'root', kind: 'string', help: `state directory (default ${DEFAULT_ROOT}, or $XDG_RUNTIME_DIR/tsrun when not root)` },
   { name: 'log', kind: 'string', help: 'log file (default: stderr)' },
   { name: 'log-format', kind: 'string', help: 'text or json (default text)' },
   { name: 'debug', kind: 'bool', help: 'log debug output, including the time of each create phase' },
   { name: 'systemd-cgroup', kind: 'bool', help: 'use systemd for cgroups (not supported)' },
-  { name: 'rootless', kind: 'string', help: 'accepted for runc compatibility: true, false or auto' },
+  { name: 'rootless', kind: 'string', help: 'true, false or auto (default): whether the cgroup hierarchy may be unwritable, as runc' },
   { name: 'criu', kind: 'string', help: 'path to the criu binary for checkpoint and restore (default: criu on PATH)' },
   { name: 'version', alias: 'v', kind: 'bool', help: 'print the version' },
   { name: 'help', alias: 'h', kind: 'bool', help: 'show help' },
@@ -106,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
     if (rest.includes('--help') || rest.includes('-h')) return await helpFor(name);
     const cmd = (await load()).default;
     const args = parseArgs(rest, cmd.flags, cmd.stopAfter);
-    const runtime = new Runtime({ root: g.root as string | undefined, log });
+    const runtime = new Runtime({ root: g.root as string | undefined, log, rootless: rootlessFlag(g.rootless as string | undefined) });
     return await cmd.run(args, { runtime, log, criu: g.criu as string | undefined });
   } catch (e) {
     const msg = cutLines(e instanceof TsrunError ? e.message : `internal error: ${(e as Error)?.stack ?? e}`);
@@ -114,6 +114,15 @@ async function main(argv: string[]): Promise<number> {
     if (log.logsToFile) writeOut(msg + '\n', 2);
     return e instanceof TsrunError ? e.exitCode : 1;
   }
+}
+
+/** --rootless true|false|auto, as runc parses it. */
+function rootlessFlag(v: string | undefined): boolean | 'auto' {
+  if (v === undefined || v === 'auto') return 'auto';
+  // Go's strconv.ParseBool, which runc uses.
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  throw new TsrunError(`invalid --rootless value ${JSON.stringify(v)}: use true, false or auto`, { code: 'ERR_INVALID_ARGUMENT' });
 }
 
 /** True when argv[i] is the value of a global flag that takes one (`--root /x`). */

@@ -9,7 +9,7 @@ import type { ContainerRecord } from '../state/store.js';
 import type { RuntimeContext } from './context.js';
 
 function cgroupOf(rec: ContainerRecord): CgroupManager {
-  if (!rec.cgroup) throw new TsrunError('container has no cgroup', { code: 'ERR_UNSUPPORTED' });
+  if (!rec.cgroup) throw new TsrunError('container has no cgroup of its own (a rootless container on cgroup v1, or on v2 without delegation)', { code: 'ERR_UNSUPPORTED' });
   return reopenCgroup(rec.cgroup);
 }
 

@@ -5,4 +5,6 @@ import type { StateStore } from '../state/store.js';
 export interface RuntimeContext {
   store: StateStore;
   log: Logger;
+  /** runc's --rootless; undefined or 'auto': decided from the caller (lifecycle/rootless-cgroup.ts). */
+  rootless?: boolean | 'auto';
 }

@@ -1,14 +1,16 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { containerCgroup } from './rootless-cgroup.js';
+import { applyIdMaps, planIdMaps } from './id-maps.js';
 import { nowRfc3339Nano } from '../state/time.js';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { PhaseTimer } from '../log.js';
-import { detectCgroups, openCgroup } from '../cgroups/index.js';
+import { detectCgroups } from '../cgroups/index.js';
 import { dirsToCreate } from '../cgroups/planned.js';
 import { withHome } from '../process/home.js';
 import { withListenFds } from '../process/listen-fds.js';
 import { effectiveResources } from '../cgroups/device-policy.js';
-import type { CgroupManager } from '../cgroups/types.js';
+import type { CgroupManager, CgroupRecord } from '../cgroups/types.js';
 import { readProcStat } from '../linux/proc.js';
 import { nextSlice } from '../loop-slice.js';
 import { ExecutorSession } from '../native/executor.js';
@@ -96,8 +98,9 @@ export async function planAsData(ctx: RuntimeContext, id: string, opts: CreateOp
 export async function planOnly(ctx: RuntimeContext, id: string, opts: CreateOptions, mode: 'create' | 'run'): Promise<Plan> {
   checkId(id);
   const { spec, bundle, rootfs } = loadConfig(opts);
-  const cg = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id });
-  return makePlan(spec, ctx, id, bundle, rootfs, opts, mode, cg, await loadSeccompCompiler(spec));
+  const { cgroup, own } = containerCgroup(ctx, spec, id);
+  const setgroupsDenied = planIdMaps(spec, hasNewUserNs(spec)).denySetgroups;
+  return makePlan(spec, ctx, id, bundle, rootfs, opts, mode, cgroup, await loadSeccompCompiler(spec), { own, setgroupsDenied });
 }
 
 function makePlan(
@@ -110,8 +113,11 @@ function makePlan(
   mode: 'create' | 'run',
   cg: CgroupManager | null,
   compileSeccomp?: PlanContext['compileSeccomp'],
+  rootless: { own: CgroupRecord | null; setgroupsDenied: boolean } = { own: null, setgroupsDenied: false },
 ): Plan {
-  const host = hostFacts(cg ? { mode: cg.mode, sources: cgroupMountSources(cg.record, detectCgroups()) } : null);
+  // A rootless container without a cgroup of its own shows the caller's (which it is in).
+  const shown = cg?.record ?? rootless.own;
+  const host = hostFacts(shown ? { mode: shown.mode, sources: cgroupMountSources(shown, detectCgroups()) } : null);
   if (spec.process) spec = { ...spec, process: withHome(spec.process, rootfs) };
   try {
     return buildPlan(spec, {
@@ -126,6 +132,7 @@ function makePlan(
       oomWatch: cg ? oomWatch(cg.record) : null,
       host,
       compileSeccomp,
+      setgroupsDenied: rootless.setgroupsDenied,
     });
   } catch (e) {
     if (e instanceof TsrunError) throw e;
@@ -180,20 +187,25 @@ export async function createContainer(
   let plan: Plan | undefined;
   let session: ExecutorSession | undefined;
   try {
-    const cgroup = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id });
+    // Rootless: no cgroup of its own where the caller cannot make one (rootless-cgroup.ts).
+    const { cgroup, own, warnings: cgroupWarnings } = containerCgroup(ctx, spec, id);
+    // Checked before anything runs: a missing newuidmap or subuid range.
+    const idMaps = planIdMaps(spec, hasNewUserNs(spec));
     cg = cgroup;
-    record.cgroup = { ...cgroup.record, created: dirsToCreate(cgroup.record) };
+    if (cgroup) record.cgroup = { ...cgroup.record, created: dirsToCreate(cgroup.record) };
     store.write(record);
     const compileSeccomp = await loadSeccompCompiler(spec);
-    plan = makePlan(activated.spec, ctx, id, bundle, rootfs, opts, mode, cgroup, compileSeccomp);
-    for (const w of plan.warnings) ctx.log.warn(w);
+    plan = makePlan(activated.spec, ctx, id, bundle, rootfs, opts, mode, cgroup, compileSeccomp, { own, setgroupsDenied: idMaps.denySetgroups });
+    for (const w of [...plan.warnings, ...cgroupWarnings]) ctx.log.warn(w);
     timer.mark('plan');
     await nextSlice();
-    checkCgroupJoinable(cgroup, ctx.log);
-    cgroup.create();
-    record.cgroup = cgroup.record;
-    store.write(record); // now with the directories create() made, for delete --force
-    for (const w of cgroup.setResources(effectiveResources(spec.linux?.resources))) ctx.log.warn(w);
+    if (cgroup) {
+      checkCgroupJoinable(cgroup, ctx.log);
+      cgroup.create();
+      record.cgroup = cgroup.record;
+      store.write(record); // now with the directories create() made, for delete --force
+      for (const w of cgroup.setResources(effectiveResources(spec.linux?.resources))) ctx.log.warn(w);
+    }
     timer.mark('cgroup');
     await nextSlice();
 
@@ -205,10 +217,10 @@ export async function createContainer(
     store.write(record);
     timer.mark('clone');
 
-    await cgroup.addProcessAsync(pid);
+    await cgroup?.addProcessAsync(pid);
     timer.mark('place in cgroup');
     if (spec.process?.oomScoreAdj !== undefined) writeOomScoreAdj(pid, spec.process.oomScoreAdj);
-    if (plan.newUserNs) writeIdMaps(pid, spec);
+    if (plan.newUserNs) applyIdMaps(pid, spec, idMaps);
     const hooks = spec.hooks ?? {};
     const state = hookState(record, 'created');
     await runHooks('prestart', hooks.prestart, state);
@@ -258,11 +270,9 @@ function writeOomScoreAdj(pid: number, value: number): void {
   }
 }
 
-function writeIdMaps(pid: number, spec: Spec): void {
-  const fmt = (m: { containerID: number; hostID: number; size: number }[] = []) =>
-    m.map((x) => `${x.containerID} ${x.hostID} ${x.size}`).join('\n') + '\n';
-  writeFileSync(`/proc/${pid}/uid_map`, fmt(spec.linux?.uidMappings));
-  writeFileSync(`/proc/${pid}/gid_map`, fmt(spec.linux?.gidMappings));
+/** A user namespace created (not joined by path) for the container. */
+function hasNewUserNs(spec: Spec): boolean {
+  return (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
 }
 
 

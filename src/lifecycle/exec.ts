@@ -6,6 +6,7 @@ import { buildExecPlan } from '../plan/exec-plan.js';
 import { encodePlan } from '../native/plan.js';
 import { Msg } from '../native/generated/instruction-set.js';
 import { hostFacts } from '../plan/host.js';
+import { setgroupsDenied } from '../linux/userns.js';
 import type { Process } from '../spec/types.js';
 import { containerStatus } from '../state/status.js';
 import { validateProcess } from '../spec/validate.js';
@@ -72,6 +73,7 @@ async function prepareExec(ctx: RuntimeContext, id: string, opts: ExecOptions, m
       preserveFds: opts.preserveFds ?? 0,
       consoleSocket,
       host: hostFacts(null),
+      setgroupsDenied: setgroupsDenied(rec.pid),
       compileSeccomp: await loadSeccompCompiler(spec),
     });
   } catch (e) {

@@ -70,8 +70,15 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
 
   ops.push(...planPrepareRoot(spec, ctx, ownMountNs));
   checkMountLabel(linux.mountLabel, ctx.host.lsm);
-  ops.push(...planMounts(spec.mounts ?? [], ctx, ns.newCgroupNs, linux.mountLabel));
-  ops.push(...planDevices(linux.devices, ns.newUserNs, ctx.host.pathKind('/proc/kcore') !== undefined));
+  // sysfs can be mounted only by a user namespace that owns the network
+  // namespace; a new one without its own netns binds the host's /sys read-only (as runc 1.2, crun).
+  const sysfsBind = ns.newUserNs && !(linux.namespaces ?? []).some((n) => n.type === 'network');
+  if (sysfsBind && (spec.mounts ?? []).some((m) => m.type === 'sysfs')) {
+    warnings.push('mounts: sysfs cannot be mounted in a new user namespace without its own network namespace: the host\'s /sys is bound read-only instead');
+  }
+  ops.push(...planMounts(spec.mounts ?? [], ctx, ns.newCgroupNs, linux.mountLabel, sysfsBind, ns.newUserNs || ctx.host.inUserNs === true));
+  // As runc: devices are bound from the host, not made, in any user namespace but the initial one.
+  ops.push(...planDevices(linux.devices, ns.newUserNs || ctx.host.inUserNs === true, ctx.host.pathKind('/proc/kcore') !== undefined));
   // As runc: a cwd missing from the image is made (while still root, inside the root).
   if (proc && proc.cwd !== '/') ops.push(Op.mkdirInRoot(`mkdir cwd ${proc.cwd}`, { path: proc.cwd, mode: 0o755 }));
   if (proc?.terminal) ops.push(Op.mkfileInRoot('create /dev/console (the pty is bound over it)', { path: '/dev/console', mode: 0o600 }));
@@ -87,7 +94,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   if (spec.hostname !== undefined) ops.push(Op.sethostname(`sethostname ${spec.hostname}`, { name: spec.hostname }));
   if (spec.domainname !== undefined) ops.push(Op.setdomainname(`setdomainname ${spec.domainname}`, { name: spec.domainname }));
   ops.push(...planPersonality(linux.personality));
-  if (proc) ops.push(...planInit(proc, { host: ctx.host, waitForStart: true, bindConsole: true }, seccomp?.load ?? null, warnings));
+  if (proc) ops.push(...planInit(proc, { host: ctx.host, waitForStart: true, bindConsole: true, setgroupsDenied: ctx.setgroupsDenied }, seccomp?.load ?? null, warnings));
   else ops.push(Op.ready('report set-up done (no process to run)'), Op.waitStart('wait on the exec fifo'));
   return { ops, cloneIndex, newUserNs: ns.newUserNs, hostMounts: !ownMountNs, seccompNotify: seccomp?.notify ?? false, warnings };
 }

@@ -10,7 +10,10 @@ export type { CgroupMountSource } from '../rootfs/context.js';
  * only impure step); tests pass their own, so plans build without root.
  * Each part that plans ops (rootfs, process) says what it needs.
  */
-export interface HostFacts extends RootfsHostFacts, ProcessHostFacts {}
+export interface HostFacts extends RootfsHostFacts, ProcessHostFacts {
+  /** The runtime itself runs in a user namespace (rootless podman, rootlesskit): no mknod, even without a new one. */
+  inUserNs?: boolean;
+}
 
 export interface PlanContext {
   id: string;
@@ -30,5 +33,7 @@ export interface PlanContext {
   preserveFds: number;
   host: HostFacts;
   /** Compiles linux.seccomp; injected so plans need not load the compiler when there is no seccomp section. */
+  /** The runtime denies setgroups in the container's user namespace (an unprivileged caller mapping its own gid). */
+  setgroupsDenied?: boolean;
   compileSeccomp?: (seccomp: Seccomp) => { filter: Uint8Array; flags: number; warnings: string[]; notify: boolean };
 }

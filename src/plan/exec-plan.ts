@@ -26,6 +26,8 @@ export interface ExecPlanContext {
   preserveFds: number;
   consoleSocket?: string;
   host: HostFacts;
+  /** The container's user namespace denies setgroups (/proc/INIT/setgroups). */
+  setgroupsDenied?: boolean;
   compileSeccomp?: PlanContext['compileSeccomp'];
 }
 
@@ -53,6 +55,6 @@ export function buildExecPlan(proc: Process, linux: Linux, ctx: ExecPlanContext)
   ops.push(Op.waitGo('wait for the runtime (cgroup)'));
   ops.push(Op.prctl('make the process non-dumpable until exec', { option: PR.SET_DUMPABLE, arg2: 0, arg3: 0, arg4: 0, arg5: 0 }));
   ops.push(Op.cloexecFrom(`close every fd from ${3 + ctx.preserveFds} on exec`, { fd: 3 + ctx.preserveFds }));
-  ops.push(...planInit(proc, { host: ctx.host, waitForStart: false, bindConsole: false }, seccomp?.load ?? null, warnings));
+  ops.push(...planInit(proc, { host: ctx.host, waitForStart: false, bindConsole: false, setgroupsDenied: ctx.setgroupsDenied }, seccomp?.load ?? null, warnings));
   return { ops, cloneIndex, newUserNs: false, hostMounts: false, seccompNotify: seccomp?.notify ?? false, warnings };
 }

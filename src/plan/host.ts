@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { HostFacts, CgroupMountSource } from './context.js';
 import type { CgroupMode } from '../cgroups/types.js';
 import { hostLsm } from '../linux/lsm.js';
+import { runningInUserNs } from '../linux/userns.js';
 
 /** Reads the host facts a plan needs from /proc. */
 export function hostFacts(cgroup: { mode: CgroupMode; sources: CgroupMountSource[] } | null): HostFacts {
@@ -44,6 +45,7 @@ export function hostFacts(cgroup: { mode: CgroupMode; sources: CgroupMountSource
         .map(({ f }) => unescapeMountPath(f[4]!));
     },
     cgroup,
+    inUserNs: runningInUserNs(),
     lsm: hostLsm(),
   };
 }

@@ -6,6 +6,8 @@ import type { Process } from '../spec/types.js';
 export interface CredentialFacts {
   capLastCap: number;
   boundingSet: bigint;
+  /** /proc/PID/setgroups is "deny" in the user namespace: setgroups(2) fails, so it is not called. */
+  setgroupsDenied?: boolean;
 }
 
 /**
@@ -44,7 +46,11 @@ export function planCredentials(proc: Process, facts: CredentialFacts, warnings:
   }
   ops.push(Op.prctl('keep capabilities across the uid change', { option: PR.SET_KEEPCAPS, arg2: 1, arg3: 0, arg4: 0, arg5: 0 }));
   const groups = proc.user?.additionalGids ?? [];
-  ops.push(Op.setgroups(`setgroups [${groups.join(', ')}]`, { gids: groups }));
+  if (!facts.setgroupsDenied) ops.push(Op.setgroups(`setgroups [${groups.join(', ')}]`, { gids: groups }));
+  else if (groups.length) {
+    // runc: "cannot set any additional groups in a rootless container".
+    throw new Error(`/process/user/additionalGids: cannot be set: the user namespace denies setgroups (an unprivileged caller mapping only its own gid; map more gids through /etc/subgid to allow it)`);
+  }
   ops.push(Op.setresgid(`setresgid ${gid}`, { gid }));
   ops.push(Op.setresuid(`setresuid ${uid}`, { uid }));
   ops.push(Op.prctl('stop keeping capabilities', { option: PR.SET_KEEPCAPS, arg2: 0, arg3: 0, arg4: 0, arg5: 0 }));

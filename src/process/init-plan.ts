@@ -26,6 +26,8 @@ export interface ProcessPlanContext {
   waitForStart: boolean;
   /** Bind the pty over /dev/console (the init does; an exec'd process does not). */
   bindConsole: boolean;
+  /** setgroups is denied in the user namespace (rootless, own gid only). */
+  setgroupsDenied?: boolean;
 }
 
 /** The ops that turn the set-up child into the container's process and exec it. */
@@ -58,7 +60,7 @@ export function planInit(proc: Process, ctx: ProcessPlanContext, seccomp: Op[] |
   ops.push(...planProcessLabels(proc, ctx.host.lsm));
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before the capabilities drop.
   if (seccomp && !proc.noNewPrivileges) ops.push(...seccomp);
-  ops.push(...planCredentials(proc, ctx.host, warnings));
+  ops.push(...planCredentials(proc, { ...ctx.host, setgroupsDenied: ctx.setgroupsDenied }, warnings));
   const umask = proc.user?.umask ?? 0o022;
   ops.push(Op.umask(`umask ${umask.toString(8).padStart(4, '0')}`, { mask: umask }));
 

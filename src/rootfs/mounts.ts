@@ -12,9 +12,10 @@ const NO_CONTEXT = new Set(['proc', 'sysfs', 'mqueue']);
  * inside the root by the executor (openat2 RESOLVE_IN_ROOT), so a symlink in
  * the rootfs cannot redirect a mount onto the host.
  */
-export function planMounts(mounts: readonly Mount[], ctx: RootfsPlanContext, ownCgroupNs: boolean, mountLabel?: string): Op[] {
+export function planMounts(mounts: readonly Mount[], ctx: RootfsPlanContext, ownCgroupNs: boolean, mountLabel?: string, sysfsBind = false, inUserNs = false): Op[] {
   const ops: Op[] = [];
-  mounts.forEach((m, i) => {
+  mounts.forEach((given, i) => {
+    const m = sysfsBind && given.type === 'sysfs' ? sysfsAsBind(given) : given;
     let opts;
     try {
       opts = parseMountOptions(m.options);
@@ -23,7 +24,7 @@ export function planMounts(mounts: readonly Mount[], ctx: RootfsPlanContext, own
     }
     if (opts.copyUp) ops.push(...tmpCopyUp(m, i, opts.flags, opts.data));
     else if (m.type === 'bind' || opts.bind) ops.push(...bindMount(m, i, opts, ctx));
-    else if (m.type === 'cgroup' || m.type === 'cgroup2') ops.push(...cgroupMount(m, opts.flags, ctx, ownCgroupNs));
+    else if (m.type === 'cgroup' || m.type === 'cgroup2') ops.push(...cgroupMount(m, opts.flags, ctx, ownCgroupNs, inUserNs));
     // linux.mountLabel: the SELinux context of the filesystems the runtime
     // mounts, as runc gives it (not binds, proc, sysfs or mqueue, which take none).
     else ops.push(...fsMount(m, opts.flags, mountLabel && !NO_CONTEXT.has(m.type ?? '') ? [...opts.data, `context="${mountLabel}"`] : opts.data));
@@ -37,6 +38,12 @@ export function planMounts(mounts: readonly Mount[], ctx: RootfsPlanContext, own
     }
   });
   return ops;
+}
+
+/** The host's /sys, recursively bound, read-only, with the sysfs mount's other flags (runc 1.2's fallback). */
+function sysfsAsBind(m: Mount): Mount {
+  const kept = (m.options ?? []).filter((o) => ['nosuid', 'nodev', 'noexec', 'relatime', 'norelatime', 'noatime', 'strictatime'].includes(o));
+  return { ...m, type: 'bind', source: '/sys', options: ['rbind', ...new Set([...kept, 'nosuid', 'nodev', 'noexec', 'ro'])] };
 }
 
 function fsMount(m: Mount, flags: number, data: string[]): Op[] {
@@ -91,11 +98,24 @@ function bindMount(m: Mount, i: number, opts: ReturnType<typeof parseMountOption
  * container has its own cgroup namespace (it then sees its cgroup as the
  * root), else a bind of its cgroup directory from the host.
  */
-function cgroupMount(m: Mount, flags: number, ctx: RootfsPlanContext, ownNs: boolean): Op[] {
+function cgroupMount(m: Mount, flags: number, ctx: RootfsPlanContext, ownNs: boolean, inUserNs: boolean): Op[] {
   const dest = m.destination;
   const cg = ctx.host.cgroup;
   if (!cg) return [];
   const mkdir = (d: string) => Op.mkdirInRoot(`mkdir ${d}`, { path: d, mode: 0o755 });
+  // cgroup2 can be mounted only by the user namespace that owns the cgroup
+  // namespace: in a user namespace (rootless) without a cgroup namespace of
+  // its own, the container's (or, without one, the caller's) cgroup is bound
+  // instead, as runc does. (v1 without one is bound anyway, below.)
+  if (cg.mode === 'v2' && inUserNs && !ownNs) {
+    const dir = cg.sources[0]!.hostDir;
+    const extra = flags & ~(MS.BIND | MS.REC);
+    return [
+      mkdir(dest),
+      Op.mount(`bind ${dir} on ${dest} (user namespace)`, { source: dir, target: dest, fstype: '', flags: MS.BIND, data: '' }, { targetInRoot: true }),
+      ...(extra ? [Op.mount(`remount ${dest} (${describeMountFlags(extra)})`, { source: '', target: dest, fstype: '', flags: extra | MS.BIND | MS.REMOUNT, data: '' }, { targetInRoot: true, keepLocked: true })] : []),
+    ];
+  }
   if (cg.mode === 'v2') {
     return [mkdir(dest), Op.mount(`mount cgroup2 on ${dest} (${describeMountFlags(flags)})`, { source: 'cgroup2', target: dest, fstype: 'cgroup2', flags, data: '' }, { targetInRoot: true })];
   }

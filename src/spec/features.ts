@@ -44,6 +44,9 @@ export function features(): Features {
       'org.opencontainers.runtime-spec.features.runtime.commit': TSRUN_COMMIT,
       // runc's key, which engines read: checkpoint and restore are built in (they need CRIU >= 3.15 on the host).
       'org.opencontainers.runc.checkpoint.enabled': 'true',
+      // Rootless (an unprivileged caller, or root in a user namespace): own-uid maps, newuidmap/newgidmap
+      // ranges, no cgroup of its own where none is delegated (README "Rootless").
+      'org.tsrun.rootless.enabled': 'true',
     },
   };
 }

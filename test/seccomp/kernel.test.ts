@@ -62,12 +62,13 @@ async function runUnder(filter: CompiledSeccomp | null, argv: string[]): Promise
     Op.exec('exec', { argv, env: ['PATH=/usr/bin:/bin'] }),
   );
   const s = new ExecutorSession(encodePlan(ops), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = s.child!; // 'pipe' entries: a Node child process
   let out = '';
   let err = '';
-  s.child!.stdout?.on('data', (d: Buffer) => (out += d));
-  s.child!.stderr?.on('data', (d: Buffer) => (err += d));
-  const closed = new Promise((r) => s.child!.on('close', r));
-  const timer = setTimeout(() => s.child!.kill('SIGKILL'), 20_000);
+  child.stdout?.on('data', (d: Buffer) => (out += d));
+  child.stderr?.on('data', (d: Buffer) => (err += d));
+  const closed = new Promise((r) => child.on('close', r));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
   const code = await s.exited;
   await closed;
   clearTimeout(timer);
