@@ -22,13 +22,15 @@ EXECUTOR_CFLAGS := -static -s -O2 -Wall -Wextra -Werror
 EXECUTORS := dist/executor/linux-x64/tsrun-executor dist/executor/linux-arm64/tsrun-executor
 ROOTFS := bundles/busybox/rootfs
 
-.PHONY: help setup deps node-deps build gen executor bundle types pack typecheck rootfs criu demo test test-cgroup2 test-engines test-shim conformance bench bench-shim clean
+.PHONY: help setup deps node-deps build gen executor bundle types pack typecheck check-deps rootfs criu demo test test-cgroup2 test-engines test-shim conformance bench bench-shim clean
 
 help:
 	@echo "make setup        install Debian packages and npm packages, build, make the busybox rootfs, build CRIU"
 	@echo "make criu         build CRIU from ../shared/criu into $(CRIU_DIR) (checkpoint/restore tests)"
 	@echo "make demo         run bundles/busybox with bin/tsrun"
 	@echo "make test         run the test suite (as root: real namespaces, mounts and cgroups)"
+	@echo "make typecheck    type-check the sources and the tests; make check-deps: imports follow the layers"
+	@echo "make gen          regenerate the generated sources (instruction set, config types, syscalls, protos)"
 	@echo "make test-cgroup2 run the cgroup v2 tests inside the cgroup2 VM"
 	@echo "make test-engines drive bin/tsrun through private containerd, podman and docker"
 	@echo "make test-shim    containerd-shim-tsrun-v2 under a private containerd, runc's shim as reference"
@@ -54,7 +56,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 build: gen executor bundle
 
-gen: src/spec/generated/config.ts src/seccomp/generated/syscalls.ts src/checkpoint/generated/rpc_pb.ts src/shim/generated/protos.ts
+gen: src/native/generated/instruction-set.ts src/spec/generated/config.ts src/seccomp/generated/syscalls.ts src/checkpoint/generated/rpc_pb.ts src/shim/generated/protos.ts
 # CRIU's RPC messages (proto/criu/rpc.proto, unmodified) as TypeScript for @bufbuild/protobuf.
 src/checkpoint/generated/rpc_pb.ts: proto/criu/rpc.proto node_modules/.package-lock.json
 	@mkdir -p $(@D)
@@ -64,12 +66,18 @@ src/spec/generated/config.ts: scripts/gen-spec.mjs $(wildcard schema/*.json)
 # containerd's shim API and ttrpc's envelope, from the upstream .proto files in proto/.
 src/shim/generated/protos.ts src/ttrpc/generated/request.ts &: scripts/gen-proto.mjs $(shell find proto -name '*.proto')
 	node scripts/gen-proto.mjs
+# The executor's instruction set and sync protocol, for C and TypeScript, from
+# one table (src/native/instruction-set.mjs).
+# The script leaves unchanged files alone; touch them so make sees them as current.
+src/native/generated/instruction-set.ts src/native/generated/instruction-set.h &: scripts/gen-instruction-set.mjs src/native/instruction-set.mjs
+	node scripts/gen-instruction-set.mjs
+	touch src/native/generated/instruction-set.ts src/native/generated/instruction-set.h
 # Syscall numbers come from Debian's linux-libc-dev headers, never typed by hand.
 src/seccomp/generated/syscalls.ts: scripts/gen-syscalls.mjs
 	node scripts/gen-syscalls.mjs
 
 executor: $(EXECUTORS)
-dist/executor/linux-%/tsrun-executor: src/native/executor.c
+dist/executor/linux-%/tsrun-executor: src/native/executor.c src/native/generated/instruction-set.h
 	@mkdir -p $(@D)
 	$(or $(CC_$*),$(CC)) $(EXECUTOR_CFLAGS) -o $@ $<
 
@@ -81,12 +89,16 @@ bundle: gen
 # exports. Not part of `build`: tsc takes seconds, and only the package needs them.
 TS_SOURCES := $(shell find src -name '*.ts')
 types: dist/types/index.d.ts
-dist/types/index.d.ts: tsconfig.types.json $(TS_SOURCES) src/spec/generated/config.ts src/seccomp/generated/syscalls.ts
+dist/types/index.d.ts: tsconfig.types.json $(TS_SOURCES) src/spec/generated/config.ts src/seccomp/generated/syscalls.ts src/native/generated/instruction-set.ts
 	rm -rf dist/types
 	npx tsc -p tsconfig.types.json && node scripts/prune-types.mjs || { rm -rf dist/types; exit 1; }
 
 pack: build types
 	npm pack --ignore-scripts
+
+# Imports between src/ folders follow the one allowed direction (the table is in the script).
+check-deps:
+	node scripts/check-deps.mjs
 
 # The sources (as the library's declarations are built) and the tests.
 typecheck: gen
@@ -148,4 +160,4 @@ bench-shim: build rootfs
 	bench/shim.sh
 
 clean:
-	rm -rf dist src/spec/generated $(ROOTFS)
+	rm -rf dist src/spec/generated src/native/generated $(ROOTFS)

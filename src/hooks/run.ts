@@ -7,17 +7,26 @@ export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'start
 
 const OUTPUT_LIMIT = 4096;
 
+/** A hook started elsewhere (hooks/in-container.ts): its process, and the set-up step that failed, if one did. */
+export interface StartedHook {
+  child: ChildProcess;
+  /** Settled by the time the process has ended: null, or why it never ran the hook. */
+  setupFailure: Promise<Error | null>;
+}
+
 /**
  * Runs one hook to completion: its path with its args (args[0] is argv[0]),
  * only its own env, the state on stdin, killed after `timeout` seconds.
  * `start` lets a hook run elsewhere (in the container's namespaces): it gets
- * the hook and returns the spawned process. Throws a TsrunError naming the
+ * the hook and returns the spawned process (and how its set-up failed, if
+ * it did: StartedHook). Throws a TsrunError naming the
  * hook kind, path and what went wrong, with the hook's output.
  */
-export async function runHook(kind: HookKind, index: number, hook: Hook, state: string, start?: (hook: Hook) => ChildProcess): Promise<void> {
+export async function runHook(kind: HookKind, index: number, hook: Hook, state: string, start?: (hook: Hook) => StartedHook): Promise<void> {
+  const started = start?.(hook);
   // childProcess(): loaded on first use, as most containers have no hooks.
-  const child = start
-    ? start(hook)
+  const child = started
+    ? started.child
     : childProcess().spawn(hook.path, (hook.args ?? [hook.path]).slice(1), {
         argv0: hook.args?.[0] ?? hook.path,
         env: envObject(hook.env),
@@ -57,8 +66,14 @@ export async function runHook(kind: HookKind, index: number, hook: Hook, state: 
   child.stderr?.destroy();
   const what = `${kind} hook ${index} (${hook.path})`;
   const tail = output.trim() ? `: ${output.trim()}` : '';
+  // The executor that runs the hook reports a failed set-up op before it exits: by now it has arrived.
+  const setup = started ? await Promise.race([started.setupFailure, Promise.resolve(null)]) : null;
   if (error) throw new TsrunError(`${what}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { code: 'ERR_HOOK', pointer: `/hooks/${kind}/${index}`, path: hook.path, errno: (error as NodeJS.ErrnoException).code, cause: error });
   if (timedOut) throw new TsrunError(`${what}: timed out after ${hook.timeout}s`, { code: 'ERR_TIMEOUT', pointer: `/hooks/${kind}/${index}`, path: hook.path });
+  if (setup) {
+    const facts = setup instanceof TsrunError ? { ...(setup.errno ? { errno: setup.errno } : {}), ...(setup.op !== undefined ? { op: setup.op } : {}) } : {};
+    throw new TsrunError(`${what}: ${setup.message}`, { code: 'ERR_HOOK', pointer: `/hooks/${kind}/${index}`, path: hook.path, ...facts, cause: setup });
+  }
   if (signal) throw new TsrunError(`${what}: killed by ${signal}${tail}`, { code: 'ERR_HOOK', pointer: `/hooks/${kind}/${index}`, path: hook.path });
   if (code !== 0) throw new TsrunError(`${what}: exit status ${code}${tail}`, { code: 'ERR_HOOK', pointer: `/hooks/${kind}/${index}`, path: hook.path });
 }
@@ -73,7 +88,7 @@ function killGroup(child: ChildProcess): void {
 }
 
 /** Runs hooks in order; the first failure stops the rest. */
-export async function runHooks(kind: HookKind, hooks: readonly Hook[] | undefined, state: string, start?: (hook: Hook) => ChildProcess): Promise<void> {
+export async function runHooks(kind: HookKind, hooks: readonly Hook[] | undefined, state: string, start?: (hook: Hook) => StartedHook): Promise<void> {
   for (const [i, h] of (hooks ?? []).entries()) await runHook(kind, i, h, state, start);
 }
 

@@ -1,6 +1,6 @@
 import type { Plan } from '../plan/build.js';
 import { describePlan } from '../plan/build.js';
-import { OpCode } from '../plan/opcodes.js';
+import { OpCode } from '../native/generated/instruction-set.js';
 
 /** One executor op of a plan, as data. */
 export interface PlanStep {

@@ -4,8 +4,7 @@
 import { inContainerNamespaces } from '../hooks/in-container.js';
 import { runHooks } from '../hooks/run.js';
 import { hookState } from '../hooks/state.js';
-import type { Op } from '../plan/op.js';
-import { OpCode } from '../plan/opcodes.js';
+import { OpCode, type Op } from '../native/generated/instruction-set.js';
 import { planSeccomp } from '../plan/seccomp-op.js';
 import type { Spec } from '../spec/types.js';
 import type { ContainerRecord } from '../state/store.js';

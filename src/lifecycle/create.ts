@@ -17,7 +17,8 @@ import { ExecutorSession } from '../native/executor.js';
 import { buildPlan, describePlan, type Plan } from '../plan/build.js';
 import { cgroupMountSources } from '../plan/cgroup-sources.js';
 import { hostFacts } from '../plan/host.js';
-import { encodePlan } from '../plan/encode.js';
+import { encodePlan } from '../native/plan.js';
+import { Msg } from '../native/generated/instruction-set.js';
 import type { PlanContext } from '../plan/context.js';
 import { loadBundle, loadSpec } from '../spec/load.js';
 import { oomWatch } from '../cgroups/oom.js';
@@ -210,7 +211,7 @@ export async function createContainer(
 
     const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
     session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved, stdio: internals.stdio });
-    const pid = Number(await session.expect('P'));
+    const pid = Number(await session.expect(Msg.PID));
     record.pid = pid;
     record.startTime = readProcStat(pid)?.startTime;
     store.write(record);
@@ -227,7 +228,7 @@ export async function createContainer(
     timer.mark('id maps, oom_score_adj, prestart and createRuntime hooks');
     session.release(plan.seccompNotify ? containerProcessState(record, pid) : undefined);
     if (hooks.createContainer?.length) {
-      await session.expect('H');
+      await session.expect(Msg.HOOKS);
       try {
         await runHooks('createContainer', hooks.createContainer, state, inContainerNamespaces(spec.linux ?? {}, pid, { cwd: rootfs }));
       } catch (e) {
@@ -236,7 +237,7 @@ export async function createContainer(
       }
       session.release();
     }
-    await session.expect('R');
+    await session.expect(Msg.READY);
     timer.mark('init set-up');
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     return { record, session };

@@ -3,7 +3,8 @@ import { PhaseTimer, type Logger } from '../log.js';
 import { reopenCgroupHandle } from '../cgroups/handle.js';
 import { ExecutorSession } from '../native/executor.js';
 import { buildExecPlan } from '../plan/exec-plan.js';
-import { encodePlan } from '../plan/encode.js';
+import { encodePlan } from '../native/plan.js';
+import { Msg } from '../native/generated/instruction-set.js';
 import { hostFacts } from '../plan/host.js';
 import { setgroupsDenied } from '../linux/userns.js';
 import type { Process } from '../spec/types.js';
@@ -111,10 +112,10 @@ export async function execAttached(ctx: RuntimeContext, id: string, opts: ExecAt
     const rec = prepared.rec;
     const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
     session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved, stdio: stdio.fds });
-    pid = Number(await session.expect('P'));
+    pid = Number(await session.expect(Msg.PID));
     if (rec.cgroup) await reopenCgroupHandle(rec.cgroup).addProcessAsync(pid);
     session.release(plan.seccompNotify ? containerProcessState(rec, pid) : undefined);
-    await session.expect('R');
+    await session.expect(Msg.READY);
     stdio.spawned();
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
     const terminal = console?.receive() ?? null;
@@ -133,10 +134,10 @@ async function finishExec(session: ExecutorSession, plan: Plan, rec: ContainerRe
   let pid = 0;
   try {
     try {
-      pid = Number(await session.expect('P'));
+      pid = Number(await session.expect(Msg.PID));
       if (rec.cgroup) reopenCgroupHandle(rec.cgroup).addProcess(pid);
       session.release(plan.seccompNotify ? containerProcessState(rec, pid) : undefined);
-      await session.expect('R');
+      await session.expect(Msg.READY);
       log.debug(`exec ${rec.id}: process ${pid} started`);
       if (opts.pidFile) writePidFile(opts.pidFile, pid);
     } catch (e) {

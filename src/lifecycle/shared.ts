@@ -6,7 +6,8 @@ import { ExecutorError } from '../native/executor.js';
 import { errnoName } from '../native/errno.js';
 import type { Plan } from '../plan/build.js';
 import type { PlanContext } from '../plan/context.js';
-import { OpCode } from '../plan/opcodes.js';
+import { OpCode } from '../native/generated/instruction-set.js';
+import { opName } from '../native/plan.js';
 import { NOTIFY_FORBIDDEN } from '../plan/seccomp-op.js';
 import type { ContainerRecord } from '../state/store.js';
 import { hookState } from '../hooks/state.js';
@@ -48,7 +49,7 @@ export function explainFailure(e: unknown, plan: Plan | undefined): unknown {
   const o = plan.ops[e.opIndex];
   const errno = errnoName(e.errno);
   if (!o) return new TsrunError(`container init failed: ${errno}`, { errno, op: e.opIndex, cause: e });
-  const facts = { code: 'ERR_SYSCALL', syscall: opName(o.code), errno, op: e.opIndex, cause: e } as const;
+  const facts = { code: 'ERR_SYSCALL', syscall: opName(o.code).toLowerCase(), errno, op: e.opIndex, cause: e } as const;
   if (o.code === OpCode.RESOLVE_EXEC && (e.errno === 2 || e.errno === 20)) {
     return new TsrunError(`exec: ${quote(String(o.args[0]))}: executable file not found in $PATH`, { ...facts, code: 'ERR_NOT_FOUND', path: String(o.args[0]) });
   }
@@ -70,8 +71,3 @@ export function containerProcessState(rec: ContainerRecord, pid: number): string
   });
 }
 
-/** The executor op's name in lower case ("mount", "pivot_root"): what the syscall field of its error says. */
-function opName(code: number): string {
-  const name = Object.entries(OpCode).find(([, c]) => c === code)?.[0];
-  return (name ?? `op${code}`).toLowerCase();
-}

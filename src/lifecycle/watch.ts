@@ -2,9 +2,8 @@ import { closeSync } from 'node:fs';
 import { pidfdOpen } from '../linux/libc.js';
 import { isAlive } from '../linux/proc.js';
 import { ExecutorSession } from '../native/executor.js';
-import { encodePlan } from '../plan/encode.js';
-import { op } from '../plan/op.js';
-import { OpCode } from '../plan/opcodes.js';
+import { encodePlan } from '../native/plan.js';
+import { Op } from '../native/generated/instruction-set.js';
 import type { RuntimeContext } from './context.js';
 
 /**
@@ -25,7 +24,7 @@ export async function waitForInitExit(ctx: RuntimeContext, id: string): Promise<
   try {
     // The pid may have been reused between the check and pidfd_open: check again, now that the pidfd pins it.
     if (!isAlive(rec.pid, rec.startTime)) return;
-    const session = new ExecutorSession(encodePlan([op(OpCode.WAIT_FD, `wait for init ${rec.pid} to exit`, [3])]), {
+    const session = new ExecutorSession(encodePlan([Op.waitFd(`wait for init ${rec.pid} to exit`, { fd: 3 })]), {
       extraFds: [fd],
       stdio: ['ignore', 'ignore', 'ignore'],
     });

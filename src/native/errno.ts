@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { ESCAPED_ROOT } from '../plan/opcodes.js';
+import { ESCAPED_ROOT } from './generated/instruction-set.js';
 
 const names = new Map<number, string>();
 for (const [name, num] of Object.entries(constants.errno)) if (!names.has(num)) names.set(num, name);

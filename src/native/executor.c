@@ -8,23 +8,14 @@
  * is single-threaded, so clone() without CLONE_VM is safe here, unlike in Node.
  *
  * Invocation: tsrun-executor SYNC_FD
- *   The parent writes: u32 length (LE) + plan bytes.
- *   We write lines:    "P <pid>\n"            after CLONE, from the parent side
- *                      "R\n"                  from the child, at OP_READY
- *                      "E <op> <errno>\n"     from whichever side failed
- *                      "B <errno> <at>\n"     the plan is unreadable (EBADMSG at
- *                                             byte at-1, ENOMEM, EFBIG): no op ran
- *                      "O\n"                  from the monitor: an OOM event (OP_WATCH_OOM)
- *                      "X <wait status>\n"    from the monitor: the init exited
- *   The parent writes: "G\n"                  to release the child at OP_WAIT_GO
- *
- * Plan format (little endian):
- *   "TSRP" u32 version (2) u32 nops, then per op:
- *   u16 code, u16 flags, u32 argc, then argc args,
- *   each arg: u8 kind (0 = i64, 1 = bytes) then i64, or u32 len + bytes.
- *   Byte strings used as C strings carry their own trailing NUL.
- *
- * Keep the opcode list in step with src/plan/opcodes.ts (a test compares them).
+ *   The runtime writes the plan on the sync socket, then the two sides
+ *   exchange one-letter lines. The plan's format, every op with its
+ *   arguments, and every line (who sends it, when, what answers it) are
+ *   in src/native/instruction-set.mjs, the one source of
+ *   generated/instruction-set.h (make gen) and of the TypeScript side.
+ *   Before the first op runs, every op is checked against its row there
+ *   (code, flags, argument count and kinds): a plan that does not match
+ *   is refused as a whole with a MSG_BAD_PLAN line, never half run.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -60,74 +51,7 @@
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 
-enum opcode {
-	OP_SETNS = 1,          /* path, nstype                     (before clone) */
-	OP_MKFIFO = 2,         /* path, mode                       (before clone) */
-	OP_OPEN_FIFO = 3,      /* path: kept open O_RDWR, read at OP_WAIT_START  */
-	OP_SUBREAPER = 4,      /* mark the executor a child subreaper            */
-	OP_CLONE = 5,          /* flags, wait(0|1)                               */
-	OP_WAIT_GO = 6,        /* block until the parent writes "G"              */
-	OP_UNSHARE = 7,        /* flags                                          */
-	OP_MOUNT = 8,          /* src, target, fstype, flags, data               */
-	OP_OPEN_ROOT = 9,      /* path: directory later *_IN_ROOT ops resolve in */
-	OP_MKDIR_IN_ROOT = 10, /* rel, mode: mkdir -p, never leaving the root    */
-	OP_MKFILE_IN_ROOT = 11,/* rel, mode: parents + an empty file             */
-	OP_MKNOD_IN_ROOT = 12, /* rel, mode(with type), major, minor, uid, gid   */
-	OP_SYMLINK_IN_ROOT = 13,/* target, rel                                    */
-	OP_MASK_PATH = 14,     /* rel: tmpfs ro over a directory, else /dev/null */
-	OP_READONLY_PATH = 15, /* rel: bind onto itself, remount read-only       */
-	OP_PIVOT_ROOT = 16,    /* path                                           */
-	OP_MOVE_ROOT = 17,     /* path: MS_MOVE + chroot, for --no-pivot         */
-	OP_SETHOSTNAME = 18,   /* name                                           */
-	OP_SETDOMAINNAME = 19, /* name                                           */
-	OP_WRITE_FILE = 20,    /* path, data                                     */
-	OP_PRCTL = 21,         /* option, a2, a3, a4, a5                         */
-	OP_CAPSET = 22,        /* effective, permitted, inheritable (64-bit)     */
-	OP_SETGROUPS = 23,     /* gid...                                         */
-	OP_SETRESGID = 24,     /* gid                                            */
-	OP_SETRESUID = 25,     /* uid                                            */
-	OP_PRLIMIT = 26,       /* resource, soft, hard                           */
-	OP_UMASK = 27,         /* mask                                           */
-	OP_SECCOMP = 28,       /* program bytes (struct sock_filter[]), flags    */
-	OP_CHDIR = 29,         /* path: refused when it resolves outside root    */
-	OP_SETSID = 30,        /*                                                */
-	OP_CLOEXEC_FROM = 31,  /* first fd: everything from it closes on exec    */
-	OP_RESOLVE_EXEC = 32,  /* name, PATH value                               */
-	OP_READY = 33,         /* tell the parent set-up is done                 */
-	OP_WAIT_START = 34,    /* block on the exec fifo until `start`           */
-	OP_EXEC = 35,          /* argc, argv..., envc, env...                    */
-	OP_CLOSE_FIFO = 36,    /* close the exec fifo before the last ops        */
-	OP_CHROOT = 37,        /* path: chroot, when there is no mount namespace */
-	OP_SYNC = 38,          /* tag: write "H <tag>", block until "G": hooks run */
-	OP_CONNECT_CONSOLE = 39,/* path: connect to the console socket (before clone) */
-	OP_SETUP_PTY = 40,     /* rows, cols, bind /dev/console (0|1), owner uid: see op_setup_pty */
-	OP_CONNECT_LISTENER = 41,/* path: connect to the seccomp listener socket (before clone) */
-	OP_SEND_LISTENER = 42, /* send the seccomp notify fd + the runtime's payload */
-	OP_WATCH_OOM = 43,     /* kind(1 = v1, 2 = v2), path, path (before clone): see op_watch_oom */
-	OP_WAIT_FD = 44,       /* fd: block until it is readable (a pidfd: until that process exits) */
-	OP_COPYUP = 45,        /* rel, phase: 0 keeps the image's dir, 1 copies it into the tmpfs now there */
-	OP_MOUNT_SETATTR = 46, /* rel (in root), attr_set, attr_clr: mount_setattr(2) with AT_RECURSIVE */
-	OP_PERSONALITY = 47,   /* persona: personality(2) */
-	OP_IOPRIO = 48,        /* ioprio value (class << 13 | level): ioprio_set(2) on ourselves */
-	OP_SCHED = 49,         /* policy, flags, nice, priority, runtime, deadline, period: sched_setattr(2) */
-	OP_AFFINITY = 50,      /* cpu mask bytes: sched_setaffinity(2) on ourselves */
-	OP_UMOUNT = 51,        /* path, umount2 flags                            */
-};
-
-/* Op flags. */
-#define F_TARGET_IN_ROOT 0x1   /* resolve the target inside the root fd     */
-#define F_SRC_IN_ROOT 0x2      /* resolve the source inside the root fd     */
-#define F_KEEP_LOCKED 0x4      /* OR in the target mount's current flags     */
-#define F_IGNORE_EXIST 0x8     /* EEXIST is not an error                     */
-#define F_IGNORE_MISSING 0x10  /* ENOENT, EINVAL (umount: not a mount) are not errors */
-
-/*
- * No fixed op or argument counts: the arrays are sized from the plan, whose
- * size alone is bounded (MAX_PLAN_BYTES, also checked in src/plan/encode.ts).
- * What the kernel bounds (exec's ARG_MAX, NGROUPS_MAX) it checks itself.
- */
-#define MAX_PLAN_BYTES (64u << 20)
-#define ESCAPED_ROOT 4095      /* pseudo errno: a path resolved outside root */
+#include "generated/instruction-set.h"
 
 struct arg {
 	int is_bytes;
@@ -140,6 +64,7 @@ struct op {
 	uint16_t code, flags;
 	uint32_t argc;
 	struct arg *args;
+	size_t at; /* byte offset of its header in the plan, for MSG_BAD_PLAN */
 };
 
 static struct op *ops;
@@ -190,19 +115,26 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
-static void send_line2(char tag, uint64_t a, int has_b, uint64_t b)
+/* "<tag> <a>[ <b>[ <c>]]\n": nums says how many of a, b, c to write (1 to 3). */
+static void send_line(char tag, int nums, uint64_t a, uint64_t b, uint64_t c)
 {
-	char line[64];
+	char line[80];
 	size_t n = 0;
+	uint64_t v[3] = { a, b, c };
 	line[n++] = tag;
-	line[n++] = ' ';
-	n += fmt_u(line + n, a);
-	if (has_b) {
+	for (int i = 0; i < nums; i++) {
 		line[n++] = ' ';
-		n += fmt_u(line + n, b);
+		n += fmt_u(line + n, v[i]);
 	}
 	line[n++] = '\n';
 	write_all(sync_fd, line, n);
+}
+
+/* A one-letter line: "R\n", "O\n". */
+static void send_letter(char tag)
+{
+	char line[2] = { tag, '\n' };
+	write_all(sync_fd, line, 2);
 }
 
 static _Noreturn void fail(int err)
@@ -210,7 +142,7 @@ static _Noreturn void fail(int err)
 	if (err == 0)
 		err = EIO;
 	if (sync_fd >= 0)
-		send_line2('E', current_op, 1, (uint64_t)err);
+		send_line(MSG_OP_FAILED, 2, current_op, (uint64_t)err, 0);
 	_exit(1);
 }
 
@@ -265,6 +197,7 @@ static size_t walk_plan(const unsigned char *buf, size_t len, int fill, size_t *
 			return pos + 1;
 		uint32_t argc = get32(buf + pos + 4);
 		if (fill) {
+			ops[i].at = pos;
 			ops[i].code = get16(buf + pos);
 			ops[i].flags = get16(buf + pos + 2);
 			ops[i].argc = argc;
@@ -316,7 +249,7 @@ static size_t walk_plan(const unsigned char *buf, size_t len, int fill, size_t *
 static int decode_plan(const unsigned char *buf, size_t len, size_t *at)
 {
 	size_t total_args = 0;
-	if (len < 12 || memcmp(buf, "TSRP", 4) != 0 || get32(buf + 4) != 2) {
+	if (len < 12 || memcmp(buf, PLAN_MAGIC, 4) != 0 || get32(buf + 4) != PLAN_VERSION) {
 		*at = 1;
 		return EBADMSG;
 	}
@@ -336,6 +269,46 @@ static int decode_plan(const unsigned char *buf, size_t len, size_t *at)
 	if (!ops[nops].args)
 		return ENOMEM;
 	return (*at = walk_plan(buf, len, 1, &total_args)) != 0 ? EBADMSG : 0;
+}
+
+/*
+ * Does the op match its row in the instruction set: a known code, only the
+ * flags it honours, and exactly the arguments its kinds describe? A string
+ * must end in its NUL: the ops use it as a C string.
+ */
+static int op_matches_spec(const struct op *o)
+{
+	if (o->code == 0 || o->code > OP_LAST || !op_specs[o->code].kinds)
+		return 0;
+	const struct op_spec *spec = &op_specs[o->code];
+	if (o->flags & ~spec->flags)
+		return 0;
+	uint32_t a = 0;
+	for (const char *k = spec->kinds; *k; k++) {
+		uint64_t count = 1;
+		char kind = *k;
+		if (kind == 'L') { /* an int n, then n strings */
+			if (a >= o->argc || o->args[a].is_bytes)
+				return 0;
+			count = (uint64_t)o->args[a++].num;
+			if (count > o->argc - a)
+				return 0;
+			kind = 's';
+		} else if (kind == 'I') { /* ints to the end */
+			count = o->argc - a;
+			kind = 'i';
+		}
+		for (uint64_t c = 0; c < count; c++, a++) {
+			if (a >= o->argc)
+				return 0;
+			const struct arg *g = &o->args[a];
+			if (g->is_bytes != (kind != 'i'))
+				return 0;
+			if (kind == 's' && (g->len == 0 || g->bytes[g->len - 1] != '\0'))
+				return 0;
+		}
+	}
+	return a == o->argc;
 }
 
 static const char *S(const struct op *o, uint32_t i) { return o->args[i].bytes; }
@@ -1045,7 +1018,7 @@ static void op_clone(const struct op *o)
 	if (pid == 0)
 		return; /* the child goes on with the next op */
 
-	send_line2('P', (uint64_t)pid, 0, 0);
+	send_line(MSG_PID, 1, (uint64_t)pid, 0, 0);
 	if (!wait_child)
 		_exit(0);
 	/*
@@ -1068,7 +1041,7 @@ static void op_clone(const struct op *o)
 /* Exit with the init's status, after telling the caller its raw form. */
 static _Noreturn void init_exited(int status)
 {
-	send_line2('X', (uint64_t)(unsigned)status, 0, 0);
+	send_line(MSG_EXIT, 1, (uint64_t)(unsigned)status, 0, 0);
 	if (WIFEXITED(status))
 		_exit(WEXITSTATUS(status));
 	_exit(128 + WTERMSIG(status));
@@ -1115,7 +1088,7 @@ static _Noreturn void monitor(pid_t pid)
 				close(oom_fd); /* the cgroup went away */
 				oom_fd = -1;
 			}
-			write_all(sync_fd, "O\n", 2);
+			send_letter(MSG_OOM);
 		}
 	}
 }
@@ -1191,7 +1164,7 @@ static void run_op(const struct op *o)
 			if (line[n++] == '\n')
 				break;
 		}
-		if (line[0] != 'G')
+		if (line[0] != MSG_GO)
 			_exit(1);
 		size_t len = 0;
 		for (size_t i = 2; i + 1 < n; i++)
@@ -1304,7 +1277,7 @@ static void run_op(const struct op *o)
 		op_resolve_exec(o);
 		break;
 	case OP_READY:
-		write_all(sync_fd, "R\n", 2);
+		send_letter(MSG_READY);
 		close(sync_fd);
 		sync_fd = -1;
 		break;
@@ -1324,10 +1297,10 @@ static void run_op(const struct op *o)
 		break;
 	case OP_SYNC: {
 		char c[2];
-		send_line2('H', (uint64_t)N(o, 0), 0, 0);
+		send_line(MSG_HOOKS, 1, (uint64_t)N(o, 0), 0, 0);
 		if (read_full(sync_fd, c, 2) < 0)
 			_exit(1);
-		if (c[0] != 'G')
+		if (c[0] != MSG_GO) /* MSG_REFUSE */
 			fail(ECANCELED); /* the runtime refused to go on (a hook failed) */
 		break;
 	}
@@ -1476,7 +1449,7 @@ int main(int argc, char **argv, char **envp)
 		return 3;
 	uint32_t len = get32(hdr);
 	if (len > MAX_PLAN_BYTES) {
-		send_line2('B', EFBIG, 1, 0);
+		send_line(MSG_BAD_PLAN, 2, EFBIG, 0, 0);
 		_exit(1);
 	}
 	/* The plan stays in memory we own for the whole life of the init. */
@@ -1489,8 +1462,15 @@ int main(int argc, char **argv, char **envp)
 	size_t bad_at = 0;
 	int err = decode_plan(buf, len, &bad_at);
 	if (err) {
-		send_line2('B', (uint64_t)err, 1, (uint64_t)bad_at);
+		send_line(MSG_BAD_PLAN, 2, (uint64_t)err, (uint64_t)bad_at, 0);
 		_exit(1);
+	}
+	/* Framed well, but an op that is not what the instruction set says: "B <errno> <at> <op>". */
+	for (uint32_t i = 0; i < nops; i++) {
+		if (!op_matches_spec(&ops[i])) {
+			send_line(MSG_BAD_PLAN, 3, EBADMSG, (uint64_t)ops[i].at + 1, i);
+			_exit(1);
+		}
 	}
 	for (current_op = 0; current_op < nops; current_op++) {
 		run_op(&ops[current_op]);

@@ -2,11 +2,12 @@ import type { ChildProcess } from 'node:child_process';
 import { childProcess } from '../builtins.js';
 import { constants as osConstants } from 'node:os';
 import { Socket } from 'node:net';
-import { TsrunError } from '../errors.js';
 import { nextSlice } from '../loop-slice.js';
 import { closeFd, devNullFd, socketPair, spawnProcess, waitProcess } from '../linux/libc.js';
 import { errnoName } from './errno.js';
 import { executorPath } from './executor-path.js';
+import { Msg } from './generated/instruction-set.js';
+import { planRefused } from './plan.js';
 
 export { executorPath } from './executor-path.js';
 
@@ -50,7 +51,7 @@ export interface WaitStatus {
 }
 
 /**
- * A running executor. The protocol (see executor.c): we send the plan; it
+ * A running executor. The protocol (src/native/instruction-set.mjs, `messages`): we send the plan; it
  * answers "P pid" after clone; we answer "G" to release the child; the child
  * answers "R" when set-up is done or "E op errno" when an op failed. When
  * the executor stays as the init's parent (a monitor), it later writes "O"
@@ -185,8 +186,8 @@ export class ExecutorSession {
 
   /** Routes one protocol line: the monitor's to their callbacks, the rest to next(). */
   private take(line: string): void {
-    if (line === 'O') return this.onOom();
-    if (line.startsWith('X ')) {
+    if (line === Msg.OOM) return this.onOom();
+    if (line.startsWith(`${Msg.EXIT} `)) {
       this.reportExit(decodeWaitStatus(Number(line.slice(2))));
       this.closed = true; // nothing more can come from the set-up
       return;
@@ -211,18 +212,14 @@ export class ExecutorSession {
   }
 
   /** Waits for a line with the given tag; an "E" line throws ExecutorError. */
-  async expect(tag: 'P' | 'R' | 'H'): Promise<string> {
+  async expect(tag: typeof Msg.PID | typeof Msg.READY | typeof Msg.HOOKS): Promise<string> {
     const line = await this.next();
     // What follows a line is the next stretch of set-up work (see loop-slice.ts).
     await nextSlice();
-    if (line === null) throw new ExecutorExited(tag === 'P' ? 'clone' : 'set-up finished');
-    if (line.startsWith('B ')) {
-      // The executor could not read the plan at all: no op ran, none failed.
-      const [, errno, at] = line.split(' ').map(Number);
-      const where = errno === 74 /* EBADMSG */ ? ` at byte ${at! - 1}` : '';
-      throw new TsrunError(`tsrun-executor refused the plan: ${errnoName(errno!)}${where} (is ${executorPath()} from this build of tsrun?)`, { code: 'ERR_SYSCALL', errno: errnoName(errno!) });
-    }
-    if (line.startsWith('E ')) {
+    if (line === null) throw new ExecutorExited(tag === Msg.PID ? 'clone' : 'set-up finished');
+    // The executor could not read the plan at all: no op ran, none failed.
+    if (line.startsWith(`${Msg.BAD_PLAN} `)) throw planRefused(line.slice(2), executorPath());
+    if (line.startsWith(`${Msg.OP_FAILED} `)) {
       const [, op, errno] = line.split(' ');
       throw new ExecutorError(Number(op), Number(errno));
     }
@@ -233,16 +230,16 @@ export class ExecutorSession {
   /** Releases the child past OP_WAIT_GO (optionally with a payload for OP_SEND_LISTENER) or OP_SYNC. */
   release(payload?: string): void {
     if (!payload) {
-      this.sock.write('G\n');
+      this.sock.write(`${Msg.GO}\n`);
       return;
     }
     const bytes = Buffer.from(payload);
-    this.sock.write(Buffer.concat([Buffer.from(`G ${bytes.length}\n`), bytes]));
+    this.sock.write(Buffer.concat([Buffer.from(`${Msg.GO_PAYLOAD} ${bytes.length}\n`), bytes]));
   }
 
   /** Tells a child waiting in OP_SYNC not to go on: it reports ECANCELED and exits. */
   refuse(): void {
-    this.sock.write('N\n');
+    this.sock.write(`${Msg.REFUSE}\n`);
   }
 
   /**

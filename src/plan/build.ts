@@ -11,8 +11,8 @@ import { planNamespaces } from './namespaces.js';
 import { warnedFields } from '../spec/coverage.js';
 import { planInitialAffinity, planPersonality } from '../process/scheduling.js';
 import { planSeccomp } from './seccomp-op.js';
-import { op, type Op } from './op.js';
-import { OpCode } from './opcodes.js';
+import { Op } from '../native/generated/instruction-set.js';
+import { opName } from '../native/plan.js';
 
 export interface Plan {
   ops: Op[];
@@ -45,28 +45,28 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   const ops: Op[] = [
     // First, while the executor still sees the host's /sys/fs/cgroup (before any setns).
     ...planOomWatch(ctx),
-    op(OpCode.MKFIFO, `mkfifo ${ctx.fifoPath}`, [ctx.fifoPath, 0o622]),
-    op(OpCode.OPEN_FIFO, `open ${ctx.fifoPath}`, [ctx.fifoPath]),
+    Op.mkfifo(`mkfifo ${ctx.fifoPath}`, { path: ctx.fifoPath, mode: 0o622 }),
+    Op.openFifo(`open ${ctx.fifoPath}`, { path: ctx.fifoPath }),
     ...planConsole(proc?.terminal, ctx.consoleSocket),
     ...(seccomp?.connect ?? []),
     ...ns.joins,
   ];
-  if (ctx.mode === 'run') ops.push(op(OpCode.SUBREAPER, 'become a subreaper for the container'));
+  if (ctx.mode === 'run') ops.push(Op.subreaper('become a subreaper for the container'));
   if (ns.newTimeNs) ops.push(...planTimeNamespace(linux.timeOffsets));
   ops.push(...planInitialAffinity(proc));
   const cloneIndex = ops.length;
-  ops.push(op(OpCode.CLONE, `clone the init (${describeClone(ns.cloneFlags)})`, [ns.cloneFlags, ctx.mode === 'run' ? 1 : 0]));
-  ops.push(op(OpCode.WAIT_GO, 'wait for the runtime (cgroup, id maps)'));
-  ops.push(op(OpCode.PRCTL, 'make the init non-dumpable until exec', [PR.SET_DUMPABLE, 0, 0, 0, 0]));
+  ops.push(Op.clone(`clone the init (${describeClone(ns.cloneFlags)})`, { flags: ns.cloneFlags, wait: ctx.mode === 'run' ? 1 : 0 }));
+  ops.push(Op.waitGo('wait for the runtime (cgroup, id maps)'));
+  ops.push(Op.prctl('make the init non-dumpable until exec', { option: PR.SET_DUMPABLE, arg2: 0, arg3: 0, arg4: 0, arg5: 0 }));
   // Early, before any seccomp filter can forbid close_range: only fds 0-2 and
   // the preserved ones may reach the container (the executor's own are O_CLOEXEC).
-  ops.push(op(OpCode.CLOEXEC_FROM, `close every fd from ${3 + ctx.preserveFds} on exec`, [3 + ctx.preserveFds]));
+  ops.push(Op.cloexecFrom(`close every fd from ${3 + ctx.preserveFds} on exec`, { fd: 3 + ctx.preserveFds }));
   if (ns.newUserNs) {
-    ops.push(op(OpCode.SETRESGID, 'become root in the user namespace (gid)', [0]));
-    ops.push(op(OpCode.SETRESUID, 'become root in the user namespace (uid)', [0]));
+    ops.push(Op.setresgid('become root in the user namespace (gid)', { gid: 0 }));
+    ops.push(Op.setresuid('become root in the user namespace (uid)', { uid: 0 }));
   }
   // Unshared after the runtime put us in our cgroup, so that it is the namespace's root.
-  if (ns.newCgroupNs) ops.push(op(OpCode.UNSHARE, 'unshare the cgroup namespace', [CLONE.NEWCGROUP]));
+  if (ns.newCgroupNs) ops.push(Op.unshare('unshare the cgroup namespace', { flags: CLONE.NEWCGROUP }));
 
   ops.push(...planPrepareRoot(spec, ctx, ownMountNs));
   checkMountLabel(linux.mountLabel, ctx.host.lsm);
@@ -80,22 +80,22 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   // As runc: devices are bound from the host, not made, in any user namespace but the initial one.
   ops.push(...planDevices(linux.devices, ns.newUserNs || ctx.host.inUserNs === true, ctx.host.pathKind('/proc/kcore') !== undefined));
   // As runc: a cwd missing from the image is made (while still root, inside the root).
-  if (proc && proc.cwd !== '/') ops.push(op(OpCode.MKDIR_IN_ROOT, `mkdir cwd ${proc.cwd}`, [proc.cwd, 0o755]));
-  if (proc?.terminal) ops.push(op(OpCode.MKFILE_IN_ROOT, 'create /dev/console (the pty is bound over it)', ['/dev/console', 0o600]));
+  if (proc && proc.cwd !== '/') ops.push(Op.mkdirInRoot(`mkdir cwd ${proc.cwd}`, { path: proc.cwd, mode: 0o755 }));
+  if (proc?.terminal) ops.push(Op.mkfileInRoot('create /dev/console (the pty is bound over it)', { path: '/dev/console', mode: 0o600 }));
   // createContainer hooks run in the container's namespaces, mounts done, before pivot_root.
-  if (spec.hooks?.createContainer?.length) ops.push(op(OpCode.SYNC, 'wait for the createContainer hooks', [1]));
+  if (spec.hooks?.createContainer?.length) ops.push(Op.sync('wait for the createContainer hooks', { tag: 1 }));
   ops.push(...planEnterRoot(ctx, ownMountNs));
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
-    ops.push(op(OpCode.WRITE_FILE, `sysctl ${key}=${value}`, [`/proc/sys/${key.replace(/\./g, '/')}`, Buffer.from(value)]));
+    ops.push(Op.writeFile(`sysctl ${key}=${value}`, { path: `/proc/sys/${key.replace(/\./g, '/')}`, data: Buffer.from(value) }));
   }
   ops.push(...planReadonlyPaths(linux.readonlyPaths));
   ops.push(...planMaskedPaths(linux.maskedPaths));
   ops.push(...planFinishRoot(spec, ownMountNs));
-  if (spec.hostname !== undefined) ops.push(op(OpCode.SETHOSTNAME, `sethostname ${spec.hostname}`, [spec.hostname]));
-  if (spec.domainname !== undefined) ops.push(op(OpCode.SETDOMAINNAME, `setdomainname ${spec.domainname}`, [spec.domainname]));
+  if (spec.hostname !== undefined) ops.push(Op.sethostname(`sethostname ${spec.hostname}`, { name: spec.hostname }));
+  if (spec.domainname !== undefined) ops.push(Op.setdomainname(`setdomainname ${spec.domainname}`, { name: spec.domainname }));
   ops.push(...planPersonality(linux.personality));
   if (proc) ops.push(...planInit(proc, { host: ctx.host, waitForStart: true, bindConsole: true, setgroupsDenied: ctx.setgroupsDenied }, seccomp?.load ?? null, warnings));
-  else ops.push(op(OpCode.READY, 'report set-up done (no process to run)'), op(OpCode.WAIT_START, 'wait on the exec fifo'));
+  else ops.push(Op.ready('report set-up done (no process to run)'), Op.waitStart('wait on the exec fifo'));
   return { ops, cloneIndex, newUserNs: ns.newUserNs, hostMounts: !ownMountNs, seccompNotify: seccomp?.notify ?? false, warnings };
 }
 
@@ -105,11 +105,11 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
  * written only until a process is in it, so before the clone.
  */
 function planTimeNamespace(offsets: NonNullable<Spec['linux']>['timeOffsets']): Op[] {
-  const ops = [op(OpCode.UNSHARE, 'unshare a time namespace for the init', [CLONE.NEWTIME])];
+  const ops = [Op.unshare('unshare a time namespace for the init', { flags: CLONE.NEWTIME })];
   const lines = (['monotonic', 'boottime'] as const)
     .filter((clock) => offsets?.[clock])
     .map((clock) => `${clock} ${offsets![clock]!.secs ?? 0} ${offsets![clock]!.nanosecs ?? 0}\n`);
-  if (lines.length) ops.push(op(OpCode.WRITE_FILE, `time offsets: ${lines.join('').trim().replace(/\n/g, ', ')}`, ['/proc/self/timens_offsets', Buffer.from(lines.join(''))]));
+  if (lines.length) ops.push(Op.writeFile(`time offsets: ${lines.join('').trim().replace(/\n/g, ', ')}`, { path: '/proc/self/timens_offsets', data: Buffer.from(lines.join('')) }));
   return ops;
 }
 
@@ -117,15 +117,15 @@ function planTimeNamespace(offsets: NonNullable<Spec['linux']>['timeOffsets']): 
 export function planConsole(terminal: boolean | undefined, socket: string | undefined): Op[] {
   if (terminal && !socket) throw new Error('/process/terminal: a terminal needs --console-socket');
   if (!terminal && socket) throw new Error('--console-socket: process.terminal is not set, so there is no terminal to send');
-  return terminal ? [op(OpCode.CONNECT_CONSOLE, `connect to console socket ${socket}`, [socket!])] : [];
+  return terminal ? [Op.connectConsole(`connect to console socket ${socket}`, { path: socket! })] : [];
 }
 
 function planOomWatch(ctx: PlanContext): Op[] {
   const w = ctx.mode === 'run' ? ctx.oomWatch : null;
   if (!w) return [];
   return w.kind === 'v1'
-    ? [op(OpCode.WATCH_OOM, `watch OOM events of ${w.oomControl}`, [1, w.oomControl, w.eventControl])]
-    : [op(OpCode.WATCH_OOM, `watch OOM events in ${w.events}`, [2, w.events, ''])];
+    ? [Op.watchOom(`watch OOM events of ${w.oomControl}`, { kind: 1, file: w.oomControl, eventControl: w.eventControl })]
+    : [Op.watchOom(`watch OOM events in ${w.events}`, { kind: 2, file: w.events, eventControl: '' })];
 }
 
 function describeClone(flags: number): string {
@@ -137,12 +137,11 @@ function describeClone(flags: number): string {
 
 /** The plan as text, one op a line, for `create --dry-run`. */
 export function describePlan(plan: Plan): string {
-  const names = Object.fromEntries(Object.entries(OpCode).map(([k, v]) => [v, k]));
   const width = String(plan.ops.length).length;
   return plan.ops
     .map((o, i) => {
       const side = i < plan.cloneIndex ? 'runtime' : i === plan.cloneIndex ? 'clone  ' : 'init   ';
-      return `${String(i).padStart(width)}  ${side}  ${names[o.code]!.padEnd(15)} ${o.what}`;
+      return `${String(i).padStart(width)}  ${side}  ${opName(o.code).padEnd(15)} ${o.what}`;
     })
     .join('\n');
 }

@@ -1,40 +1,18 @@
-import type { CgroupMode } from '../cgroups/types.js';
 import type { OomWatch } from '../cgroups/oom.js';
+import type { ProcessHostFacts } from '../process/init-plan.js';
+import type { RootfsHostFacts } from '../rootfs/context.js';
 import type { Seccomp } from '../spec/types.js';
-import type { LsmFacts } from '../linux/lsm.js';
 
-/** One v1 hierarchy (or the v2 root) as the container's /sys/fs/cgroup mount needs it. */
-export interface CgroupMountSource {
-  /** Directory name under /sys/fs/cgroup in the container: "memory", "cpu,cpuacct", "systemd". */
-  name: string;
-  /** mount(2) data for a fresh cgroup v1 mount: "memory", "none,name=systemd". */
-  data: string;
-  /** The container's cgroup directory on the host, for bind mounts without a cgroup namespace. */
-  hostDir: string;
-}
+export type { CgroupMountSource } from '../rootfs/context.js';
 
 /**
  * Facts about the host a plan depends on. Gathered once by hostFacts() (the
  * only impure step); tests pass their own, so plans build without root.
+ * Each part that plans ops (rootfs, process) says what it needs.
  */
-export interface HostFacts {
-  capLastCap: number;
-  /** The runtime's own capability bounding set: the most a container can get. */
-  boundingSet: bigint;
-  nofileHard: number;
-  /** The runtime's RLIMIT_STACK soft limit in bytes (Infinity when unlimited): exec's room for args and env. */
-  stackSoft?: number;
-  /** Kind of a host path: 'dir', 'file' (anything else), or undefined when missing. */
-  pathKind(path: string): 'dir' | 'file' | undefined;
-  /** The mount point that contains path (from /proc/self/mountinfo). */
-  mountPointOf(path: string): string;
-  /** Mount points of whole (root "/") proc and sysfs mounts, in mountinfo order: --no-pivot hides them. */
-  procSysMounts?(): string[];
-  cgroup: { mode: CgroupMode; sources: CgroupMountSource[] } | null;
+export interface HostFacts extends RootfsHostFacts, ProcessHostFacts {
   /** The runtime itself runs in a user namespace (rootless podman, rootlesskit): no mknod, even without a new one. */
   inUserNs?: boolean;
-  /** AppArmor and SELinux: a profile or label the host cannot apply is refused, never dropped. */
-  lsm: LsmFacts;
 }
 
 export interface PlanContext {

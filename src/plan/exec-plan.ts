@@ -6,8 +6,7 @@ import type { Linux, Process } from '../spec/types.js';
 import { planConsole, type Plan } from './build.js';
 import type { HostFacts, PlanContext } from './context.js';
 import { planNamespaces } from './namespaces.js';
-import { op, type Op } from './op.js';
-import { OpCode } from './opcodes.js';
+import { Op } from '../native/generated/instruction-set.js';
 import { planSeccomp } from './seccomp-op.js';
 
 /** The name of each namespace type under /proc/PID/ns. */
@@ -47,15 +46,15 @@ export function buildExecPlan(proc: Process, linux: Linux, ctx: ExecPlanContext)
   // host's namespace, and joining the others leaves the host's root: chroot
   // to the init's. /proc here is still the host's (no mount namespace joined).
   if (!(linux.namespaces ?? []).some((n) => n.type === 'mount')) {
-    ops.push(op(OpCode.CHROOT, `chroot to the init's root (no mount namespace)`, [`/proc/${ctx.initPid}/root`]));
+    ops.push(Op.chroot(`chroot to the init's root (no mount namespace)`, { path: `/proc/${ctx.initPid}/root` }));
   }
-  if (ctx.mode === 'run') ops.push(op(OpCode.SUBREAPER, 'become a subreaper for the process'));
+  if (ctx.mode === 'run') ops.push(Op.subreaper('become a subreaper for the process'));
   ops.push(...planInitialAffinity(proc));
   const cloneIndex = ops.length;
-  ops.push(op(OpCode.CLONE, 'clone the process (in the joined namespaces)', [0, ctx.mode === 'run' ? 1 : 0]));
-  ops.push(op(OpCode.WAIT_GO, 'wait for the runtime (cgroup)'));
-  ops.push(op(OpCode.PRCTL, 'make the process non-dumpable until exec', [PR.SET_DUMPABLE, 0, 0, 0, 0]));
-  ops.push(op(OpCode.CLOEXEC_FROM, `close every fd from ${3 + ctx.preserveFds} on exec`, [3 + ctx.preserveFds]));
+  ops.push(Op.clone('clone the process (in the joined namespaces)', { flags: 0, wait: ctx.mode === 'run' ? 1 : 0 }));
+  ops.push(Op.waitGo('wait for the runtime (cgroup)'));
+  ops.push(Op.prctl('make the process non-dumpable until exec', { option: PR.SET_DUMPABLE, arg2: 0, arg3: 0, arg4: 0, arg5: 0 }));
+  ops.push(Op.cloexecFrom(`close every fd from ${3 + ctx.preserveFds} on exec`, { fd: 3 + ctx.preserveFds }));
   ops.push(...planInit(proc, { host: ctx.host, waitForStart: false, bindConsole: false, setgroupsDenied: ctx.setgroupsDenied }, seccomp?.load ?? null, warnings));
   return { ops, cloneIndex, newUserNs: false, hostMounts: false, seccompNotify: seccomp?.notify ?? false, warnings };
 }

@@ -1,6 +1,5 @@
 import { CLONE, NAMESPACE_FLAG } from '../linux/constants.js';
-import { op, type Op } from './op.js';
-import { OpCode } from './opcodes.js';
+import { Op } from '../native/generated/instruction-set.js';
 import type { NamespaceReference } from '../spec/types.js';
 
 // Join order: the user namespace first (it decides what we may do in the
@@ -29,7 +28,7 @@ export function planNamespaces(namespaces: readonly NamespaceReference[] = []): 
   const joins = [...namespaces]
     .filter((ns) => ns.path)
     .sort((a, b) => JOIN_ORDER.indexOf(a.type) - JOIN_ORDER.indexOf(b.type))
-    .map((ns) => op(OpCode.SETNS, `join ${ns.type} namespace ${ns.path}`, [ns.path!, NAMESPACE_FLAG[ns.type]!]));
+    .map((ns) => Op.setns(`join ${ns.type} namespace ${ns.path}`, { path: ns.path!, nstype: NAMESPACE_FLAG[ns.type]! }));
   return {
     cloneFlags,
     joins,

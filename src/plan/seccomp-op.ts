@@ -1,5 +1,4 @@
-import { op, type Op } from './op.js';
-import { OpCode } from './opcodes.js';
+import { Op } from '../native/generated/instruction-set.js';
 import type { PlanContext } from './context.js';
 import type { Seccomp } from '../spec/types.js';
 
@@ -17,12 +16,12 @@ export function planSeccomp(seccomp: Seccomp | undefined, compile: PlanContext['
   if (!compile) throw new Error('/linux/seccomp: no seccomp compiler available');
   const compiled = compile(seccomp);
   warnings.push(...compiled.warnings);
-  const load = [op(OpCode.SECCOMP, `load seccomp filter (${compiled.filter.length / 8} instructions, flags ${compiled.flags})`, [compiled.filter, compiled.flags])];
+  const load = [Op.seccomp(`load seccomp filter (${compiled.filter.length / 8} instructions, flags ${compiled.flags})`, { program: compiled.filter, flags: compiled.flags })];
   if (!compiled.notify) return { connect: [], load, notify: false };
   if (!seccomp.listenerPath) throw new Error('/linux/seccomp/listenerPath: SCMP_ACT_NOTIFY needs a listener socket');
   return {
-    connect: [op(OpCode.CONNECT_LISTENER, `connect to seccomp listener ${seccomp.listenerPath}`, [seccomp.listenerPath])],
-    load: [...load, op(OpCode.SEND_LISTENER, `send the seccomp notify fd to ${seccomp.listenerPath}`)],
+    connect: [Op.connectListener(`connect to seccomp listener ${seccomp.listenerPath}`, { path: seccomp.listenerPath })],
+    load: [...load, Op.sendListener(`send the seccomp notify fd to ${seccomp.listenerPath}`)],
     notify: true,
   };
 }

@@ -1,7 +1,6 @@
 import { CAPABILITIES, capabilityMask, capabilityNames } from '../spec/capabilities.js';
 import { PR } from '../linux/constants.js';
-import { op, type Op } from '../plan/op.js';
-import { OpCode } from '../plan/opcodes.js';
+import { Op } from '../native/generated/instruction-set.js';
 import type { Process } from '../spec/types.js';
 
 export interface CredentialFacts {
@@ -43,27 +42,23 @@ export function planCredentials(proc: Process, facts: CredentialFacts, warnings:
   const ops: Op[] = [];
 
   for (let c = 0; c <= facts.capLastCap; c++) {
-    if (!((bounding >> BigInt(c)) & 1n)) ops.push(op(OpCode.PRCTL, `drop ${capName(c)} from the bounding set`, [PR.CAPBSET_DROP, c, 0, 0, 0]));
+    if (!((bounding >> BigInt(c)) & 1n)) ops.push(Op.prctl(`drop ${capName(c)} from the bounding set`, { option: PR.CAPBSET_DROP, arg2: c, arg3: 0, arg4: 0, arg5: 0 }));
   }
-  ops.push(op(OpCode.PRCTL, 'keep capabilities across the uid change', [PR.SET_KEEPCAPS, 1, 0, 0, 0]));
+  ops.push(Op.prctl('keep capabilities across the uid change', { option: PR.SET_KEEPCAPS, arg2: 1, arg3: 0, arg4: 0, arg5: 0 }));
   const groups = proc.user?.additionalGids ?? [];
-  if (!facts.setgroupsDenied) ops.push(op(OpCode.SETGROUPS, `setgroups [${groups.join(', ')}]`, groups));
+  if (!facts.setgroupsDenied) ops.push(Op.setgroups(`setgroups [${groups.join(', ')}]`, { gids: groups }));
   else if (groups.length) {
     // runc: "cannot set any additional groups in a rootless container".
     throw new Error(`/process/user/additionalGids: cannot be set: the user namespace denies setgroups (an unprivileged caller mapping only its own gid; map more gids through /etc/subgid to allow it)`);
   }
-  ops.push(op(OpCode.SETRESGID, `setresgid ${gid}`, [gid]));
-  ops.push(op(OpCode.SETRESUID, `setresuid ${uid}`, [uid]));
-  ops.push(op(OpCode.PRCTL, 'stop keeping capabilities', [PR.SET_KEEPCAPS, 0, 0, 0, 0]));
+  ops.push(Op.setresgid(`setresgid ${gid}`, { gid }));
+  ops.push(Op.setresuid(`setresuid ${uid}`, { uid }));
+  ops.push(Op.prctl('stop keeping capabilities', { option: PR.SET_KEEPCAPS, arg2: 0, arg3: 0, arg4: 0, arg5: 0 }));
   ops.push(
-    op(
-      OpCode.CAPSET,
-      `capset effective=${hex(effective)} permitted=${hex(permitted)} inheritable=${hex(inheritable)}`,
-      [effective, permitted, inheritable],
-    ),
+    Op.capset(`capset effective=${hex(effective)} permitted=${hex(permitted)} inheritable=${hex(inheritable)}`, { effective, permitted, inheritable }),
   );
   for (let c = 0; c <= facts.capLastCap; c++) {
-    if ((ambient >> BigInt(c)) & 1n) ops.push(op(OpCode.PRCTL, `raise ambient ${capName(c)}`, [PR.CAP_AMBIENT, PR.CAP_AMBIENT_RAISE, c, 0, 0]));
+    if ((ambient >> BigInt(c)) & 1n) ops.push(Op.prctl(`raise ambient ${capName(c)}`, { option: PR.CAP_AMBIENT, arg2: PR.CAP_AMBIENT_RAISE, arg3: c, arg4: 0, arg5: 0 }));
   }
   return ops;
 }

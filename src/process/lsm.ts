@@ -1,7 +1,6 @@
 import { TsrunError } from '../errors.js';
 import type { LsmFacts } from '../linux/lsm.js';
-import { op, type Op } from '../plan/op.js';
-import { OpCode } from '../plan/opcodes.js';
+import { Op } from '../native/generated/instruction-set.js';
 import type { Process } from '../spec/types.js';
 
 /**
@@ -15,12 +14,12 @@ export function planProcessLabels(proc: Process, lsm: LsmFacts, at = '/process')
   if (proc.apparmorProfile) {
     const pointer = `${at}/apparmorProfile`;
     if (!lsm.apparmor) throw unsupported(pointer, 'AppArmor', '/sys/module/apparmor/parameters/enabled is not Y');
-    ops.push(op(OpCode.WRITE_FILE, `AppArmor profile ${proc.apparmorProfile} at exec`, [lsm.apparmorExecAttr, Buffer.from(`exec ${proc.apparmorProfile}`)]));
+    ops.push(Op.writeFile(`AppArmor profile ${proc.apparmorProfile} at exec`, { path: lsm.apparmorExecAttr, data: Buffer.from(`exec ${proc.apparmorProfile}`) }));
   }
   if (proc.selinuxLabel) {
     const pointer = `${at}/selinuxLabel`;
     if (!lsm.selinux) throw unsupported(pointer, 'SELinux', 'no selinuxfs at /sys/fs/selinux');
-    ops.push(op(OpCode.WRITE_FILE, `SELinux label ${proc.selinuxLabel} at exec`, ['/proc/self/attr/exec', Buffer.from(proc.selinuxLabel)]));
+    ops.push(Op.writeFile(`SELinux label ${proc.selinuxLabel} at exec`, { path: '/proc/self/attr/exec', data: Buffer.from(proc.selinuxLabel) }));
   }
   return ops;
 }

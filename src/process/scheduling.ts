@@ -1,8 +1,7 @@
 // process.scheduler, process.ioPriority and process.execCPUAffinity, and
 // linux.personality: the values the executor's ops take (config-linux.md,
 // config.md). Checked here, so a bad value is refused naming its field.
-import { op, type Op } from '../plan/op.js';
-import { OpCode } from '../plan/opcodes.js';
+import { Op } from '../native/generated/instruction-set.js';
 import type { Process, Spec } from '../spec/types.js';
 
 const POLICIES: Record<string, number> = {
@@ -42,9 +41,7 @@ export function planSchedulingAsRoot(proc: Process, at = '/process'): Op[] {
       flags |= bit;
     });
     ops.push(
-      op(OpCode.SCHED, `sched_setattr ${s.policy} nice=${s.nice ?? 0} priority=${s.priority ?? 0}`, [
-        policy, flags, s.nice ?? 0, s.priority ?? 0, BigInt(s.runtime ?? 0), BigInt(s.deadline ?? 0), BigInt(s.period ?? 0),
-      ]),
+      Op.sched(`sched_setattr ${s.policy} nice=${s.nice ?? 0} priority=${s.priority ?? 0}`, { policy, flags, nice: s.nice ?? 0, priority: s.priority ?? 0, runtime: BigInt(s.runtime ?? 0), deadline: BigInt(s.deadline ?? 0), period: BigInt(s.period ?? 0) }),
     );
   }
   const io = proc.ioPriority;
@@ -53,7 +50,7 @@ export function planSchedulingAsRoot(proc: Process, at = '/process'): Op[] {
     if (cls === undefined) throw new Error(`${at}/ioPriority/class: unknown class ${JSON.stringify(io.class)}`);
     const level = io.priority ?? 0;
     if (!Number.isInteger(level) || level < 0 || level > 7) throw new Error(`${at}/ioPriority/priority: ${level} is not 0 to 7`);
-    ops.push(op(OpCode.IOPRIO, `ioprio_set ${io.class} ${level}`, [(cls << 13) | level]));
+    ops.push(Op.ioprio(`ioprio_set ${io.class} ${level}`, { value: (cls << 13) | level }));
   }
   return ops;
 }
@@ -61,13 +58,13 @@ export function planSchedulingAsRoot(proc: Process, at = '/process'): Op[] {
 /** execCPUAffinity.initial: set in the executor before the clone, so the child starts there. */
 export function planInitialAffinity(proc: Process | undefined, at = '/process'): Op[] {
   const list = proc?.execCPUAffinity?.initial;
-  return list ? [op(OpCode.AFFINITY, `CPU affinity ${list} (initial)`, [cpuMask(list, `${at}/execCPUAffinity/initial`)])] : [];
+  return list ? [Op.affinity(`CPU affinity ${list} (initial)`, { mask: cpuMask(list, `${at}/execCPUAffinity/initial`) })] : [];
 }
 
 /** execCPUAffinity.final: set in the process itself, after it joined the container's cgroup. */
 export function planFinalAffinity(proc: Process, at = '/process'): Op[] {
   const list = proc.execCPUAffinity?.final;
-  return list ? [op(OpCode.AFFINITY, `CPU affinity ${list} (final)`, [cpuMask(list, `${at}/execCPUAffinity/final`)])] : [];
+  return list ? [Op.affinity(`CPU affinity ${list} (final)`, { mask: cpuMask(list, `${at}/execCPUAffinity/final`) })] : [];
 }
 
 /** linux.personality: the execution domain of the init (LINUX32: uname -m says i686). */
@@ -76,5 +73,5 @@ export function planPersonality(p: NonNullable<Spec['linux']>['personality']): O
   const persona = PERSONALITIES[p.domain ?? 'LINUX'];
   if (persona === undefined) throw new Error(`/linux/personality/domain: ${JSON.stringify(p.domain)} is not LINUX or LINUX32`);
   if (p.flags?.length) throw new Error('/linux/personality/flags: no personality flags are defined by the spec; give none');
-  return [op(OpCode.PERSONALITY, `personality ${p.domain}`, [persona])];
+  return [Op.personality(`personality ${p.domain}`, { persona })];
 }

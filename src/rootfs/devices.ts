@@ -1,5 +1,4 @@
-import { op, type Op } from '../plan/op.js';
-import { OpCode, OpFlag } from '../plan/opcodes.js';
+import { Op } from '../native/generated/instruction-set.js';
 import { MS, S_IF } from '../linux/constants.js';
 import type { Device } from '../spec/types.js';
 
@@ -35,24 +34,19 @@ export function planDevices(configured: readonly Device[] = [], inUserNs = false
   const ops: Op[] = [];
   for (const d of byPath.values()) {
     if (inUserNs) {
-      ops.push(op(OpCode.MKFILE_IN_ROOT, `create file ${d.path}`, [d.path, 0o644]));
-      ops.push(op(OpCode.MOUNT, `bind host ${d.path} on ${d.path} (user namespace)`, [d.path, d.path, '', MS.BIND, ''], OpFlag.TARGET_IN_ROOT));
+      ops.push(Op.mkfileInRoot(`create file ${d.path}`, { path: d.path, mode: 0o644 }));
+      ops.push(Op.mount(`bind host ${d.path} on ${d.path} (user namespace)`, { source: d.path, target: d.path, fstype: '', flags: MS.BIND, data: '' }, { targetInRoot: true }));
       continue;
     }
     const mode = TYPE_BITS[d.type]! | (d.fileMode ?? 0o666);
     ops.push(
-      op(
-        OpCode.MKNOD_IN_ROOT,
-        `mknod ${d.path} ${d.type} ${d.major ?? 0}:${d.minor ?? 0} mode ${(d.fileMode ?? 0o666).toString(8)} owner ${d.uid ?? 0}:${d.gid ?? 0}`,
-        [d.path, mode, d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0],
-        OpFlag.IGNORE_EXIST,
-      ),
+      Op.mknodInRoot(`mknod ${d.path} ${d.type} ${d.major ?? 0}:${d.minor ?? 0} mode ${(d.fileMode ?? 0o666).toString(8)} owner ${d.uid ?? 0}:${d.gid ?? 0}`, { path: d.path, mode, major: d.major ?? 0, minor: d.minor ?? 0, uid: d.uid ?? 0, gid: d.gid ?? 0 }, { ignoreExist: true }),
     );
   }
   for (const [target, link] of DEFAULT_LINKS) {
     if (byPath.has(link)) continue;
     if (link === '/dev/core' && !hostHasKcore) continue; // as runc: no dangling link
-    ops.push(op(OpCode.SYMLINK_IN_ROOT, `symlink ${link} -> ${target}`, [target, link], OpFlag.IGNORE_EXIST));
+    ops.push(Op.symlinkInRoot(`symlink ${link} -> ${target}`, { target, path: link }, { ignoreExist: true }));
   }
   return ops;
 }

@@ -1,12 +1,10 @@
 import { isAbsolute, join } from 'node:path';
 import { MS } from '../linux/constants.js';
-import { op, type Op } from '../plan/op.js';
-import { OpCode, OpFlag } from '../plan/opcodes.js';
-import type { PlanContext } from '../plan/context.js';
+import { Op } from '../native/generated/instruction-set.js';
+import type { RootfsPlanContext } from './context.js';
 import type { Mount } from '../spec/types.js';
 import { describeMountFlags, parseMountOptions } from './mount-options.js';
 
-const IN_ROOT = OpFlag.TARGET_IN_ROOT;
 const NO_CONTEXT = new Set(['proc', 'sysfs', 'mqueue']);
 
 /**
@@ -14,7 +12,7 @@ const NO_CONTEXT = new Set(['proc', 'sysfs', 'mqueue']);
  * inside the root by the executor (openat2 RESOLVE_IN_ROOT), so a symlink in
  * the rootfs cannot redirect a mount onto the host.
  */
-export function planMounts(mounts: readonly Mount[], ctx: PlanContext, ownCgroupNs: boolean, mountLabel?: string, sysfsBind = false, inUserNs = false): Op[] {
+export function planMounts(mounts: readonly Mount[], ctx: RootfsPlanContext, ownCgroupNs: boolean, mountLabel?: string, sysfsBind = false, inUserNs = false): Op[] {
   const ops: Op[] = [];
   mounts.forEach((given, i) => {
     const m = sysfsBind && given.type === 'sysfs' ? sysfsAsBind(given) : given;
@@ -32,11 +30,11 @@ export function planMounts(mounts: readonly Mount[], ctx: PlanContext, ownCgroup
     else ops.push(...fsMount(m, opts.flags, mountLabel && !NO_CONTEXT.has(m.type ?? '') ? [...opts.data, `context="${mountLabel}"`] : opts.data));
     if (opts.attrSet || opts.attrClr) {
       ops.push(
-        op(OpCode.MOUNT_SETATTR, `set recursive attributes on ${m.destination} (${m.options!.filter((o) => /^r(?!bind$|private$|shared$|slave$|unbindable$)/.test(o)).join(',')})`, [m.destination, opts.attrSet, opts.attrClr], IN_ROOT),
+        Op.mountSetattr(`set recursive attributes on ${m.destination} (${m.options!.filter((o) => /^r(?!bind$|private$|shared$|slave$|unbindable$)/.test(o)).join(',')})`, { path: m.destination, attrSet: opts.attrSet, attrClr: opts.attrClr }),
       );
     }
     for (const p of opts.propagation) {
-      ops.push(op(OpCode.MOUNT, `set propagation ${describeMountFlags(p)} on ${m.destination}`, ['', m.destination, '', p, ''], IN_ROOT));
+      ops.push(Op.mount(`set propagation ${describeMountFlags(p)} on ${m.destination}`, { source: '', target: m.destination, fstype: '', flags: p, data: '' }, { targetInRoot: true }));
     }
   });
   return ops;
@@ -51,13 +49,8 @@ function sysfsAsBind(m: Mount): Mount {
 function fsMount(m: Mount, flags: number, data: string[]): Op[] {
   const type = m.type ?? 'none';
   return [
-    op(OpCode.MKDIR_IN_ROOT, `mkdir ${m.destination}`, [m.destination, 0o755]),
-    op(
-      OpCode.MOUNT,
-      `mount ${type} on ${m.destination} (${describeMountFlags(flags)}${data.length ? ', ' + data.join(',') : ''})`,
-      [m.source ?? type, m.destination, type, flags, data.join(',')],
-      IN_ROOT,
-    ),
+    Op.mkdirInRoot(`mkdir ${m.destination}`, { path: m.destination, mode: 0o755 }),
+    Op.mount(`mount ${type} on ${m.destination} (${describeMountFlags(flags)}${data.length ? ', ' + data.join(',') : ''})`, { source: m.source ?? type, target: m.destination, fstype: type, flags, data: data.join(',') }, { targetInRoot: true }),
   ];
 }
 
@@ -71,13 +64,13 @@ function tmpCopyUp(m: Mount, i: number, flags: number, data: string[]): Op[] {
   const [mkdir, mount] = fsMount(m, flags, data) as [Op, Op];
   return [
     mkdir,
-    op(OpCode.COPYUP, `keep the image's ${m.destination} for tmpcopyup`, [m.destination, 0]),
+    Op.copyup(`keep the image's ${m.destination} for tmpcopyup`, { path: m.destination, phase: 0 }),
     mount,
-    op(OpCode.COPYUP, `copy the image's ${m.destination} into the tmpfs (tmpcopyup)`, [m.destination, 1]),
+    Op.copyup(`copy the image's ${m.destination} into the tmpfs (tmpcopyup)`, { path: m.destination, phase: 1 }),
   ];
 }
 
-function bindMount(m: Mount, i: number, opts: ReturnType<typeof parseMountOptions>, ctx: PlanContext): Op[] {
+function bindMount(m: Mount, i: number, opts: ReturnType<typeof parseMountOptions>, ctx: RootfsPlanContext): Op[] {
   if (!m.source) throw new Error(`/mounts/${i}/source: a bind mount needs a source`);
   const source = isAbsolute(m.source) ? m.source : join(ctx.bundle, m.source);
   const kind = ctx.host.pathKind(source);
@@ -85,20 +78,15 @@ function bindMount(m: Mount, i: number, opts: ReturnType<typeof parseMountOption
   const bindFlags = MS.BIND | (opts.recursive ? MS.REC : 0);
   const ops = [
     kind === 'dir'
-      ? op(OpCode.MKDIR_IN_ROOT, `mkdir ${m.destination}`, [m.destination, 0o755])
-      : op(OpCode.MKFILE_IN_ROOT, `create file ${m.destination}`, [m.destination, 0o644]),
-    op(OpCode.MOUNT, `bind ${source} on ${m.destination}${opts.recursive ? ' (recursive)' : ''}`, [source, m.destination, '', bindFlags, ''], IN_ROOT),
+      ? Op.mkdirInRoot(`mkdir ${m.destination}`, { path: m.destination, mode: 0o755 })
+      : Op.mkfileInRoot(`create file ${m.destination}`, { path: m.destination, mode: 0o644 }),
+    Op.mount(`bind ${source} on ${m.destination}${opts.recursive ? ' (recursive)' : ''}`, { source, target: m.destination, fstype: '', flags: bindFlags, data: '' }, { targetInRoot: true }),
   ];
   // A bind mount ignores every flag but MS_BIND|MS_REC: the rest needs a remount.
   const extra = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
   if (extra) {
     ops.push(
-      op(
-        OpCode.MOUNT,
-        `remount ${m.destination} (${describeMountFlags(extra)})`,
-        ['', m.destination, '', extra | MS.BIND | MS.REMOUNT, ''],
-        IN_ROOT | OpFlag.KEEP_LOCKED,
-      ),
+      Op.mount(`remount ${m.destination} (${describeMountFlags(extra)})`, { source: '', target: m.destination, fstype: '', flags: extra | MS.BIND | MS.REMOUNT, data: '' }, { targetInRoot: true, keepLocked: true }),
     );
   }
   return ops;
@@ -110,11 +98,11 @@ function bindMount(m: Mount, i: number, opts: ReturnType<typeof parseMountOption
  * container has its own cgroup namespace (it then sees its cgroup as the
  * root), else a bind of its cgroup directory from the host.
  */
-function cgroupMount(m: Mount, flags: number, ctx: PlanContext, ownNs: boolean, inUserNs: boolean): Op[] {
+function cgroupMount(m: Mount, flags: number, ctx: RootfsPlanContext, ownNs: boolean, inUserNs: boolean): Op[] {
   const dest = m.destination;
   const cg = ctx.host.cgroup;
   if (!cg) return [];
-  const mkdir = (d: string) => op(OpCode.MKDIR_IN_ROOT, `mkdir ${d}`, [d, 0o755]);
+  const mkdir = (d: string) => Op.mkdirInRoot(`mkdir ${d}`, { path: d, mode: 0o755 });
   // cgroup2 can be mounted only by the user namespace that owns the cgroup
   // namespace: in a user namespace (rootless) without a cgroup namespace of
   // its own, the container's (or, without one, the caller's) cgroup is bound
@@ -124,30 +112,30 @@ function cgroupMount(m: Mount, flags: number, ctx: PlanContext, ownNs: boolean, 
     const extra = flags & ~(MS.BIND | MS.REC);
     return [
       mkdir(dest),
-      op(OpCode.MOUNT, `bind ${dir} on ${dest} (user namespace)`, [dir, dest, '', MS.BIND, ''], IN_ROOT),
-      ...(extra ? [op(OpCode.MOUNT, `remount ${dest} (${describeMountFlags(extra)})`, ['', dest, '', extra | MS.BIND | MS.REMOUNT, ''], IN_ROOT | OpFlag.KEEP_LOCKED)] : []),
+      Op.mount(`bind ${dir} on ${dest} (user namespace)`, { source: dir, target: dest, fstype: '', flags: MS.BIND, data: '' }, { targetInRoot: true }),
+      ...(extra ? [Op.mount(`remount ${dest} (${describeMountFlags(extra)})`, { source: '', target: dest, fstype: '', flags: extra | MS.BIND | MS.REMOUNT, data: '' }, { targetInRoot: true, keepLocked: true })] : []),
     ];
   }
   if (cg.mode === 'v2') {
-    return [mkdir(dest), op(OpCode.MOUNT, `mount cgroup2 on ${dest} (${describeMountFlags(flags)})`, ['cgroup2', dest, 'cgroup2', flags, ''], IN_ROOT)];
+    return [mkdir(dest), Op.mount(`mount cgroup2 on ${dest} (${describeMountFlags(flags)})`, { source: 'cgroup2', target: dest, fstype: 'cgroup2', flags, data: '' }, { targetInRoot: true })];
   }
   const ops = [
     mkdir(dest),
-    op(OpCode.MOUNT, `mount tmpfs on ${dest} for cgroup hierarchies`, ['tmpfs', dest, 'tmpfs', MS.NOSUID | MS.NODEV | MS.NOEXEC, 'mode=755'], IN_ROOT),
+    Op.mount(`mount tmpfs on ${dest} for cgroup hierarchies`, { source: 'tmpfs', target: dest, fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'mode=755' }, { targetInRoot: true }),
   ];
   for (const s of cg.sources) {
     const d = `${dest}/${s.name}`;
     ops.push(mkdir(d));
     if (ownNs) {
-      ops.push(op(OpCode.MOUNT, `mount cgroup (${s.data}) on ${d}`, ['cgroup', d, 'cgroup', flags, s.data], IN_ROOT));
+      ops.push(Op.mount(`mount cgroup (${s.data}) on ${d}`, { source: 'cgroup', target: d, fstype: 'cgroup', flags, data: s.data }, { targetInRoot: true }));
     } else {
-      ops.push(op(OpCode.MOUNT, `bind ${s.hostDir} on ${d}`, [s.hostDir, d, '', MS.BIND, ''], IN_ROOT));
+      ops.push(Op.mount(`bind ${s.hostDir} on ${d}`, { source: s.hostDir, target: d, fstype: '', flags: MS.BIND, data: '' }, { targetInRoot: true }));
       const extra = flags & ~(MS.BIND | MS.REC);
-      if (extra) ops.push(op(OpCode.MOUNT, `remount ${d} (${describeMountFlags(extra)})`, ['', d, '', extra | MS.BIND | MS.REMOUNT, ''], IN_ROOT | OpFlag.KEEP_LOCKED));
+      if (extra) ops.push(Op.mount(`remount ${d} (${describeMountFlags(extra)})`, { source: '', target: d, fstype: '', flags: extra | MS.BIND | MS.REMOUNT, data: '' }, { targetInRoot: true, keepLocked: true }));
     }
   }
   if (flags & MS.RDONLY) {
-    ops.push(op(OpCode.MOUNT, `remount ${dest} read-only`, ['', dest, '', MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, 'mode=755'], IN_ROOT));
+    ops.push(Op.mount(`remount ${dest} read-only`, { source: '', target: dest, fstype: '', flags: MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'mode=755' }, { targetInRoot: true }));
   }
   return ops;
 }

@@ -11,9 +11,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { encodePlan } from '../../src/plan/encode.js';
-import { op, type Op } from '../../src/plan/op.js';
-import { OpCode } from '../../src/plan/opcodes.js';
+import { encodePlan } from '../../src/native/plan.js';
+import { Op } from '../../src/native/generated/instruction-set.js';
 import { executorPath } from '../../src/native/executor-path.js';
 import { TsrunError } from '../../src/errors.js';
 import { tempDir, TOP } from '../helpers.js';
@@ -91,16 +90,16 @@ t.test('the arm64 executor', { skip: typeof runner === 'string' ? runner : false
     // clone, then in the child: write a file, report ready, find sh in $PATH
     // and exec it. The parent waits and exits with the child's status.
     const ran = await runPlan([
-      op(OpCode.CLONE, 'clone', [0, 1]),
-      op(OpCode.WRITE_FILE, 'write', [out, Buffer.from('written on arm64')]),
-      op(OpCode.READY, 'ready'),
-      op(OpCode.RESOLVE_EXEC, 'find sh', ['sh', '/usr/bin:/bin']),
-      op(OpCode.EXEC, 'exec', [3, 'sh', '-c', 'exit 5', 0]),
+      Op.clone('clone', { flags: 0, wait: 1 }),
+      Op.writeFile('write', { path: out, data: Buffer.from('written on arm64') }),
+      Op.ready('ready'),
+      Op.resolveExec('find sh', { name: 'sh', path: '/usr/bin:/bin' }),
+      Op.exec('exec', { argv: ['sh', '-c', 'exit 5'], env: [] }),
     ]);
     t.match(ran.lines, [/^P [0-9]+$/, 'R'], 'reported the clone and ready');
     t.equal(readFileSync(out, 'utf8'), 'written on arm64', 'the plan wrote the file');
     t.equal(ran.code, 5, "exited with the exec'd process's status");
-    const failed = await runPlan([op(OpCode.WRITE_FILE, 'write', [join(dir, 'no/such/dir'), 'x'])]);
+    const failed = await runPlan([Op.writeFile('write', { path: join(dir, 'no/such/dir'), data: Buffer.from('x') })]);
     t.same(failed.lines, ['E 0 2'], 'a failed op is reported as op 0, ENOENT');
     t.equal(failed.code, 1, 'and exits 1');
   });

@@ -9,9 +9,8 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodePlan } from '../../src/plan/encode.js';
-import { op, type Op } from '../../src/plan/op.js';
-import { OpCode } from '../../src/plan/opcodes.js';
+import { encodePlan } from '../../src/native/plan.js';
+import { Op } from '../../src/native/generated/instruction-set.js';
 import { ExecutorSession, executorPath } from '../../src/native/executor.js';
 import { compileSeccomp, type CompiledSeccomp } from '../../src/seccomp/compile.js';
 import { syscallNumber } from '../../src/seccomp/arch.js';
@@ -54,13 +53,13 @@ interface Outcome {
 
 async function runUnder(filter: CompiledSeccomp | null, argv: string[]): Promise<Outcome> {
   const ops: Op[] = [
-    op(OpCode.PRLIMIT, 'no core dumps', [RLIMIT_CORE, 0, 0]),
-    op(OpCode.PRCTL, 'no_new_privs', [PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0]),
+    Op.prlimit('no core dumps', { resource: RLIMIT_CORE, soft: 0, hard: 0 }),
+    Op.prctl('no_new_privs', { option: PR_SET_NO_NEW_PRIVS, arg2: 1, arg3: 0, arg4: 0, arg5: 0 }),
   ];
-  if (filter) ops.push(op(OpCode.SECCOMP, 'seccomp', [filter.filter, filter.flags]));
+  if (filter) ops.push(Op.seccomp('seccomp', { program: filter.filter, flags: filter.flags }));
   ops.push(
-    op(OpCode.RESOLVE_EXEC, 'resolve', [argv[0], '/usr/bin:/bin']),
-    op(OpCode.EXEC, 'exec', [argv.length, ...argv, 1, 'PATH=/usr/bin:/bin']),
+    Op.resolveExec('resolve', { name: argv[0], path: '/usr/bin:/bin' }),
+    Op.exec('exec', { argv, env: ['PATH=/usr/bin:/bin'] }),
   );
   const s = new ExecutorSession(encodePlan(ops), { stdio: ['ignore', 'pipe', 'pipe'] });
   const child = s.child!; // 'pipe' entries: a Node child process

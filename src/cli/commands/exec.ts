@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
-import type { Process } from '../../spec/types.js';
+import type { Process } from '../../index.js';
 import { intFlag } from '../args.js';
 import { idArg, type Command, type GlobalContext } from '../command.js';
 import type { Parsed } from '../args.js';

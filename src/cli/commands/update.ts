@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { TsrunError } from '../../errors.js';
-import type { Resources } from '../../spec/types.js';
+import type { Resources } from '../../index.js';
 import { idArg, type Command } from '../command.js';
 
 const NUM_FLAGS: [flag: string, section: 'memory' | 'cpu' | 'pids' | 'blockIO', field: string][] = [
