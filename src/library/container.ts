@@ -114,7 +114,7 @@ export interface ContainerOps {
   execProcess(id: string, opts: import('../lifecycle/exec.js').ExecAttachedOptions): Promise<ExecProcess>;
   /** Resolves when the init of a container another program created exits. */
   waitForInitExit(id: string): Promise<void>;
-  checkpoint(id: string, opts: import('../checkpoint/options.js').CheckpointOptions): Promise<void>;
+  checkpoint(id: string, opts: import('../lifecycle/checkpoint.js').CheckpointOptions): Promise<void>;
 }
 
 /**
@@ -208,7 +208,7 @@ export class Container extends EventEmitter<ProcessEvents> {
    * Unless leaveRunning (or preDump) the container then stops and is
    * removed, as with runc, and this handle is a deleted one.
    */
-  async checkpoint(opts: import('../checkpoint/options.js').CheckpointOptions = {}): Promise<void> {
+  async checkpoint(opts: import('../lifecycle/checkpoint.js').CheckpointOptions = {}): Promise<void> {
     await this.ops.checkpoint(this.id, opts);
     if (!opts.leaveRunning && !opts.preDump) this.deleted = true;
   }
