@@ -28,14 +28,26 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
     throw new TsrunError('container does not exist', { code: 'ERR_NOT_FOUND' });
   }
   const dir = store.dir(id);
-  const unlock = await lockDir(dir);
+  let unlock: () => void;
   try {
+    unlock = await lockDir(dir);
+  } catch (e) {
+    // A concurrent delete removed the directory before this one could lock it.
+    if (opts.force && e instanceof TsrunError && e.code === 'ERR_NOT_FOUND') return;
+    throw e;
+  }
+  try {
+    // A concurrent delete removed it while this one waited for the lock.
+    if (!store.exists(id)) {
+      if (opts.force) return;
+      throw new TsrunError('container does not exist', { code: 'ERR_NOT_FOUND' });
+    }
     const st = store.readState(id);
     if (!st?.ok) {
       const reason = st ? st.reason : 'it has no state.json';
       // A damaged record (or none) cannot say what the container is: only --force
       // removes what can be found of it (salvage.ts).
-      if (opts.force) return await salvage(ctx, id, st?.raw, reason);
+      if (opts.force) return await salvage(ctx, id, st?.raw, reason, !st);
       if (st) throw new TsrunError(`container ${id}: ${store.statePath(id)} is damaged (${reason}): delete --force removes what is left of it`, { code: 'ERR_BAD_STATE', path: store.statePath(id) });
       // A create killed before it wrote state.json, as runc: remove the directory,
       // unless processes are left in the cgroup such a create would have made.

@@ -18,9 +18,11 @@ import { killAndWait, sleepMs } from './wait.js';
  * - The init by pid only when a start time confirms its identity: a pid
  *   whose identity cannot be confirmed is never signalled.
  * Succeeds (with a warning) when the cgroup was found and emptied; fails,
- * saying what is left, when neither the cgroup nor the init could be found.
+ * saying what is left, when neither the cgroup nor the init could be found
+ * in a damaged state.json. `missing`: there is no state.json at all, and
+ * nothing found means a create that died before making anything.
  */
-export async function salvage(ctx: RuntimeContext, id: string, raw: unknown, reason: string): Promise<void> {
+export async function salvage(ctx: RuntimeContext, id: string, raw: unknown, reason: string, missing: boolean): Promise<void> {
   const rec = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>;
   const state = ctx.store.statePath(id);
   const { cg, guessed } = await findCgroup(id, rec);
@@ -43,6 +45,8 @@ export async function salvage(ctx: RuntimeContext, id: string, raw: unknown, rea
   }
 
   ctx.store.remove(id);
+  // No state.json and no cgroup: a create killed before it wrote either (runc removes such a directory too).
+  if (missing) return;
   const looked = cg ? `no cgroup at ${[...new Set(Object.values(cg.record.dirs))].join(', ')}` : 'no cgroup path';
   const init = pid && !startTime ? `pid ${pid} was not signalled: its identity cannot be confirmed` : pid ? `pid ${pid} is not its init any more` : 'no pid of its init';
   throw new TsrunError(
