@@ -1,3 +1,4 @@
+import { configError } from '../errors.js';
 import { op, type Op } from './op.js';
 import { OpCode } from './opcodes.js';
 import type { PlanContext } from './context.js';
@@ -14,12 +15,12 @@ export interface SeccompPlan {
 /** The ops for linux.seccomp, or null when there is none. */
 export function planSeccomp(seccomp: Seccomp | undefined, compile: PlanContext['compileSeccomp'], warnings: string[]): SeccompPlan | null {
   if (!seccomp) return null;
-  if (!compile) throw new Error('/linux/seccomp: no seccomp compiler available');
+  if (!compile) throw configError('/linux/seccomp', 'no seccomp compiler available');
   const compiled = compile(seccomp);
   warnings.push(...compiled.warnings);
   const load = [op(OpCode.SECCOMP, `load seccomp filter (${compiled.filter.length / 8} instructions, flags ${compiled.flags})`, [compiled.filter, compiled.flags])];
   if (!compiled.notify) return { connect: [], load, notify: false };
-  if (!seccomp.listenerPath) throw new Error('/linux/seccomp/listenerPath: SCMP_ACT_NOTIFY needs a listener socket');
+  if (!seccomp.listenerPath) throw configError('/linux/seccomp/listenerPath', 'SCMP_ACT_NOTIFY needs a listener socket');
   return {
     connect: [op(OpCode.CONNECT_LISTENER, `connect to seccomp listener ${seccomp.listenerPath}`, [seccomp.listenerPath])],
     load: [...load, op(OpCode.SEND_LISTENER, `send the seccomp notify fd to ${seccomp.listenerPath}`)],
