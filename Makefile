@@ -6,7 +6,7 @@ SHELL := /bin/bash
 HOST_MACHINE := $(shell uname -m)
 CROSS_PACKAGES_x86_64 := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
 CROSS_PACKAGES_aarch64 := gcc-x86-64-linux-gnu libc6-dev-amd64-cross
-DEBIAN_PACKAGES := build-essential busybox-static linux-libc-dev procps util-linux python3 protobuf-compiler uidmap podman $(CROSS_PACKAGES_$(HOST_MACHINE))
+DEBIAN_PACKAGES := build-essential busybox-static linux-libc-dev procps util-linux python3 protobuf-compiler uidmap podman clang-format $(CROSS_PACKAGES_$(HOST_MACHINE))
 # What ../shared/criu/build.sh needs to build CRIU (criu/Makefile.packages), and
 # iptables, which CRIU runs to lock the network during a dump; podman, conmon
 # and runc for test/checkpoint/podman.test.ts (runc is its reference).
@@ -22,12 +22,13 @@ EXECUTOR_CFLAGS := -static -s -O2 -Wall -Wextra -Werror
 EXECUTORS := dist/executor/linux-x64/tsrun-executor dist/executor/linux-arm64/tsrun-executor
 ROOTFS := bundles/busybox/rootfs
 
-.PHONY: help setup deps node-deps build gen executor bundle types pack typecheck check-deps rootfs criu demo test test-cgroup2 test-engines test-shim conformance bench bench-shim clean
+.PHONY: help setup deps node-deps build gen executor bundle types pack typecheck check-deps lint format format-check rootfs criu demo test test-cgroup2 test-engines test-shim conformance bench bench-shim clean
 
 help:
 	@echo "make setup        install Debian packages and npm packages, build, make the busybox rootfs, build CRIU"
 	@echo "make criu         build CRIU from ../shared/criu into $(CRIU_DIR) (checkpoint/restore tests)"
 	@echo "make demo         run bundles/busybox with bin/tsrun"
+	@echo "make lint         lint the TypeScript (biome.json); make format / format-check: biome and clang-format"
 	@echo "make test         run the test suite (as root: real namespaces, mounts and cgroups)"
 	@echo "make typecheck    type-check the sources and the tests; make check-deps: imports follow the layers"
 	@echo "make gen          regenerate the generated sources (instruction set, config types, syscalls, protos)"
@@ -104,6 +105,17 @@ check-deps:
 typecheck: gen
 	npx tsc -p tsconfig.json --noEmit
 	npx tsc -p tsconfig.test.json
+
+# Biome lints and formats the TypeScript and scripts (biome.json), clang-format
+# the executor's C (.clang-format). `make format` rewrites, `format-check` only reports.
+lint: node-deps
+	npx biome lint .
+format: node-deps
+	npx biome format --write .
+	clang-format -i src/native/executor.c
+format-check: node-deps
+	npx biome format .
+	clang-format --dry-run --Werror src/native/executor.c
 
 rootfs: $(ROOTFS)/bin/busybox
 $(ROOTFS)/bin/busybox: scripts/make-rootfs.sh

@@ -1,6 +1,6 @@
 // Bundles tsrun into CommonJS files, one per unit of work: dist/cli.cjs (the
 // CLI: argument parsing, the commands, the Runtime class), dist/index.cjs
-// (the library entry) and dist/ops/NAME.cjs (each lifecycle operation with
+// (the library entry) and dist/commands/NAME.cjs (each lifecycle operation with
 // everything it uses). A command loads the CLI and one operation: two files.
 // Measured (docs/bench.md): ES modules and many small chunks cost every
 // short-lived command 10-30 ms of start-up; one CommonJS file costs ~1 ms.
@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 const top = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(top, 'package.json'), 'utf8'));
 // Operations whose source is not src/lifecycle/NAME.ts.
-const SOURCE_OF = { spec: 'src/spec/ops.ts', features: 'src/spec/features.ts' };
-const OPS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'cgroup-ops', 'spec', 'watch', 'checkpoint', 'restore', 'container-hooks', 'features'];
+const SOURCE_OF = { spec: 'src/spec/commands.ts', features: 'src/spec/features.ts' };
+const COMMANDS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'cgroup-commands', 'spec', 'watch', 'checkpoint', 'restore', 'container-hooks', 'features'];
 
 const common = {
   absWorkingDir: top,
@@ -29,7 +29,7 @@ const common = {
     TSRUN_COMMIT: JSON.stringify(process.env.TSRUN_COMMIT ?? 'unknown'),
     TSRUN_VERSION: JSON.stringify(version),
     TSRUN_BUNDLED: 'true',
-    TSRUN_OPS_DIR: JSON.stringify('ops'),
+    TSRUN_COMMANDS_DIR: JSON.stringify('commands'),
     // CommonJS has no import.meta: give modules their file's URL.
     'import.meta.url': '__tsrun_module_url',
   },
@@ -38,8 +38,8 @@ const common = {
 
 // A code cache from an earlier build must not meet the new bundles (V8
 // checks only the source's length): scripts/code-cache.mjs makes new ones.
-for (const f of existsSync(join(top, 'dist/ops')) ? readdirSync(join(top, 'dist/ops')) : []) {
-  if (f.endsWith('.v8cache')) rmSync(join(top, 'dist/ops', f));
+for (const f of existsSync(join(top, 'dist/commands')) ? readdirSync(join(top, 'dist/commands')) : []) {
+  if (f.endsWith('.v8cache')) rmSync(join(top, 'dist/commands', f));
 }
 
 await Promise.all([
@@ -64,9 +64,9 @@ await Promise.all([
   build({ ...common, entryPoints: { index: 'src/index.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' } }),
   build({
     ...common,
-    entryPoints: Object.fromEntries(OPS.map((op) => [op, SOURCE_OF[op] ?? `src/lifecycle/${op}.ts`])),
-    define: { ...common.define, TSRUN_OPS_DIR: JSON.stringify('.') },
-    outdir: 'dist/ops',
+    entryPoints: Object.fromEntries(COMMANDS.map((c) => [c, SOURCE_OF[c] ?? `src/lifecycle/${c}.ts`])),
+    define: { ...common.define, TSRUN_COMMANDS_DIR: JSON.stringify('.') },
+    outdir: 'dist/commands',
     outExtension: { '.js': '.cjs' },
   }),
 ]);

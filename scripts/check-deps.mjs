@@ -33,7 +33,7 @@ function unitOf(rel) {
 }
 
 /** Top-level files every unit may use, and which use nothing of src/ but each other. */
-const BASE = new Set(['errors', 'text', 'log', 'builtins', 'op-loader', 'loop-slice']);
+const BASE = new Set(['errors', 'text', 'log', 'builtins', 'command-loader', 'loop-slice']);
 
 /**
  * Which units each unit may import (besides itself and base). Top to bottom:
@@ -84,9 +84,9 @@ const EXCEPTIONS = [
   ['lifecycle/create.ts', 'library/terminal.ts'],
   ['lifecycle/exec.ts', 'library/stdio.ts'],
   ['lifecycle/exec.ts', 'library/terminal.ts'],
-  // `features` lists rootfs's mount options. It is an operation (op-loader's
+  // `features` lists rootfs's mount options. It is an command (command-loader's
   // 'features'), not config checking: it belongs in lifecycle/, a move that
-  // touches src/index.ts, src/op-loader.ts and scripts/build.mjs.
+  // touches src/index.ts, src/command-loader.ts and scripts/build.mjs.
   ['spec/features.ts', 'rootfs/mount-options.ts'],
   // errnoName: native/errno.ts also names the executor's ESCAPED_ROOT. The
   // one errno formatter (issue 13, section 3) moves it to src/errors.ts.

@@ -1,7 +1,7 @@
-// Writes dist/ops/create.v8cache, V8's code cache for create's bundle, by
+// Writes dist/commands/create.v8cache, V8's code cache for create's bundle, by
 // one training run of the built CLI: `create --dry-run` of the seccomp
 // example bundle (validation, the plan, the seccomp compiler) with
-// TSRUN_WRITE_CODE_CACHE=1, which makes op-loader.ts save at exit what V8
+// TSRUN_WRITE_CODE_CACHE=1, which makes command-loader.ts save at exit what V8
 // compiled. A create then skips most compiling: ~12 ms of ~120 here
 // (docs/bench.md). run loads the same bundle. A failed training run leaves
 // no cache, and tsrun works as before, only slower.
@@ -21,7 +21,7 @@ try {
   const env = { ...process.env, TSRUN_WRITE_CODE_CACHE: '1' };
   delete env.NODE_OPTIONS;
   const r = spawnSync(process.execPath, [join(top, 'dist/cli.cjs'), '--root', join(tmp, 'state'), 'create', '--dry-run', '--bundle', tmp, 'code-cache-training'], { env, encoding: 'utf8' });
-  const cache = join(top, 'dist/ops/create.v8cache');
+  const cache = join(top, 'dist/commands/create.v8cache');
   if (r.status !== 0 || !existsSync(cache)) {
     rmSync(cache, { force: true });
     console.warn(`code-cache: no cache for create (training run: ${r.status === 0 ? 'wrote nothing' : (r.stderr || `status ${r.status}`).trim()})`);

@@ -1,7 +1,7 @@
 /**
  * Node built-ins that only some runs of a command need, loaded on first use:
  * node:child_process (with node:net under it) costs ~6 ms to load. Through
- * require, not import(): a bundle that op-loader.ts runs with a code cache
+ * require, not import(): a bundle that command-loader.ts runs with a code cache
  * is a vm.Script, which has no dynamic import().
  */
 import { createRequire } from 'node:module';

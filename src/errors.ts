@@ -6,6 +6,9 @@
  * of the config field at fault, the system call, path, errno name and the
  * executor op index.
  */
+import { constants as osConstants } from 'node:os';
+import { getSystemErrorMap } from 'node:util';
+
 const BRAND = Symbol.for('tsrun.TsrunError');
 
 /** The stable error codes (docs/library.md says when each is used). */
@@ -85,9 +88,9 @@ export class TsrunError extends Error {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 
-  /** The same error with facts added (a caller knows the pointer or path the callee did not). */
-  static with(e: TsrunError, facts: ErrorFacts): TsrunError {
-    return new TsrunError(e.message, {
+  /** The same error with facts added (a caller knows the pointer or path the callee did not), and a new message if given. */
+  static with(e: TsrunError, facts: ErrorFacts, message = e.message): TsrunError {
+    return new TsrunError(message, {
       code: e.code,
       pointer: e.pointer,
       syscall: e.syscall,
@@ -101,15 +104,52 @@ export class TsrunError extends Error {
   }
 }
 
+/** A config field that is wrong: "<pointer>: <why>", ERR_CONFIG_INVALID, pointer set (a JSON pointer, "/linux/seccomp/syscalls/3/action"). */
+export function configError(pointer: string, why: string): TsrunError {
+  return new TsrunError(`${pointer}: ${why}`, { code: 'ERR_CONFIG_INVALID', pointer });
+}
+
 /** errno name of a Node fs/syscall error ("EIO" when it has none). */
 export function errnoOf(err: unknown): string {
   return (err as NodeJS.ErrnoException | undefined)?.code ?? 'EIO';
+}
+
+/** errno number -> name, from the OS's table: libuv's error map (Node's) lacks some (ENOEXEC, ECHILD, EDQUOT). */
+let names: Map<number, string> | undefined;
+
+/**
+ * The one errno formatter: the name and the C library's text ("EINVAL",
+ * "Invalid argument") of an errno number (either sign, as Node and the
+ * kernel give it) or of a Node fs/syscall error. An error without an errno
+ * keeps its own message as the text; a number without a known text has none.
+ */
+export function errnoInfo(err: unknown): { code: string; text?: string } {
+  const e = err as NodeJS.ErrnoException | undefined;
+  const num = typeof err === 'number' ? Math.abs(err) : typeof e?.errno === 'number' ? Math.abs(e.errno) : undefined;
+  if (num !== undefined && !names) {
+    names = new Map();
+    for (const [name, n] of Object.entries(osConstants.errno)) if (!names.has(n)) names.set(n, name);
+  }
+  const entry = num === undefined ? undefined : getSystemErrorMap().get(-num);
+  const code = (typeof err === 'object' && e?.code) || (num !== undefined && names!.get(num)) || (typeof err === 'number' ? `errno ${err}` : 'EIO');
+  const raw = entry?.[1] ?? (typeof err === 'number' ? undefined : (e?.message?.replace(/^[A-Z]+: /, '').replace(/, .*$/, '') ?? String(err)));
+  return raw === undefined ? { code } : { code, text: raw.charAt(0).toUpperCase() + raw.slice(1) };
+}
+
+/** errno name of a number ("ENOENT"), or "errno N" for one the OS does not name. */
+export function errnoName(errno: number): string {
+  return errnoInfo(errno).code;
+}
+
+/** "EINVAL (Invalid argument)", or just the name when there is no text. */
+export function formatErrno(err: unknown): string {
+  const { code, text } = errnoInfo(err);
+  return text === undefined ? code : `${code} (${text})`;
 }
 
 /** Wraps a Node fs/syscall error as "<what> <path>: <CODE> (<text>)", with its facts. */
 export function sysError(what: string, path: string, err: unknown): TsrunError {
   const e = err as NodeJS.ErrnoException;
   const code = errnoOf(err);
-  const text = e?.message?.replace(/^[A-Z]+: /, '').replace(/, .*$/, '') ?? String(err);
-  return new TsrunError(`${what} ${path}: ${code} (${text})`, { code: 'ERR_SYSCALL', syscall: e?.syscall ?? what, path, errno: code, cause: err });
+  return new TsrunError(`${what} ${path}: ${formatErrno(err)}`, { code: 'ERR_SYSCALL', syscall: e?.syscall ?? what, path, errno: code, cause: err });
 }

@@ -8,7 +8,7 @@ import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import { DEFAULT_ROOT, StateStore } from './state/store.js';
 import { preparedDefaultRoot } from './state/default-root.js';
-import { loadOp } from './op-loader.js';
+import { loadCommand } from './command-loader.js';
 import { TsrunError } from './errors.js';
 import type { RuntimeContext } from './lifecycle/context.js';
 import type { AttachedOptions, CreateOptions } from './lifecycle/create.js';
@@ -19,7 +19,7 @@ import type { ContainerState } from './lifecycle/state.js';
 import type { ExecAttachedOptions, ExecOptions } from './lifecycle/exec.js';
 import type { ContainerRecord } from './state/store.js';
 import type { Resources, Spec } from './spec/types.js';
-import type { ContainerStats } from './lifecycle/cgroup-ops.js';
+import type { ContainerStats } from './lifecycle/cgroup-commands.js';
 import type { Features } from './spec/features.js';
 import { Container, ExecProcess, type ContainerOps } from './library/container.js';
 import type { ExitStatus } from './library/exit-status.js';
@@ -100,7 +100,7 @@ export class Runtime {
       stats: (id) => this.stats(id),
       update: (id, r) => this.update(id, r),
       execProcess: (id, o) => this.execProcess(id, o),
-      waitForInitExit: async (id) => (await loadOp<typeof import('./lifecycle/watch.js')>('watch')).waitForInitExit(this.ctx, id),
+      waitForInitExit: async (id) => (await loadCommand<typeof import('./lifecycle/watch.js')>('watch')).waitForInitExit(this.ctx, id),
       checkpoint: (id, o) => this.checkpoint(id, o),
     };
   }
@@ -117,7 +117,7 @@ export class Runtime {
    */
   async create(id: string, opts: ContainerOptions = {}): Promise<Container> {
     if ((opts as CreateOptions).dryRun) throw new TsrunError('create: dryRun is not an option of create; use plan()', { code: 'ERR_INVALID_ARGUMENT' });
-    const { createAttached } = await loadOp<typeof import('./lifecycle/create.js')>('create');
+    const { createAttached } = await loadCommand<typeof import('./lifecycle/create.js')>('create');
     const a = await createAttached(this.ctx, id, opts);
     const c = new Container(this.ops, id, { pid: a.record.pid, session: a.session, cgroup: a.record.cgroup ?? null, stdin: a.stdin, stdout: a.stdout, stderr: a.stderr, terminal: a.terminal });
     this.watched.set(id, c);
@@ -163,7 +163,7 @@ export class Runtime {
    * With dryRun, returns the plan as text and creates nothing.
    */
   async createUnwatched(id: string, opts: CreateOptions = {}): Promise<string | void> {
-    return (await loadOp<typeof import('./lifecycle/create.js')>('create')).create(this.ctx, id, opts);
+    return (await loadCommand<typeof import('./lifecycle/create.js')>('create')).create(this.ctx, id, opts);
   }
 
   /**
@@ -172,73 +172,73 @@ export class Runtime {
    * code (128+signal), forwarding signals and attaching this process's terminal.
    */
   async runInForeground(id: string, opts: RunOptions = {}): Promise<number> {
-    return (await loadOp<typeof import('./lifecycle/run.js')>('run')).run(this.ctx, id, opts);
+    return (await loadCommand<typeof import('./lifecycle/run.js')>('run')).run(this.ctx, id, opts);
   }
 
   /** What create would do, as data (and as the text `create --dry-run` prints); creates nothing. */
   async plan(id: string, opts: ContainerOptions = {}): Promise<PlanData> {
-    return (await loadOp<typeof import('./lifecycle/create.js')>('create')).planAsData(this.ctx, id, opts);
+    return (await loadCommand<typeof import('./lifecycle/create.js')>('create')).planAsData(this.ctx, id, opts);
   }
 
   /** What this build of tsrun supports (runc's `features`). */
   async features(): Promise<Features> {
-    return (await loadOp<typeof import('./spec/features.js')>('features')).features();
+    return (await loadCommand<typeof import('./spec/features.js')>('features')).features();
   }
 
   async start(id: string): Promise<void> {
-    return (await loadOp<typeof import('./lifecycle/start.js')>('start')).start(this.ctx, id);
+    return (await loadCommand<typeof import('./lifecycle/start.js')>('start')).start(this.ctx, id);
   }
 
   async state(id: string): Promise<ContainerState> {
-    return (await loadOp<typeof import('./lifecycle/state.js')>('state')).state(this.ctx, id);
+    return (await loadCommand<typeof import('./lifecycle/state.js')>('state')).state(this.ctx, id);
   }
 
   async list(): Promise<ContainerState[]> {
-    return (await loadOp<typeof import('./lifecycle/state.js')>('state')).list(this.ctx);
+    return (await loadCommand<typeof import('./lifecycle/state.js')>('state')).list(this.ctx);
   }
 
   async kill(id: string, signal: string | number = 'SIGTERM', opts: KillOptions = {}): Promise<void> {
-    return (await loadOp<typeof import('./lifecycle/kill.js')>('kill')).kill(this.ctx, id, signal, opts);
+    return (await loadCommand<typeof import('./lifecycle/kill.js')>('kill')).kill(this.ctx, id, signal, opts);
   }
 
   async delete(id: string, opts: DeleteOptions = {}): Promise<void> {
-    await (await loadOp<typeof import('./lifecycle/delete.js')>('delete')).deleteContainer(this.ctx, id, opts);
+    await (await loadCommand<typeof import('./lifecycle/delete.js')>('delete')).deleteContainer(this.ctx, id, opts);
     this.watched.delete(id);
   }
 
   /** The CLI's exec: in the foreground resolves with the process's exit code; see Container.exec for a handle. */
   async exec(id: string, opts: ExecOptions): Promise<number> {
-    return (await loadOp<typeof import('./lifecycle/exec.js')>('exec')).exec(this.ctx, id, opts);
+    return (await loadCommand<typeof import('./lifecycle/exec.js')>('exec')).exec(this.ctx, id, opts);
   }
 
   /** Runs another process in the container and returns a handle to it (pid, stdio, wait()). */
   async execProcess(id: string, opts: ExecAttachedOptions): Promise<ExecProcess> {
-    const a = await (await loadOp<typeof import('./lifecycle/exec.js')>('exec')).execAttached(this.ctx, id, opts);
+    const a = await (await loadCommand<typeof import('./lifecycle/exec.js')>('exec')).execAttached(this.ctx, id, opts);
     return new ExecProcess({ pid: a.pid, session: a.session, cgroup: a.record.cgroup ?? null, stdin: a.stdin, stdout: a.stdout, stderr: a.stderr, terminal: a.terminal });
   }
 
   /** Freezes the container (cgroup freezer). */
   async pause(id: string): Promise<void> {
-    return (await loadOp<typeof import('./lifecycle/cgroup-ops.js')>('cgroup-ops')).pause(this.ctx, id);
+    return (await loadCommand<typeof import('./lifecycle/cgroup-commands.js')>('cgroup-commands')).pause(this.ctx, id);
   }
 
   async resume(id: string): Promise<void> {
-    return (await loadOp<typeof import('./lifecycle/cgroup-ops.js')>('cgroup-ops')).resume(this.ctx, id);
+    return (await loadCommand<typeof import('./lifecycle/cgroup-commands.js')>('cgroup-commands')).resume(this.ctx, id);
   }
 
   /** Host pids of the container's processes. */
   async pids(id: string): Promise<number[]> {
-    return (await loadOp<typeof import('./lifecycle/cgroup-ops.js')>('cgroup-ops')).pids(this.ctx, id);
+    return (await loadCommand<typeof import('./lifecycle/cgroup-commands.js')>('cgroup-commands')).pids(this.ctx, id);
   }
 
   /** Applies new limits to the running container; returns warnings for fields this host skips. */
   async update(id: string, resources: Resources): Promise<string[]> {
-    return (await loadOp<typeof import('./lifecycle/cgroup-ops.js')>('cgroup-ops')).update(this.ctx, id, resources);
+    return (await loadCommand<typeof import('./lifecycle/cgroup-commands.js')>('cgroup-commands')).update(this.ctx, id, resources);
   }
 
   /** runc's stats document, and the OOM kill count. */
   async stats(id: string): Promise<ContainerStats> {
-    return (await loadOp<typeof import('./lifecycle/cgroup-ops.js')>('cgroup-ops')).containerStats(this.ctx, id);
+    return (await loadCommand<typeof import('./lifecycle/cgroup-commands.js')>('cgroup-commands')).containerStats(this.ctx, id);
   }
 
   /** What tsrun recorded about a container at create (its config among it). */
@@ -248,12 +248,12 @@ export class Runtime {
 
   /** Dumps the running container with CRIU into opts.imagePath; it stops unless opts.leaveRunning. */
   async checkpoint(id: string, opts: CheckpointOptions = {}): Promise<void> {
-    return (await loadOp<typeof import('./lifecycle/checkpoint.js')>('checkpoint')).checkpoint(this.ctx, id, opts);
+    return (await loadCommand<typeof import('./lifecycle/checkpoint.js')>('checkpoint')).checkpoint(this.ctx, id, opts);
   }
 
   /** A new container id from a checkpoint; detached resolves with 0 once running, else with the exit code. */
   async restore(id: string, opts: RestoreOptions = {}): Promise<number> {
-    return (await loadOp<typeof import('./lifecycle/restore.js')>('restore')).restore(this.ctx, id, opts);
+    return (await loadCommand<typeof import('./lifecycle/restore.js')>('restore')).restore(this.ctx, id, opts);
   }
 }
 
@@ -272,11 +272,11 @@ import type { CheckpointOptions, RestoreOptions } from './checkpoint/options.js'
 
 /** Validates a bundle's config.json; throws a TsrunError naming the file, JSON pointer and rule. */
 export async function validate(bundle: string): Promise<Spec> {
-  return (await loadOp<typeof import('./spec/ops.js')>('spec')).loadBundle(bundle).spec;
+  return (await loadCommand<typeof import('./spec/commands.js')>('spec')).loadBundle(bundle).spec;
 }
 
 /** The default config.json (`tsrun spec`), or the rootless one. */
 export async function defaultSpec(opts: { rootless?: boolean; uid?: number; gid?: number } = {}): Promise<Spec> {
-  const d = await loadOp<typeof import('./spec/ops.js')>('spec');
+  const d = await loadCommand<typeof import('./spec/commands.js')>('spec');
   return opts.rootless ? d.rootlessSpec(opts.uid ?? process.getuid!(), opts.gid ?? process.getgid!()) : d.defaultSpec();
 }

@@ -11,7 +11,7 @@
  * microtask or two.
  *
  * The state lives on globalThis: each operation is bundled into a file of
- * its own (dist/ops/NAME.cjs), and all of them must share one queue.
+ * its own (dist/commands/NAME.cjs), and all of them must share one queue.
  */
 const BUDGET_MS = 4;
 

@@ -21,20 +21,20 @@ export interface DeviceRule {
 
 /** The spec's rule -> DeviceRule; type defaults to "a", major/minor to any, access to "rwm". */
 export function normalizeRule(d: DeviceCgroup, index: number): DeviceRule {
-  const field = `linux.resources.devices[${index}]`;
+  const field = `/linux/resources/devices/${index}`;
   const type = d.type ?? 'a';
   if (type !== 'a' && type !== 'b' && type !== 'c') {
-    throw new CgroupError(`${field}.type: ${JSON.stringify(type)} is not a, b or c`);
+    throw new CgroupError(`${field}/type: ${JSON.stringify(type)} is not a, b or c`, undefined, undefined, `${field}/type`);
   }
   const access = d.access ?? 'rwm';
   // runc accepts "rwa" (engines write it) and drops the "a", which grants
   // nothing; an access with no r, w or m fails there too.
   if (/[^rwma]/.test(access) || normAccess(access) === '') {
-    throw new CgroupError(`${field}.access: ${JSON.stringify(access)} must be a non-empty combination of r, w and m`);
+    throw new CgroupError(`${field}/access: ${JSON.stringify(access)} must be a non-empty combination of r, w and m`, undefined, undefined, `${field}/access`);
   }
   const num = (v: number | undefined, name: string) => {
     if (v === undefined || v === -1) return -1;
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new CgroupError(`${field}.${name}: ${v} is not a device number`);
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new CgroupError(`${field}/${name}: ${v} is not a device number`, undefined, undefined, `${field}/${name}`);
     return v;
   };
   return { type, major: num(d.major, 'major'), minor: num(d.minor, 'minor'), access: normAccess(access), allow: d.allow };
@@ -115,7 +115,10 @@ export class DeviceEmulator {
       const wild = this.rules.get(this.key(r.type, maj, min));
       if (wild && intersect(wild.access, r.access) !== '') {
         throw new CgroupError(
-          `linux.resources.devices: rule "${ruleText(r)}" (${r.allow ? 'allow' : 'deny'}) cannot punch a hole in the wildcard rule "${ruleText({ ...wild, allow: !r.allow })}"`,
+          `/linux/resources/devices: rule "${ruleText(r)}" (${r.allow ? 'allow' : 'deny'}) cannot punch a hole in the wildcard rule "${ruleText({ ...wild, allow: !r.allow })}"`,
+          undefined,
+          undefined,
+          '/linux/resources/devices',
         );
       }
     }

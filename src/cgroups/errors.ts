@@ -1,8 +1,7 @@
 // Errors of the cgroup code. Every message names what failed (the file and
 // the errno, or the linux.resources field and the host state) so the CLI can
 // print it as is.
-import { getSystemErrorMap } from 'node:util';
-import { TsrunError, type ErrorCode } from '../errors.js';
+import { TsrunError, errnoInfo, formatErrno, type ErrorCode } from '../errors.js';
 
 export class CgroupError extends TsrunError {
   /**
@@ -15,35 +14,38 @@ export class CgroupError extends TsrunError {
   }
 }
 
-/** "EINVAL (Invalid argument)" for a Node fs error (or a bare errno number). */
-export function errnoText(err: unknown): { code: string; text: string } {
-  const e = err as NodeJS.ErrnoException;
-  const num = typeof err === 'number' ? -Math.abs(err) : e?.errno;
-  const entry = typeof num === 'number' ? getSystemErrorMap().get(num < 0 ? num : -num) : undefined;
-  const code = (typeof err === 'object' && e?.code) || entry?.[0] || 'EIO';
-  const raw = entry?.[1] ?? e?.message?.replace(/^[A-Z]+: /, '').replace(/, .*$/, '') ?? String(err);
-  return { code, text: raw.charAt(0).toUpperCase() + raw.slice(1) };
-}
-
 /** "write /sys/fs/cgroup/memory/x/memory.limit_in_bytes: EINVAL (Invalid argument)". */
 export function ioError(op: string, path: string, err: unknown): CgroupError {
-  const { code, text } = errnoText(err);
-  return new CgroupError(`${op} ${path}: ${code} (${text})`, path, code);
+  return new CgroupError(`${op} ${path}: ${formatErrno(err)}`, path, errnoInfo(err).code);
 }
 
-/** An error about one linux.resources field: "linux.resources.<field>: <why>". */
+/** An error about one linux.resources field: "/linux/resources/<field>: <why>". */
 export function fieldError(field: string, why: string, cause?: CgroupError): CgroupError {
-  return new CgroupError(`linux.resources.${field}: ${why}`, cause?.path, cause?.errno, resourcePointer(field));
+  return new CgroupError(`${resourceLabel(field)}: ${why}`, cause?.path, cause?.errno, resourcePointer(field));
 }
 
 /** A linux.resources field this host cannot apply (no such controller, file or kernel feature). */
 export function unsupportedField(field: string, why: string): CgroupError {
-  return new CgroupError(`linux.resources.${field}: ${why}`, undefined, undefined, resourcePointer(field), 'ERR_UNSUPPORTED');
+  return new CgroupError(`${resourceLabel(field)}: ${why}`, undefined, undefined, resourcePointer(field), 'ERR_UNSUPPORTED');
 }
 
-/** "memory.limit=5" -> "/linux/resources/memory/limit". */
+/**
+ * The JSON pointer of a field named as the cgroup code names them:
+ * "memory.limit=5" -> "/linux/resources/memory/limit",
+ * "hugepageLimits[0].pageSize" -> ".../hugepageLimits/0/pageSize",
+ * 'unified["memory.high"]' -> ".../unified/memory.high" (RFC 6901 escapes).
+ */
 export function resourcePointer(field: string): string {
-  return '/linux/resources/' + field.replace(/=.*$/s, '').split('.').join('/');
+  const parts: string[] = [];
+  const key = field.replace(/=.*$/s, '');
+  for (const m of key.matchAll(/\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\]|([^.[]+)/g)) parts.push(m[1] ?? m[2] ?? m[3]!);
+  return '/linux/resources/' + parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+}
+
+/** How messages name a field and the value written: "memory.limit=5" -> "/linux/resources/memory/limit=5". */
+export function resourceLabel(field: string): string {
+  const eq = field.indexOf('=');
+  return resourcePointer(field) + (eq < 0 ? '' : field.slice(eq));
 }
 
 /** errno name of an error thrown by the helpers in fsutil.ts (or Node fs). */

@@ -4,7 +4,7 @@
 // cannot be opened O_RDWR; O_CREAT is never wanted).
 import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { CgroupError, ioError } from './errors.js';
+import { CgroupError, ioError, resourceLabel, resourcePointer } from './errors.js';
 
 export function readCg(dir: string, file: string): string {
   const path = join(dir, file);
@@ -90,6 +90,6 @@ export function parseNestedKeyed(text: string): Record<string, Record<string, st
 
 /** Decimal digits of an integer from config.json, refusing non-integers (they would be written as "1.5" or "1e+21"). */
 export function intText(value: number, field: string): string {
-  if (!Number.isInteger(value)) throw new CgroupError(`linux.resources.${field}: ${value} is not an integer`);
+  if (!Number.isInteger(value)) throw new CgroupError(`${resourceLabel(field)}: ${value} is not an integer`, undefined, undefined, resourcePointer(field));
   return BigInt(value).toString();
 }

@@ -3,7 +3,7 @@
 // field whose controller or file this host lacks is refused up front, before
 // anything is written, naming the field and what is missing.
 import type { Resources } from '../spec/types.js';
-import { CgroupError, fieldError, unsupportedField } from './errors.js';
+import { CgroupError, fieldError, resourceLabel, unsupportedField } from './errors.js';
 import { put, set } from './put.js';
 import { hasFile, intText, parseU64, readCg, writeCg } from './fsutil.js';
 import { DeviceEmulator, normalizeRules, ruleText } from './devices.js';
@@ -189,7 +189,7 @@ function memory(dir: string, m: Memory, update: boolean, warnings: string[]): vo
       writeCg(dir, 'memory.use_hierarchy', m.useHierarchy ? '1' : '0');
     } catch (err) {
       if (m.useHierarchy) throw fieldError('memory.useHierarchy', (err as Error).message, err as CgroupError);
-      warnings.push('linux.resources.memory.useHierarchy=false: ignored, this kernel always accounts memory hierarchically');
+      warnings.push('/linux/resources/memory/useHierarchy=false: ignored, this kernel always accounts memory hierarchically');
     }
   }
 }
@@ -202,18 +202,18 @@ function memory(dir: string, m: Memory, update: boolean, warnings: string[]): vo
  */
 function kmem(dir: string, file: string, value: number, field: string, warnings: string[]): void {
   if (!hasFile(dir, file)) {
-    warnings.push(`linux.resources.${field}: ignored, this kernel has no ${file}`);
+    warnings.push(`${resourceLabel(field)}: ignored, this kernel has no ${file}`);
     return;
   }
   const text = intText(value, field);
   try {
     writeCg(dir, file, text);
   } catch (err) {
-    warnings.push(`linux.resources.${field}: ignored, ${(err as Error).message}`);
+    warnings.push(`${resourceLabel(field)}: ignored, ${(err as Error).message}`);
     return;
   }
   if (value > 0 && readCg(dir, file).trim() !== text) {
-    warnings.push(`linux.resources.${field}: ignored, this kernel does not enforce ${file} (it reads back ${readCg(dir, file).trim()})`);
+    warnings.push(`${resourceLabel(field)}: ignored, this kernel does not enforce ${file} (it reads back ${readCg(dir, file).trim()})`);
   }
 }
 
@@ -245,7 +245,7 @@ function cpu(dirs: Dirs, c: Cpu, warnings: string[]): void {
   if (period !== undefined && !deferOnEinval('cpu.cfs_period_us', period, 'cpu.period')) period = undefined;
   if (burst !== undefined) {
     if (!hasFile(dir, 'cpu.cfs_burst_us')) {
-      warnings.push('linux.resources.cpu.burst: ignored, this kernel has no cpu.cfs_burst_us (Linux >= 5.14)');
+      warnings.push('/linux/resources/cpu/burst: ignored, this kernel has no cpu.cfs_burst_us (Linux >= 5.14)');
       burst = undefined;
     } else if (!deferOnEinval('cpu.cfs_burst_us', burst, 'cpu.burst')) burst = undefined;
   }

@@ -5,7 +5,7 @@
 // memory, swappiness, OOM-killer switch, leaf weights, network) or refused
 // (real-time CPU bandwidth). Requirements are checked before any write.
 import type { Resources } from '../spec/types.js';
-import { CgroupError, fieldError, unsupportedField } from './errors.js';
+import { CgroupError, fieldError, resourceLabel, unsupportedField } from './errors.js';
 import { put, set } from './put.js';
 import { hasFile, intText, readCg, readCgOpt, writeCg } from './fsutil.js';
 import { blkioWeightToIoWeight, cpuSharesToWeight, swapToV2 } from './convert.js';
@@ -23,7 +23,7 @@ const maxOr = (v: number, field: string) => (v < 0 ? 'max' : intText(v, field));
 
 export function setResourcesV2(dir: string, r: Resources): string[] {
   const warnings: string[] = [];
-  const warn = (field: string, why: string) => warnings.push(`linux.resources.${field}: ignored, ${why}`);
+  const warn = (field: string, why: string) => warnings.push(`${resourceLabel(field)}: ignored, ${why}`);
   check(dir, r);
   if (r.pids && set(r.pids.limit)) put(dir, 'pids.max', maxOr(r.pids.limit, 'pids.limit'), 'pids.limit');
   if (r.memory) memory(dir, r.memory, warn);

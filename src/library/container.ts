@@ -108,7 +108,7 @@ export interface ContainerOps {
   pause(id: string): Promise<void>;
   resume(id: string): Promise<void>;
   pids(id: string): Promise<number[]>;
-  stats(id: string): Promise<import('../lifecycle/cgroup-ops.js').ContainerStats>;
+  stats(id: string): Promise<import('../lifecycle/cgroup-commands.js').ContainerStats>;
   update(id: string, resources: import('../spec/types.js').Resources): Promise<string[]>;
   /** Used by Container.exec. */
   execProcess(id: string, opts: import('../lifecycle/exec.js').ExecAttachedOptions): Promise<ExecProcess>;

@@ -135,11 +135,9 @@ function makePlan(
       setgroupsDenied: rootless.setgroupsDenied,
     });
   } catch (e) {
-    if (e instanceof TsrunError) throw e;
-    // The plan builder's errors read "/pointer: what is wrong".
-    const msg = (e as Error).message;
-    const pointer = msg.startsWith('/') ? msg.slice(0, msg.indexOf(': ') >>> 0) : undefined;
-    throw new TsrunError(`${opts.spec !== undefined ? 'spec' : 'config.json'}: ${msg}`, { code: 'ERR_CONFIG_INVALID', pointer, cause: e });
+    // The plan builder names a wrong field by its pointer (configError): say which document it is in.
+    if (e instanceof TsrunError && e.code === 'ERR_CONFIG_INVALID') throw TsrunError.with(e, { cause: e }, `${opts.spec !== undefined ? 'spec' : 'config.json'}: ${e.message}`);
+    throw e;
   }
 }
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { reopenCgroupHandle } from '../cgroups/handle.js';
 import { checkId, type ContainerRecord } from '../state/store.js';
@@ -7,6 +8,7 @@ import type { RuntimeContext } from './context.js';
 import { killAndWait, waitGone } from './wait.js';
 import { unmountUnder, usesHostMountNs } from '../rootfs/host-mounts.js';
 import { runPoststop } from './poststop.js';
+import { salvage } from './salvage.js';
 
 export interface DeleteOptions {
   /** Kill a created, running or paused container first. */
@@ -26,14 +28,34 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
     throw new TsrunError('container does not exist', { code: 'ERR_NOT_FOUND' });
   }
   const dir = store.dir(id);
-  const unlock = await lockDir(dir);
+  let unlock: () => void;
   try {
-    const rec = store.read(id);
-    if (!rec) {
-      // A create killed before it wrote state.json: nothing else can exist.
+    unlock = await lockDir(dir);
+  } catch (e) {
+    // A concurrent delete removed the directory before this one could lock it.
+    if (opts.force && e instanceof TsrunError && e.code === 'ERR_NOT_FOUND') return;
+    throw e;
+  }
+  try {
+    // A concurrent delete removed it while this one waited for the lock.
+    if (!store.exists(id)) {
+      if (opts.force) return;
+      throw new TsrunError('container does not exist', { code: 'ERR_NOT_FOUND' });
+    }
+    const st = store.readState(id);
+    if (!st?.ok) {
+      const reason = st ? st.reason : 'it has no state.json';
+      // A damaged record (or none) cannot say what the container is: only --force
+      // removes what can be found of it (salvage.ts).
+      if (opts.force) return await salvage(ctx, id, st?.raw, reason, !st);
+      if (st) throw new TsrunError(`container ${id}: ${store.statePath(id)} is damaged (${reason}): delete --force removes what is left of it`, { code: 'ERR_BAD_STATE', path: store.statePath(id) });
+      // A create killed before it wrote state.json, as runc: remove the directory,
+      // unless processes are left in the cgroup such a create would have made.
+      if (await hasProcesses(id)) throw new TsrunError(`container ${id} has no state.json but processes are left in its cgroup: delete --force kills them`, { code: 'ERR_BAD_STATE' });
       store.remove(id);
       return;
     }
+    const rec = st.record;
     const status = containerStatus(rec, dir);
     // runtime.md: deleting a container that is not stopped has no effect and is an error.
     if (status !== 'stopped' && status !== 'creating' && !opts.force) {
@@ -66,4 +88,11 @@ async function destroy(rec: ContainerRecord): Promise<void> {
     const errors = unmountUnder(rec.rootfs);
     if (errors.length) throw new TsrunError(`unmounting the container's mounts: ${errors.join('; ')}`);
   }
+}
+
+/** True when the cgroup a container of this id gets by default holds processes. */
+async function hasProcesses(id: string): Promise<boolean> {
+  const { openCgroup } = await import('../cgroups/index.js');
+  const cg = openCgroup({ id });
+  return Object.values(cg.record.dirs).some((d) => existsSync(d)) && cg.pids().length > 0;
 }

@@ -77,8 +77,8 @@ async function prepareExec(ctx: RuntimeContext, id: string, opts: ExecOptions, m
       compileSeccomp: await loadSeccompCompiler(spec),
     });
   } catch (e) {
-    if (e instanceof TsrunError) throw e;
-    throw new TsrunError(`exec: ${(e as Error).message}`, { code: 'ERR_CONFIG_INVALID', cause: e });
+    if (e instanceof TsrunError && e.code === 'ERR_CONFIG_INVALID') throw TsrunError.with(e, { cause: e }, `exec: ${e.message}`);
+    throw e;
   }
   timer.mark('plan');
   for (const w of plan.warnings) ctx.log.warn(w);

@@ -1,7 +1,7 @@
 import type { RuntimeContext } from './context.js';
 import type { CreateOptions } from './create.js';
 import { inForeground, attachableTerminal } from './foreground.js';
-import { loadOp } from '../op-loader.js';
+import { loadCommand } from '../command-loader.js';
 
 export interface RunOptions extends CreateOptions {
   /** Return once the container has started instead of waiting for it. */
@@ -18,10 +18,10 @@ export interface RunOptions extends CreateOptions {
  */
 export async function run(ctx: RuntimeContext, id: string, opts: RunOptions = {}): Promise<number> {
   // The operations' own bundles, not copies in this one: create's comes with
-  // the build's code cache (op-loader.ts), and run then loads no code twice.
-  const { create, createContainer, peekProcess } = await loadOp<typeof import('./create.js')>('create');
-  const { start } = await loadOp<typeof import('./start.js')>('start');
-  const { deleteContainer } = await loadOp<typeof import('./delete.js')>('delete');
+  // the build's code cache (command-loader.ts), and run then loads no code twice.
+  const { create, createContainer, peekProcess } = await loadCommand<typeof import('./create.js')>('create');
+  const { start } = await loadCommand<typeof import('./start.js')>('start');
+  const { deleteContainer } = await loadCommand<typeof import('./delete.js')>('delete');
   if (opts.detach) {
     await create(ctx, id, opts);
     await start(ctx, id);

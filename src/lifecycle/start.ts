@@ -8,7 +8,7 @@ import { runHooks } from '../hooks/run.js';
 import { hookState } from '../hooks/state.js';
 import { deleteContainer } from './delete.js';
 import { killAndWait } from './wait.js';
-import { loadOp } from '../op-loader.js';
+import { loadCommand } from '../command-loader.js';
 
 /**
  * `tsrun start`: releases an init waiting on its exec fifo. The init holds
@@ -32,7 +32,7 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
       throw new TsrunError('cannot start a container without a process: config.json has no /process', { code: 'ERR_BAD_STATE', pointer: '/process' });
     }
     if (hooks.startContainer?.length) {
-      await (await loadOp<typeof import('./container-hooks.js')>('container-hooks')).runStartContainerHooks(rec);
+      await (await loadCommand<typeof import('./container-hooks.js')>('container-hooks')).runStartContainerHooks(rec);
     }
     const fifo = ctx.store.fifoPath(id);
     // Through the thread pool: the write wakes the init, which can take the

@@ -37,11 +37,21 @@ export async function state(ctx: RuntimeContext, id: string): Promise<ContainerS
   return { ...describeState(ctx.store.load(id), ctx.store.dir(id)), owner: '' };
 }
 
-/** Every container under the root; directories without state.json (a create in progress) are skipped. */
+/**
+ * Every container under the root; directories without state.json (a create
+ * in progress) are skipped. A container whose state cannot be read is left
+ * out with a warning, as runc does: one bad state.json must not hide the others.
+ */
 export async function list(ctx: RuntimeContext): Promise<ContainerState[]> {
   const out: ContainerState[] = [];
   for (const id of ctx.store.ids()) {
-    const rec = ctx.store.read(id);
+    let rec: ContainerRecord | undefined;
+    try {
+      rec = ctx.store.read(id);
+    } catch (e) {
+      ctx.log.warn(`load container ${id}: ${(e as Error).message}`);
+      continue;
+    }
     if (rec) out.push(describeState(rec, ctx.store.dir(id)));
   }
   return out;

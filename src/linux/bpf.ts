@@ -19,8 +19,7 @@
 // The attr layouts are those of union bpf_attr in include/uapi/linux/bpf.h.
 import { closeSync, constants, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { getSystemErrorMap } from 'node:util';
-import { TsrunError } from '../errors.js';
+import { TsrunError, errnoName, formatErrno } from '../errors.js';
 
 const BPF_PROG_LOAD = 5;
 const BPF_PROG_ATTACH = 8;
@@ -56,17 +55,12 @@ function load(): Sys {
   return sys;
 }
 
-function errText(errno: number): string {
-  const e = getSystemErrorMap().get(-errno);
-  return e ? `${e[0]} (${e[1].charAt(0).toUpperCase()}${e[1].slice(1)})` : `errno ${errno}`;
-}
-
 export class BpfError extends TsrunError {
   constructor(
     message: string,
     readonly errnoNumber: number,
   ) {
-    super(message, { syscall: 'bpf', errno: getSystemErrorMap().get(-errnoNumber)?.[0] ?? `errno ${errnoNumber}` });
+    super(message, { syscall: 'bpf', errno: errnoName(errnoNumber) });
   }
 }
 
@@ -76,7 +70,7 @@ function bpf(cmd: number, attr: Buffer, what: string): number {
   const ret = Number(s.syscall(s.nr, 'int', cmd, 'void *', attr, 'unsigned int', attr.length));
   if (ret < 0) {
     const errno = s.koffi.errno();
-    throw new BpfError(`${what}: ${errText(errno)}`, errno);
+    throw new BpfError(`${what}: ${formatErrno(errno)}`, errno);
   }
   return ret;
 }

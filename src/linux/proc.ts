@@ -21,10 +21,15 @@ export function readProcStat(pid: number): ProcStat | undefined {
   return { state: rest[0]!, ppid: Number(rest[1]), startTime: rest[19]! };
 }
 
-/** True while pid names the same live (not zombie) process that started at startTime. */
+/**
+ * True while pid names the same live (not zombie) process that started at
+ * startTime. Without a start time the pid's identity cannot be confirmed (it
+ * may have been reused, or edited into a state file): false, so that nothing
+ * signals it.
+ */
 export function isAlive(pid: number, startTime: string | undefined): boolean {
-  if (pid <= 0) return false;
+  if (pid <= 0 || startTime === undefined) return false;
   const st = readProcStat(pid);
   if (!st || st.state === 'Z' || st.state === 'X') return false;
-  return startTime === undefined || st.startTime === startTime;
+  return st.startTime === startTime;
 }

@@ -1,11 +1,8 @@
-import { constants } from 'node:os';
 import { ESCAPED_ROOT } from './generated/instruction-set.js';
+import { errnoName as libcErrnoName } from '../errors.js';
 
-const names = new Map<number, string>();
-for (const [name, num] of Object.entries(constants.errno)) if (!names.has(num)) names.set(num, name);
-
-/** "ENOENT (No such file or directory)"-style text for an errno number. */
+/** The errno name an executor reports ("ENOENT"), or what its own pseudo errno ESCAPED_ROOT means. */
 export function errnoName(errno: number): string {
   if (errno === ESCAPED_ROOT) return 'path resolves outside the container root';
-  return names.get(errno) ?? `errno ${errno}`;
+  return libcErrnoName(errno);
 }

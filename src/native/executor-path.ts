@@ -15,7 +15,7 @@ export function executorPath(): string {
   const env = process.env.TSRUN_EXECUTOR;
   if (env) return env;
   const platform = `${process.platform}-${process.arch}`;
-  // From dist/ (cli.cjs, index.cjs), dist/ops/ (an operation's bundle), or src/native/ (the sources, in tests).
+  // From dist/ (cli.cjs, index.cjs), dist/commands/ (a command's bundle), or src/native/ (the sources, in tests).
   for (const dir of ['./executor/', '../executor/', '../../dist/executor/']) {
     const p = fileURLToPath(new URL(`${dir}${platform}/tsrun-executor`, import.meta.url));
     if (existsSync(p)) return p;

@@ -1007,6 +1007,7 @@ static void op_setup_pty(const struct op *o)
 }
 
 static _Noreturn void monitor(pid_t pid);
+static void ignore_group_signals(void);
 
 static void op_clone(const struct op *o)
 {
@@ -1030,12 +1031,30 @@ static void op_clone(const struct op *o)
 	 */
 	if (fifo_fd >= 0)
 		close(fifo_fd);
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
+	ignore_group_signals();
 	monitor(pid);
+}
+
+/*
+ * The monitor shares the caller's process group: a signal sent to the group
+ * (job control, `kill -USR1 -PGID`) reaches it as well as the caller, who
+ * forwards it to the init. Dying of it would end a foreground run early and
+ * get the container force-deleted, so ignore every signal whose default is
+ * to terminate, real-time ones included (raw syscall: glibc refuses 32 and
+ * 33). Faults stay fatal, SIGKILL still ends us, and SIGCHLD is blocked for
+ * the signalfd. The init, cloned before this, keeps its own dispositions.
+ */
+static void ignore_group_signals(void)
+{
+	unsigned long ksa[4] = { (unsigned long)SIG_IGN, 0, 0, 0 };
+	for (int sig = 1; sig <= 64; sig++) {
+		switch (sig) {
+		case SIGKILL: case SIGSTOP: case SIGCHLD: case SIGCONT: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+		case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL: case SIGTRAP: case SIGSYS: case SIGABRT:
+			continue;
+		}
+		syscall(SYS_rt_sigaction, sig, ksa, NULL, sizeof(uint64_t));
+	}
 }
 
 /* Exit with the init's status, after telling the caller its raw form. */

@@ -1,3 +1,4 @@
+import { TsrunError, configError } from '../errors.js';
 import { CLONE, PR } from '../linux/constants.js';
 import { planDevices } from '../rootfs/devices.js';
 import { planMounts } from '../rootfs/mounts.js';
@@ -115,8 +116,8 @@ function planTimeNamespace(offsets: NonNullable<Spec['linux']>['timeOffsets']): 
 
 /** Connecting happens in the runtime's namespaces, where the socket's path resolves. */
 export function planConsole(terminal: boolean | undefined, socket: string | undefined): Op[] {
-  if (terminal && !socket) throw new Error('/process/terminal: a terminal needs --console-socket');
-  if (!terminal && socket) throw new Error('--console-socket: process.terminal is not set, so there is no terminal to send');
+  if (terminal && !socket) throw configError('/process/terminal', 'a terminal needs --console-socket');
+  if (!terminal && socket) throw new TsrunError('--console-socket: /process/terminal is not set, so there is no terminal to send', { code: 'ERR_INVALID_ARGUMENT' });
   return terminal ? [Op.connectConsole(`connect to console socket ${socket}`, { path: socket! })] : [];
 }
 

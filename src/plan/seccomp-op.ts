@@ -1,3 +1,4 @@
+import { configError } from '../errors.js';
 import { Op } from '../native/generated/instruction-set.js';
 import type { PlanContext } from './context.js';
 import type { Seccomp } from '../spec/types.js';
@@ -13,12 +14,12 @@ export interface SeccompPlan {
 /** The ops for linux.seccomp, or null when there is none. */
 export function planSeccomp(seccomp: Seccomp | undefined, compile: PlanContext['compileSeccomp'], warnings: string[]): SeccompPlan | null {
   if (!seccomp) return null;
-  if (!compile) throw new Error('/linux/seccomp: no seccomp compiler available');
+  if (!compile) throw configError('/linux/seccomp', 'no seccomp compiler available');
   const compiled = compile(seccomp);
   warnings.push(...compiled.warnings);
   const load = [Op.seccomp(`load seccomp filter (${compiled.filter.length / 8} instructions, flags ${compiled.flags})`, { program: compiled.filter, flags: compiled.flags })];
   if (!compiled.notify) return { connect: [], load, notify: false };
-  if (!seccomp.listenerPath) throw new Error('/linux/seccomp/listenerPath: SCMP_ACT_NOTIFY needs a listener socket');
+  if (!seccomp.listenerPath) throw configError('/linux/seccomp/listenerPath', 'SCMP_ACT_NOTIFY needs a listener socket');
   return {
     connect: [Op.connectListener(`connect to seccomp listener ${seccomp.listenerPath}`, { path: seccomp.listenerPath })],
     load: [...load, Op.sendListener(`send the seccomp notify fd to ${seccomp.listenerPath}`)],

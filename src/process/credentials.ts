@@ -23,7 +23,7 @@ export function planCredentials(proc: Process, facts: CredentialFacts, warnings:
   const mask = (set: keyof typeof caps) => {
     const want = capabilityMask(caps[set]);
     const missing = want & ~host;
-    if (missing) warnings.push(`process.capabilities.${set}: ${capabilityNames(missing).join(', ')} not in the host's bounding set; left out`);
+    if (missing) warnings.push(`/process/capabilities/${set}: ${capabilityNames(missing).join(', ')} not in the host's bounding set; left out`);
     return want & host;
   };
   const bounding = mask('bounding');
@@ -34,7 +34,7 @@ export function planCredentials(proc: Process, facts: CredentialFacts, warnings:
   // The kernel raises an ambient capability only if it is permitted and inheritable (as runc 1.2: warn, leave out).
   const notAllowed = ambient & ~(permitted & inheritable);
   if (notAllowed) {
-    warnings.push(`process.capabilities.ambient: ${capabilityNames(notAllowed).join(', ')} not in both permitted and inheritable; left out`);
+    warnings.push(`/process/capabilities/ambient: ${capabilityNames(notAllowed).join(', ')} not in both permitted and inheritable; left out`);
     ambient &= permitted & inheritable;
   }
   const uid = proc.user?.uid ?? 0;

@@ -1,6 +1,7 @@
 // process.scheduler, process.ioPriority and process.execCPUAffinity, and
 // linux.personality: the values the executor's ops take (config-linux.md,
 // config.md). Checked here, so a bad value is refused naming its field.
+import { configError } from '../errors.js';
 import { Op } from '../native/generated/instruction-set.js';
 import type { Process, Spec } from '../spec/types.js';
 
@@ -21,7 +22,7 @@ export function cpuMask(list: string, field: string): Buffer {
     const m = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
     const lo = m ? Number(m[1]) : NaN;
     const hi = m?.[2] !== undefined ? Number(m[2]) : lo;
-    if (!m || hi < lo || hi >= 1024) throw new Error(`${field}: ${JSON.stringify(list)} is not a CPU list such as "0-3,7"`);
+    if (!m || hi < lo || hi >= 1024) throw configError(field, `${JSON.stringify(list)} is not a CPU list such as "0-3,7"`);
     for (let c = lo; c <= hi; c++) mask[c >> 3]! |= 1 << (c & 7);
   }
   return mask;
@@ -33,11 +34,11 @@ export function planSchedulingAsRoot(proc: Process, at = '/process'): Op[] {
   const s = proc.scheduler;
   if (s) {
     const policy = POLICIES[s.policy];
-    if (policy === undefined) throw new Error(`${at}/scheduler/policy: unknown policy ${JSON.stringify(s.policy)}`);
+    if (policy === undefined) throw configError(`${at}/scheduler/policy`, `unknown policy ${JSON.stringify(s.policy)}`);
     let flags = 0;
     (s.flags ?? []).forEach((f, i) => {
       const bit = SCHED_FLAGS[f];
-      if (bit === undefined) throw new Error(`${at}/scheduler/flags/${i}: unknown flag ${JSON.stringify(f)}`);
+      if (bit === undefined) throw configError(`${at}/scheduler/flags/${i}`, `unknown flag ${JSON.stringify(f)}`);
       flags |= bit;
     });
     ops.push(
@@ -47,9 +48,9 @@ export function planSchedulingAsRoot(proc: Process, at = '/process'): Op[] {
   const io = proc.ioPriority;
   if (io) {
     const cls = IOPRIO_CLASSES[io.class];
-    if (cls === undefined) throw new Error(`${at}/ioPriority/class: unknown class ${JSON.stringify(io.class)}`);
+    if (cls === undefined) throw configError(`${at}/ioPriority/class`, `unknown class ${JSON.stringify(io.class)}`);
     const level = io.priority ?? 0;
-    if (!Number.isInteger(level) || level < 0 || level > 7) throw new Error(`${at}/ioPriority/priority: ${level} is not 0 to 7`);
+    if (!Number.isInteger(level) || level < 0 || level > 7) throw configError(`${at}/ioPriority/priority`, `${level} is not 0 to 7`);
     ops.push(Op.ioprio(`ioprio_set ${io.class} ${level}`, { value: (cls << 13) | level }));
   }
   return ops;
@@ -71,7 +72,7 @@ export function planFinalAffinity(proc: Process, at = '/process'): Op[] {
 export function planPersonality(p: NonNullable<Spec['linux']>['personality']): Op[] {
   if (!p) return [];
   const persona = PERSONALITIES[p.domain ?? 'LINUX'];
-  if (persona === undefined) throw new Error(`/linux/personality/domain: ${JSON.stringify(p.domain)} is not LINUX or LINUX32`);
-  if (p.flags?.length) throw new Error('/linux/personality/flags: no personality flags are defined by the spec; give none');
+  if (persona === undefined) throw configError('/linux/personality/domain', `${JSON.stringify(p.domain)} is not LINUX or LINUX32`);
+  if (p.flags?.length) throw configError('/linux/personality/flags', 'no personality flags are defined by the spec; give none');
   return [Op.personality(`personality ${p.domain}`, { persona })];
 }

@@ -1,3 +1,4 @@
+import { configError } from '../errors.js';
 import { isAbsolute, join } from 'node:path';
 import { MS } from '../linux/constants.js';
 import { Op } from '../native/generated/instruction-set.js';
@@ -20,7 +21,7 @@ export function planMounts(mounts: readonly Mount[], ctx: RootfsPlanContext, own
     try {
       opts = parseMountOptions(m.options);
     } catch (e) {
-      throw new Error(`/mounts/${i}/options: ${(e as Error).message}`);
+      throw configError(`/mounts/${i}/options`, (e as Error).message);
     }
     if (opts.copyUp) ops.push(...tmpCopyUp(m, i, opts.flags, opts.data));
     else if (m.type === 'bind' || opts.bind) ops.push(...bindMount(m, i, opts, ctx));
@@ -60,7 +61,7 @@ function fsMount(m: Mount, flags: number, data: string[]): Op[] {
  * times, symlinks, device nodes, xattrs) into the tmpfs, as runc does.
  */
 function tmpCopyUp(m: Mount, i: number, flags: number, data: string[]): Op[] {
-  if (m.type !== 'tmpfs') throw new Error(`/mounts/${i}/options: tmpcopyup needs a tmpfs mount, not ${JSON.stringify(m.type ?? 'none')}`);
+  if (m.type !== 'tmpfs') throw configError(`/mounts/${i}/options`, `tmpcopyup needs a tmpfs mount, not ${JSON.stringify(m.type ?? 'none')}`);
   const [mkdir, mount] = fsMount(m, flags, data) as [Op, Op];
   return [
     mkdir,
@@ -71,10 +72,10 @@ function tmpCopyUp(m: Mount, i: number, flags: number, data: string[]): Op[] {
 }
 
 function bindMount(m: Mount, i: number, opts: ReturnType<typeof parseMountOptions>, ctx: RootfsPlanContext): Op[] {
-  if (!m.source) throw new Error(`/mounts/${i}/source: a bind mount needs a source`);
+  if (!m.source) throw configError(`/mounts/${i}/source`, 'a bind mount needs a source');
   const source = isAbsolute(m.source) ? m.source : join(ctx.bundle, m.source);
   const kind = ctx.host.pathKind(source);
-  if (!kind) throw new Error(`/mounts/${i}/source: ${source} does not exist`);
+  if (!kind) throw configError(`/mounts/${i}/source`, `${source} does not exist`);
   const bindFlags = MS.BIND | (opts.recursive ? MS.REC : 0);
   const ops = [
     kind === 'dir'

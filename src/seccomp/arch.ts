@@ -4,6 +4,7 @@
 // seccomp_data.arch. x86_64 and x32 share AUDIT_ARCH_X86_64; an x32 call is
 // told apart by bit 30 (__X32_SYSCALL_BIT) of the syscall number.
 import { ABIS, AUDIT_ARCH, SYSCALLS } from './generated/syscalls.js';
+import { TsrunError, configError } from '../errors.js';
 
 export type NativeArch = 'x86_64' | 'aarch64';
 /** The ABIs we have syscall tables for. */
@@ -65,7 +66,7 @@ const NATIVE_NAME: Record<NativeArch, string> = { x86_64: 'SCMP_ARCH_X86_64', aa
 export function hostArch(): NativeArch {
   if (process.arch === 'x64') return 'x86_64';
   if (process.arch === 'arm64') return 'aarch64';
-  throw new Error(`seccomp: unsupported host architecture ${process.arch}`);
+  throw new TsrunError(`seccomp: unsupported host architecture ${process.arch}`, { code: 'ERR_UNSUPPORTED' });
 }
 
 /** One AUDIT_ARCH_* value the filter checks, with the ABIs that arrive under it. */
@@ -85,12 +86,12 @@ export interface ArchSection {
  */
 export function archSections(listed: readonly string[] | undefined, native: NativeArch, warnings: string[]): ArchSection[] {
   const names = [NATIVE_NAME[native]];
-  if (listed !== undefined && !Array.isArray(listed)) throw new Error('linux.seccomp.architectures: must be an array');
+  if (listed !== undefined && !Array.isArray(listed)) throw configError('/linux/seccomp/architectures', 'must be an array');
   (listed ?? []).forEach((name, i) => {
-    if (!SPEC_ARCHES.has(name)) throw new Error(`linux.seccomp.architectures[${i}]: unknown architecture ${JSON.stringify(name)}`);
+    if (!SPEC_ARCHES.has(name)) throw configError(`/linux/seccomp/architectures/${i}`, `unknown architecture ${JSON.stringify(name)}`);
     if (!RUNNABLE[native].includes(name)) return;
     if (KNOWN[name].abi === null) {
-      warnings.push(`linux.seccomp.architectures[${i}]: ${name} is not supported by tsrun's seccomp compiler; its syscalls get the bad-architecture action`);
+      warnings.push(`/linux/seccomp/architectures/${i}: ${name} is not supported by tsrun's seccomp compiler; its syscalls get the bad-architecture action`);
       return;
     }
     if (!names.includes(name)) names.push(name);

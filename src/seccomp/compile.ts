@@ -11,6 +11,7 @@ import { collect, emitSection, type CodegenContext } from './codegen.js';
 import { BPF, SECCOMP } from './generated/syscalls.js';
 import { parseProfile } from './rules.js';
 import type { Seccomp } from '../spec/types.js';
+import { configError } from '../errors.js';
 
 export type { NativeArch };
 
@@ -66,10 +67,10 @@ export function compileSeccomp(seccomp: Seccomp, opts: CompileOptions = {}): Com
   const filter = asm.assemble();
 
   // Like runc: a name no table of ours knows is skipped, not an error.
-  for (const [i, names] of unknown) warnings.push(`linux.seccomp.syscalls[${i}].names: unknown syscalls skipped: ${names.join(', ')}`);
+  for (const [i, names] of unknown) warnings.push(`/linux/seccomp/syscalls/${i}/names: unknown syscalls skipped: ${names.join(', ')}`);
   warnings.push(...late);
 
   const n = filter.length / INSN_SIZE;
-  if (n > BPF.MAXINSNS) throw new Error(`linux.seccomp: the filter needs ${n} instructions, more than the kernel's limit of ${BPF.MAXINSNS}`);
+  if (n > BPF.MAXINSNS) throw configError('/linux/seccomp', `the filter needs ${n} instructions, more than the kernel's limit of ${BPF.MAXINSNS}`);
   return { filter, flags: profile.flags, warnings, notify: profile.notify };
 }

@@ -3,6 +3,7 @@
 // name the offending field. Nothing here depends on an architecture.
 import { constants } from 'node:os';
 import type { Seccomp } from '../spec/types.js';
+import { configError } from '../errors.js';
 import { SECCOMP } from './generated/syscalls.js';
 
 export const EPERM = constants.errno.EPERM;
@@ -77,24 +78,24 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 function retFor(action: unknown, errnoRet: unknown, where: string, errnoField: string): number {
   const a = typeof action === 'string' && Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
-  if (!a) throw new Error(`${where}: unknown action ${JSON.stringify(action)}`);
+  if (!a) throw configError(where, `unknown action ${JSON.stringify(action)}`);
   if (errnoRet === undefined) return a.data ? (a.ret | EPERM) >>> 0 : a.ret;
-  if (!a.data) throw new Error(`${errnoField}: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno, not ${action}`);
+  if (!a.data) throw configError(errnoField, `only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno, not ${action}`);
   if (typeof errnoRet !== 'number' || !Number.isInteger(errnoRet) || errnoRet < 0 || errnoRet > SECCOMP.RET_DATA)
-    throw new Error(`${errnoField}: must be an integer from 0 to ${SECCOMP.RET_DATA}`);
+    throw configError(errnoField, `must be an integer from 0 to ${SECCOMP.RET_DATA}`);
   return (a.ret | errnoRet) >>> 0;
 }
 
 /** A uint64 from JSON. JSON numbers above 2^53 arrive rounded; BigInt values are exact. */
 function u64(v: unknown, where: string, warnings: string[]): bigint {
   if (typeof v === 'bigint') {
-    if (v < 0n || v > U64_MAX) throw new Error(`${where}: ${v} is not an unsigned 64-bit value`);
+    if (v < 0n || v > U64_MAX) throw configError(where, `${v} is not an unsigned 64-bit value`);
     return v;
   }
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`${where}: must be an unsigned 64-bit integer`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw configError(where, 'must be an unsigned 64-bit integer');
   if (v > Number.MAX_SAFE_INTEGER) {
     // 2^64 - 1 written in JSON reads back as exactly 2^64.
-    if (v > TWO_POW_64) throw new Error(`${where}: ${v} is not an unsigned 64-bit value`);
+    if (v > TWO_POW_64) throw configError(where, `${v} is not an unsigned 64-bit value`);
     warnings.push(`${where}: ${v} is above 2^53 and was rounded when config.json was parsed`);
     return v === TWO_POW_64 ? U64_MAX : BigInt(v);
   }
@@ -102,61 +103,61 @@ function u64(v: unknown, where: string, warnings: string[]): bigint {
 }
 
 function parseCmp(a: unknown, where: string, warnings: string[]): Cmp {
-  if (!isObject(a)) throw new Error(`${where}: must be an object`);
+  if (!isObject(a)) throw configError(where, 'must be an object');
   const { index, op } = a;
   if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index > 5)
-    throw new Error(`${where}.index: must be an integer from 0 to 5`);
+    throw configError(`${where}/index`, 'must be an integer from 0 to 5');
   const cop = typeof op === 'string' && Object.hasOwn(OPS, op) ? OPS[op] : undefined;
-  if (!cop) throw new Error(`${where}.op: unknown operator ${JSON.stringify(op)}`);
-  const value = u64(a.value, `${where}.value`, warnings);
-  const valueTwo = a.valueTwo === undefined ? 0n : u64(a.valueTwo, `${where}.valueTwo`, warnings);
+  if (!cop) throw configError(`${where}/op`, `unknown operator ${JSON.stringify(op)}`);
+  const value = u64(a.value, `${where}/value`, warnings);
+  const valueTwo = a.valueTwo === undefined ? 0n : u64(a.valueTwo, `${where}/valueTwo`, warnings);
   return { index, op: cop, value, valueTwo };
 }
 
 export function parseProfile(seccomp: Seccomp, warnings: string[]): Profile {
-  const base = 'linux.seccomp';
-  if (!isObject(seccomp)) throw new Error(`${base}: must be an object`);
+  const base = '/linux/seccomp';
+  if (!isObject(seccomp)) throw configError(base, 'must be an object');
   if (seccomp.defaultAction === 'SCMP_ACT_NOTIFY')
-    throw new Error(`${base}.defaultAction: SCMP_ACT_NOTIFY cannot be the default action (the runtime itself must keep running)`);
-  const defaultRet = retFor(seccomp.defaultAction, seccomp.defaultErrnoRet, `${base}.defaultAction`, `${base}.defaultErrnoRet`);
+    throw configError(`${base}/defaultAction`, 'SCMP_ACT_NOTIFY cannot be the default action (the runtime itself must keep running)');
+  const defaultRet = retFor(seccomp.defaultAction, seccomp.defaultErrnoRet, `${base}/defaultAction`, `${base}/defaultErrnoRet`);
 
   let flags = 0;
-  if (seccomp.flags !== undefined && !Array.isArray(seccomp.flags)) throw new Error(`${base}.flags: must be an array`);
+  if (seccomp.flags !== undefined && !Array.isArray(seccomp.flags)) throw configError(`${base}/flags`, 'must be an array');
   (seccomp.flags ?? []).forEach((f, i) => {
     const v = typeof f === 'string' && Object.hasOwn(FLAGS, f) ? FLAGS[f] : undefined;
-    if (v === undefined) throw new Error(`${base}.flags[${i}]: unknown flag ${JSON.stringify(f)}`);
+    if (v === undefined) throw configError(`${base}/flags/${i}`, `unknown flag ${JSON.stringify(f)}`);
     flags |= v;
   });
 
   const rules: Rule[] = [];
   let notify = false;
   const syscalls = seccomp.syscalls ?? [];
-  if (!Array.isArray(syscalls)) throw new Error(`${base}.syscalls: must be an array`);
+  if (!Array.isArray(syscalls)) throw configError(`${base}/syscalls`, 'must be an array');
   syscalls.forEach((s, i) => {
-    const where = `${base}.syscalls[${i}]`;
-    if (!isObject(s)) throw new Error(`${where}: must be an object`);
+    const where = `${base}/syscalls/${i}`;
+    if (!isObject(s)) throw configError(where, 'must be an object');
     const names = s.names;
-    if (!Array.isArray(names) || names.length === 0) throw new Error(`${where}.names: must list at least one syscall`);
+    if (!Array.isArray(names) || names.length === 0) throw configError(`${where}/names`, 'must list at least one syscall');
     for (let j = 0; j < names.length; j++)
-      if (typeof names[j] !== 'string' || names[j] === '') throw new Error(`${where}.names[${j}]: must be a syscall name`);
-    const ret = retFor(s.action, s.errnoRet, `${where}.action`, `${where}.errnoRet`);
+      if (typeof names[j] !== 'string' || names[j] === '') throw configError(`${where}/names/${j}`, 'must be a syscall name');
+    const ret = retFor(s.action, s.errnoRet, `${where}/action`, `${where}/errnoRet`);
     if (ret === SECCOMP.RET_USER_NOTIF) {
       notify = true;
       // As in runc: the runtime still has to write to the parent after the
       // filter is loaded, and would wait forever on its own agent.
-      if (names.includes('write')) throw new Error(`${where}.names: SCMP_ACT_NOTIFY cannot be used for write`);
+      if (names.includes('write')) throw configError(`${where}/names`, 'SCMP_ACT_NOTIFY cannot be used for write');
     }
     const args = s.args ?? [];
-    if (!Array.isArray(args)) throw new Error(`${where}.args: must be an array`);
-    const cmps = args.map((a, k) => parseCmp(a, `${where}.args[${k}]`, warnings));
+    if (!Array.isArray(args)) throw configError(`${where}/args`, 'must be an array');
+    const cmps = args.map((a, k) => parseCmp(a, `${where}/args/${k}`, warnings));
     const seen = new Set<number>();
     const repeated = cmps.some((c) => seen.size === seen.add(c.index).size);
     if (repeated) {
       // runc (and crun, youki) turn every condition into a rule of its own
       // when one argument is compared twice, so they are ORed, not ANDed.
       // Profiles are written against that behaviour; keep it.
-      warnings.push(`${where}.args: an argument is compared more than once; as in runc, each condition becomes its own rule (they are ORed)`);
-      cmps.forEach((c, k) => rules.push({ names, ret, cmps: [c], where: `${where}.args[${k}]`, entry: i }));
+      warnings.push(`${where}/args: an argument is compared more than once; as in runc, each condition becomes its own rule (they are ORed)`);
+      cmps.forEach((c, k) => rules.push({ names, ret, cmps: [c], where: `${where}/args/${k}`, entry: i }));
     } else rules.push({ names, ret, cmps, where, entry: i });
   });
 
@@ -166,14 +167,14 @@ export function parseProfile(seccomp: Seccomp, warnings: string[]): Profile {
     // sibling thread conflict as ESRCH instead of its thread id.
     if (flags & SECCOMP.FILTER_FLAG_TSYNC) flags |= SECCOMP.FILTER_FLAG_TSYNC_ESRCH;
     if (typeof seccomp.listenerPath !== 'string' || seccomp.listenerPath === '')
-      throw new Error(`${base}.listenerPath: required when SCMP_ACT_NOTIFY is used`);
+      throw configError(`${base}/listenerPath`, 'required when SCMP_ACT_NOTIFY is used');
   } else if (flags & SECCOMP.FILTER_FLAG_WAIT_KILLABLE_RECV) {
     // Only meaningful with a listener; the kernel rejects it (EINVAL) otherwise.
     flags &= ~SECCOMP.FILTER_FLAG_WAIT_KILLABLE_RECV;
-    warnings.push(`${base}.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV ignored: no SCMP_ACT_NOTIFY rule`);
+    warnings.push(`${base}/flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV ignored: no SCMP_ACT_NOTIFY rule`);
   }
   if (seccomp.listenerMetadata !== undefined && !seccomp.listenerPath)
-    throw new Error(`${base}.listenerMetadata: must not be set without listenerPath`);
+    throw configError(`${base}/listenerMetadata`, 'must not be set without listenerPath');
 
   // runc adds its stub unless the default action lets calls through anyway
   // (ALLOW, LOG, and TRACE: a tracer handles unknown syscalls itself).

@@ -6,6 +6,7 @@
 //
 // Entries are JSON pointer templates: `*` is any array index or map key, and
 // an entry covers everything below it.
+import { problem, problemText, type Problem } from './problem.js';
 
 /** Fields the plan builder, the cgroup drivers, the hooks or the lifecycle apply. */
 export const HANDLED: readonly string[] = [
@@ -97,19 +98,24 @@ export function pointersSet(doc: unknown, template: string): string[] {
 
 /** "/pointer: reason" for each refused field the config sets; with a prefix ("/process", doc then { process }) only those below it. */
 export function refusedFields(doc: unknown, prefix = ''): string[] {
+  return matching(doc, REFUSED, prefix).map(problemText);
+}
+
+/** The same as problems: the pointer kept apart from the reason. */
+export function refusedProblems(doc: unknown, prefix = ''): Problem[] {
   return matching(doc, REFUSED, prefix);
 }
 
 /** "/pointer: reason" for each warned-about field the config sets. */
 export function warnedFields(doc: unknown, prefix = ''): string[] {
-  return matching(doc, WARNED, prefix);
+  return matching(doc, WARNED, prefix).map(problemText);
 }
 
-function matching(doc: unknown, table: Readonly<Record<string, string>>, prefix: string): string[] {
-  const out: string[] = [];
+function matching(doc: unknown, table: Readonly<Record<string, string>>, prefix: string): Problem[] {
+  const out: Problem[] = [];
   for (const [template, reason] of Object.entries(table)) {
     if (prefix && !template.startsWith(prefix + '/')) continue;
-    for (const p of pointersSet(doc, template)) out.push(`${p}: ${reason}`);
+    for (const p of pointersSet(doc, template)) out.push(problem(p, reason));
   }
   return out;
 }

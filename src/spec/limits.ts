@@ -1,3 +1,4 @@
+import { problem, type Problem } from './problem.js';
 import { quote } from '../text.js';
 import type { Spec } from './types.js';
 
@@ -35,15 +36,15 @@ export function tooDeep(value: unknown): { pointer: string; shown: string } | nu
 }
 
 /** What the kernel bounds or cannot take (sizes, NUL bytes in C strings), as "/pointer: problem" strings. */
-export function checkLimits(spec: Spec): string[] {
-  const out: string[] = [];
+export function checkLimits(spec: Spec): Problem[] {
+  const out: Problem[] = [];
   // Checked before anything exists: mkdir would create the parents, then fail at the NUL.
   const cgroupsPath = spec.linux?.cgroupsPath;
-  if (cgroupsPath?.includes('\0')) out.push(`/linux/cgroupsPath: ${quote(cgroupsPath, 80)} contains a NUL byte`);
+  if (cgroupsPath?.includes('\0')) out.push(problem('/linux/cgroupsPath', `${quote(cgroupsPath, 80)} contains a NUL byte`));
   for (const field of ['hostname', 'domainname'] as const) {
     const v = spec[field];
     const n = v === undefined ? 0 : Buffer.byteLength(v);
-    if (n > HOST_NAME_MAX) out.push(`/${field}: ${quote(v!, 40)} is ${n} bytes, more than the kernel's ${HOST_NAME_MAX} (HOST_NAME_MAX)`);
+    if (n > HOST_NAME_MAX) out.push(problem(`/${field}`, `${quote(v!, 40)} is ${n} bytes, more than the kernel's ${HOST_NAME_MAX} (HOST_NAME_MAX)`));
   }
   return out;
 }

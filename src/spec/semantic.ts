@@ -1,7 +1,8 @@
+import { problem, type Problem } from './problem.js';
 import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { capabilityNumber } from './capabilities.js';
-import { refusedFields } from './coverage.js';
+import { refusedProblems } from './coverage.js';
 import type { Process, Spec } from './types.js';
 
 export const RLIMITS = [
@@ -14,91 +15,91 @@ export const RLIMITS = [
  * The rules of the runtime-spec that its JSON Schema cannot express.
  * Returns "/pointer: problem" strings; empty when the config is sound.
  */
-export function checkSemantics(spec: Spec, bundle?: string): string[] {
-  const out: string[] = [];
+export function checkSemantics(spec: Spec, bundle?: string): Problem[] {
+  const out: Problem[] = [];
   if (!/^1\.\d+\.\d+(-[0-9A-Za-z.+-]+)?$/.test(spec.ociVersion)) {
-    out.push(`/ociVersion: ${JSON.stringify(spec.ociVersion)} is not a 1.x version this runtime implements`);
+    out.push(problem('/ociVersion', `${JSON.stringify(spec.ociVersion)} is not a 1.x version this runtime implements`));
   }
-  if (!spec.root) out.push('/root: required on Linux');
+  if (!spec.root) out.push(problem('/root', 'required on Linux'));
   else if (bundle !== undefined) {
     const p = isAbsolute(spec.root.path) ? spec.root.path : join(bundle, spec.root.path);
     let st;
     try {
       st = statSync(p);
     } catch {
-      out.push(`/root/path: ${p} does not exist`);
+      out.push(problem('/root/path', `${p} does not exist`));
     }
-    if (st && !st.isDirectory()) out.push(`/root/path: ${p} is not a directory`);
+    if (st && !st.isDirectory()) out.push(problem('/root/path', `${p} is not a directory`));
   }
   (spec.mounts ?? []).forEach((m, i) => {
-    if (!m.destination.startsWith('/')) out.push(`/mounts/${i}/destination: ${JSON.stringify(m.destination)} must be an absolute path`);
+    if (!m.destination.startsWith('/')) out.push(problem(`/mounts/${i}/destination`, `${JSON.stringify(m.destination)} must be an absolute path`));
   });
   // config.md: a hook's path is absolute; a relative one would run from the caller's cwd.
   for (const [kind, hooks] of Object.entries(spec.hooks ?? {})) {
     (hooks as { path: string }[] | undefined)?.forEach((h, i) => {
-      if (!isAbsolute(h.path)) out.push(`/hooks/${kind}/${i}/path: ${JSON.stringify(h.path)} must be an absolute path`);
+      if (!isAbsolute(h.path)) out.push(problem(`/hooks/${kind}/${i}/path`, `${JSON.stringify(h.path)} must be an absolute path`));
     });
   }
   // The process is checked by checkProcess, the annotations reach no C string.
   out.push(...nulBytes({ ...spec, process: undefined, annotations: undefined }, ''));
   if (spec.process) out.push(...checkProcess(spec.process));
   // Fields this build does not apply are refused here, before anything is made (process ones in checkProcess).
-  out.push(...refusedFields(spec).filter((f) => !f.startsWith('/process/')));
+  out.push(...refusedProblems(spec).filter((f) => !f.pointer.startsWith('/process/')));
 
   const linux = spec.linux ?? {};
   const seenNs = new Set<string>();
   (linux.namespaces ?? []).forEach((ns, i) => {
-    if (seenNs.has(ns.type)) out.push(`/linux/namespaces/${i}/type: namespace ${ns.type} is given twice`);
+    if (seenNs.has(ns.type)) out.push(problem(`/linux/namespaces/${i}/type`, `namespace ${ns.type} is given twice`));
     seenNs.add(ns.type);
-    if (ns.path !== undefined && !isAbsolute(ns.path)) out.push(`/linux/namespaces/${i}/path: must be an absolute path`);
+    if (ns.path !== undefined && !isAbsolute(ns.path)) out.push(problem(`/linux/namespaces/${i}/path`, 'must be an absolute path'));
   });
   const newNs = (t: string) => (linux.namespaces ?? []).some((n) => n.type === t && !n.path);
   const hasNs = (t: string) => seenNs.has(t);
   // The offsets are written into a time namespace before anything enters it:
   // only a new one can take them.
   if (linux.timeOffsets && !newNs('time')) {
-    out.push(`/linux/timeOffsets: offsets need a new time namespace in /linux/namespaces${hasNs('time') ? ' (one joined by path already has its offsets)' : ''}`);
+    out.push(problem('/linux/timeOffsets', `offsets need a new time namespace in /linux/namespaces${hasNs('time') ? ' (one joined by path already has its offsets)' : ''}`));
   }
-  if (spec.hostname && !hasNs('uts')) out.push('/hostname: needs a uts namespace in /linux/namespaces');
-  if (spec.domainname && !hasNs('uts')) out.push('/domainname: needs a uts namespace in /linux/namespaces');
+  if (spec.hostname && !hasNs('uts')) out.push(problem('/hostname', 'needs a uts namespace in /linux/namespaces'));
+  if (spec.domainname && !hasNs('uts')) out.push(problem('/domainname', 'needs a uts namespace in /linux/namespaces'));
   if ((linux.uidMappings?.length || linux.gidMappings?.length) && !newNs('user')) {
-    out.push('/linux/uidMappings: mappings need a new user namespace in /linux/namespaces');
+    out.push(problem('/linux/uidMappings', 'mappings need a new user namespace in /linux/namespaces'));
   }
   if (newNs('user') && !(linux.uidMappings?.length && linux.gidMappings?.length)) {
-    out.push('/linux/namespaces: a new user namespace needs /linux/uidMappings and /linux/gidMappings');
+    out.push(problem('/linux/namespaces', 'a new user namespace needs /linux/uidMappings and /linux/gidMappings'));
   }
   for (const key of Object.keys(linux.sysctl ?? {})) {
     const need = sysctlNamespace(key);
-    if (need && !hasNs(need)) out.push(`/linux/sysctl/${key}: needs a ${need} namespace in /linux/namespaces`);
-    if (!need) out.push(`/linux/sysctl/${key}: not a namespaced sysctl; it would change the host`);
+    if (need && !hasNs(need)) out.push(problem(`/linux/sysctl/${key}`, `needs a ${need} namespace in /linux/namespaces`));
+    if (!need) out.push(problem(`/linux/sysctl/${key}`, 'not a namespaced sysctl; it would change the host'));
   }
   (linux.devices ?? []).forEach((d, i) => {
-    if (!isAbsolute(d.path)) out.push(`/linux/devices/${i}/path: must be an absolute path`);
-    if (!['c', 'b', 'u', 'p'].includes(d.type)) out.push(`/linux/devices/${i}/type: must be one of c, b, u, p`);
-    if (d.type !== 'p' && (d.major === undefined || d.minor === undefined)) out.push(`/linux/devices/${i}: type ${d.type} needs major and minor`);
+    if (!isAbsolute(d.path)) out.push(problem(`/linux/devices/${i}/path`, 'must be an absolute path'));
+    if (!['c', 'b', 'u', 'p'].includes(d.type)) out.push(problem(`/linux/devices/${i}/type`, 'must be one of c, b, u, p'));
+    if (d.type !== 'p' && (d.major === undefined || d.minor === undefined)) out.push(problem(`/linux/devices/${i}`, `type ${d.type} needs major and minor`));
   });
   return out;
 }
 
 /** The rules for a process object (config.json's, or one given to exec). */
-export function checkProcess(proc: Process, at = '/process'): string[] {
-  const out: string[] = [];
+export function checkProcess(proc: Process, at = '/process'): Problem[] {
+  const out: Problem[] = [];
   for (const [set, names] of Object.entries(proc.capabilities ?? {})) {
     (names as string[] | undefined)?.forEach((n, i) => {
-      if (capabilityNumber(n) === undefined) out.push(`${at}/capabilities/${set}/${i}: unknown capability ${JSON.stringify(n)}`);
+      if (capabilityNumber(n) === undefined) out.push(problem(`${at}/capabilities/${set}/${i}`, `unknown capability ${JSON.stringify(n)}`));
     });
   }
   const seenLimits = new Set<string>();
   (proc.rlimits ?? []).forEach((r, i) => {
-    if (!(RLIMITS as readonly string[]).includes(r.type)) out.push(`${at}/rlimits/${i}/type: unknown rlimit ${JSON.stringify(r.type)}`);
-    if (seenLimits.has(r.type)) out.push(`${at}/rlimits/${i}/type: ${r.type} is given twice`);
-    if (r.soft > r.hard) out.push(`${at}/rlimits/${i}: soft limit ${r.soft} is above hard limit ${r.hard}`);
+    if (!(RLIMITS as readonly string[]).includes(r.type)) out.push(problem(`${at}/rlimits/${i}/type`, `unknown rlimit ${JSON.stringify(r.type)}`));
+    if (seenLimits.has(r.type)) out.push(problem(`${at}/rlimits/${i}/type`, `${r.type} is given twice`));
+    if (r.soft > r.hard) out.push(problem(`${at}/rlimits/${i}`, `soft limit ${r.soft} is above hard limit ${r.hard}`));
     seenLimits.add(r.type);
   });
   out.push(...nulBytes(proc, at));
-  if (!isAbsolute(proc.cwd)) out.push(`${at}/cwd: ${JSON.stringify(proc.cwd)} must be an absolute path`);
-  if (!(proc.args?.length || proc.commandLine)) out.push(`${at}/args: must name the program to run`);
-  for (const f of refusedFields({ process: proc }, '/process')) out.push(at + f.slice('/process'.length));
+  if (!isAbsolute(proc.cwd)) out.push(problem(`${at}/cwd`, `${JSON.stringify(proc.cwd)} must be an absolute path`));
+  if (!(proc.args?.length || proc.commandLine)) out.push(problem(`${at}/args`, 'must name the program to run'));
+  for (const f of refusedProblems({ process: proc }, '/process')) out.push(problem(at + f.pointer.slice('/process'.length), f.why));
   return out;
 }
 
@@ -117,20 +118,20 @@ function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | null {
  * the NUL and mean something else ("/mnt\0x" would mount on /mnt).
  * Iterative, as a config may nest deep under keys nobody reads.
  */
-function nulBytes(value: unknown, at: string): string[] {
-  const out: string[] = [];
+function nulBytes(value: unknown, at: string): Problem[] {
+  const out: Problem[] = [];
   const todo: [unknown, string][] = [[value, at]];
   while (todo.length && out.length < 8) {
     const [v, p] = todo.pop()!;
     if (typeof v === 'string') {
-      if (v.includes('\0')) out.push(`${p || '/'}: contains a NUL byte`);
+      if (v.includes('\0')) out.push(problem(p || '/', 'contains a NUL byte'));
     } else if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) todo.push([v[i], `${p}/${i}`]);
     } else if (v !== null && typeof v === 'object') {
       for (const [k, x] of Object.entries(v).reverse()) {
         // The NUL itself is shown escaped: a raw one in a message would end it too.
         const key = `${p}/${k.replace(/~/g, '~0').replace(/\//g, '~1').replace(/\0/g, '\\u0000')}`;
-        if (k.includes('\0')) out.push(`${key}: the key contains a NUL byte`);
+        if (k.includes('\0')) out.push(problem(key, 'the key contains a NUL byte'));
         todo.push([x, key]);
       }
     }

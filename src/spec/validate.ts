@@ -1,4 +1,5 @@
 import { TsrunError } from '../errors.js';
+import { problemText, type Problem } from './problem.js';
 import { validateConfig } from './generated/validate-config.js';
 import { checkLimits, MAX_JSON_DEPTH, tooDeep } from './limits.js';
 import { checkProcess, checkSemantics } from './semantic.js';
@@ -25,15 +26,9 @@ export function validateSpec(spec: unknown, ctx: ValidateContext = {}): void {
   if (problems.length) throw invalid(file, problems);
 }
 
-/**
- * checkSemantics' problems are "/pointer: what is wrong" lines (semantic.ts);
- * the error's pointer is the first one's.
- */
-function invalid(file: string, problems: string[]): TsrunError {
-  const first = problems[0]!;
-  const cut = first.indexOf(': ');
-  const pointer = first.startsWith('/') && cut > 0 ? first.slice(0, cut) : '';
-  return new TsrunError(problems.map((p) => `${file}: ${p}`).join('\n'), { code: 'ERR_CONFIG_INVALID', pointer });
+/** One "file: /pointer: what is wrong" line per problem; the error's pointer is the first one's. */
+function invalid(file: string, problems: Problem[]): TsrunError {
+  return new TsrunError(problems.map((p) => `${file}: ${problemText(p)}`).join('\n'), { code: 'ERR_CONFIG_INVALID', pointer: problems[0]!.pointer });
 }
 
 /** A process given to exec (--process FILE, or built from flags): the schema's rules and ours. */

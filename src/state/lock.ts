@@ -1,8 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
-import { getSystemErrorName } from 'node:util';
-import { TsrunError, sysError } from '../errors.js';
+import { TsrunError, errnoName, formatErrno, sysError } from '../errors.js';
 import { flock } from '../linux/libc.js';
 
 /**
@@ -34,7 +33,7 @@ export async function lockDir(dir: string, timeoutMs = 30_000): Promise<() => vo
       for (;;) {
         const err = flock(fd, LOCK_EX | LOCK_NB);
         if (err === 0) break;
-        if (err !== -EWOULDBLOCK) throw new TsrunError(`flock ${file}: ${getSystemErrorName(err)}`, { code: 'ERR_SYSCALL', syscall: 'flock', path: file, errno: getSystemErrorName(err) });
+        if (err !== -EWOULDBLOCK) throw new TsrunError(`flock ${file}: ${formatErrno(err)}`, { code: 'ERR_SYSCALL', syscall: 'flock', path: file, errno: errnoName(err) });
         if (Date.now() > deadline) throw new TsrunError(`${dir}: another tsrun command holds the container's lock`, { code: 'ERR_TIMEOUT', path: dir });
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, 50);

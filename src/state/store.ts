@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { TsrunError, sysError } from '../errors.js';
+import { TsrunError, errnoOf, sysError } from '../errors.js';
 import type { CgroupRecord } from '../cgroups/types.js';
 import type { Spec } from '../spec/types.js';
 
@@ -23,6 +23,33 @@ export interface ContainerRecord {
   cgroup?: CgroupRecord | null;
   /** The config as it was at create: later edits of the bundle do not affect the container. */
   config: Spec;
+}
+
+/** A state.json as read: a record, or what was parsed of a damaged one and why it is no record. */
+export type StateRead = { ok: true; record: ContainerRecord; reason?: undefined; raw?: undefined } | { ok: false; reason: string; raw: unknown; record?: undefined };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Why raw is not the record of container id, or undefined when it is one. */
+function recordProblem(raw: unknown, id: string): string | undefined {
+  if (!isObject(raw)) return `not an object: ${Array.isArray(raw) ? 'an array' : String(raw === null ? 'null' : typeof raw)}`;
+  if (raw.id !== id) return `its id is ${JSON.stringify(raw.id)}, not ${JSON.stringify(id)}`;
+  const pid = raw.pid;
+  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid < 0) return `pid is not a process id: ${JSON.stringify(pid)}`;
+  // Without its start time a pid may name any process: never act on it.
+  if (pid > 0 && typeof raw.startTime !== 'string') return `pid ${pid} has no start time: its identity cannot be confirmed`;
+  for (const k of ['bundle', 'rootfs', 'created'] as const) if (typeof raw[k] !== 'string') return `${k} is not a string`;
+  if (!isObject(raw.config)) return 'config is not an object';
+  const cg = raw.cgroup;
+  if (cg !== undefined && cg !== null && !isCgroupRecord(cg)) return 'cgroup is not a cgroup record';
+  return undefined;
+}
+
+/** The shape of a CgroupRecord: a mode and absolute directories. */
+export function isCgroupRecord(v: unknown): v is CgroupRecord {
+  if (!isObject(v) || typeof v.mode !== 'string' || typeof v.path !== 'string' || !isObject(v.dirs)) return false;
+  if (!Object.values(v.dirs).every((d) => typeof d === 'string' && d.startsWith('/'))) return false;
+  return v.created === undefined || (Array.isArray(v.created) && v.created.every((d) => typeof d === 'string' && d.startsWith('/')));
 }
 
 const ID_RE = /^[\w+\-.]+$/;
@@ -79,15 +106,40 @@ export class StateStore {
     }
   }
 
-  /** The record, or undefined when there is no such container (or it has no state.json yet). */
+  /**
+   * The record, or undefined when there is no such container (or it has no
+   * state.json yet). A state.json that is not a record (truncated, garbage,
+   * edited) is an ERR_BAD_STATE error naming the file: never a crash later.
+   */
   read(id: string): ContainerRecord | undefined {
+    const st = this.readState(id);
+    if (st && !st.ok) throw new TsrunError(`container ${id}: ${this.statePath(id)} is damaged (${st.reason})`, { code: 'ERR_BAD_STATE', path: this.statePath(id) });
+    return st?.record;
+  }
+
+  /** Like read, but a damaged state.json is returned (what could be parsed, and why it is no record) instead of thrown. */
+  readState(id: string): StateRead | undefined {
+    const file = this.statePath(id);
+    let text: string;
     try {
-      return JSON.parse(readFileSync(join(this.dir(id), 'state.json'), 'utf8')) as ContainerRecord;
+      text = readFileSync(file, 'utf8');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-      throw sysError('read', join(this.dir(id), 'state.json'), e);
+      throw sysError('read', file, e);
     }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      return { ok: false, reason: `not JSON: ${(e as Error).message}`, raw: undefined };
+    }
+    const reason = recordProblem(raw, id);
+    return reason === undefined ? { ok: true, record: raw as ContainerRecord } : { ok: false, reason, raw };
+  }
+
+  statePath(id: string): string {
+    return join(this.dir(id), 'state.json');
   }
 
   /** Like read, but an unknown id is an error worded as runc words it. */
@@ -120,8 +172,9 @@ export class StateStore {
         .filter((d) => d.isDirectory())
         .map((d) => d.name)
         .sort();
-    } catch {
-      return [];
+    } catch (e) {
+      if (errnoOf(e) === 'ENOENT') return [];
+      throw sysError('read', this.root, e);
     }
   }
 }

@@ -1,4 +1,4 @@
-// The build's V8 code cache for create (scripts/code-cache.mjs, op-loader.ts).
+// The build's V8 code cache for create (scripts/code-cache.mjs, command-loader.ts).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { closeSync, cpSync, openSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
@@ -7,8 +7,8 @@ import { Script } from 'node:vm';
 import Module from 'node:module';
 import { makeBundle, stateRoot, tempDir, TOP, uniqueId } from '../helpers.js';
 
-const BUNDLE = join(TOP, 'dist/ops/create.cjs');
-const CACHE = join(TOP, 'dist/ops/create.v8cache');
+const BUNDLE = join(TOP, 'dist/commands/create.cjs');
+const CACHE = join(TOP, 'dist/commands/create.v8cache');
 
 t.test('the build leaves a cache for create that this Node accepts', async (t) => {
   const script = new Script(Module.wrap(readFileSync(BUNDLE, 'utf8')), { filename: BUNDLE, cachedData: readFileSync(CACHE) });
@@ -20,7 +20,7 @@ t.test('a damaged or stale cache only costs time: create still works', async (t)
   const copy = tempDir(t, 'dist');
   for (const f of ['dist', 'bin', 'package.json', 'node_modules/koffi', 'node_modules/@koromix']) cpSync(join(TOP, f), join(copy, f), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
   const tsrun = join(copy, 'bin/tsrun');
-  const cache = join(copy, 'dist/ops/create.v8cache');
+  const cache = join(copy, 'dist/commands/create.v8cache');
   const { root } = stateRoot(t);
   const { dir } = makeBundle(t);
   // stderr through a file: the container's init inherits it, and a pipe would stay open.

@@ -136,7 +136,7 @@ function run(): void {
     cg.addProcess(p.pid);
     p.go();
     await waitFor(() => p.stdout().includes('done'));
-    t.throws(() => cg.setResources({ memory: { limit: 4 << 20 } }, { update: true }), /linux\.resources\.memory\.limit=4194304: below the current usage \d+ .*EBUSY/);
+    t.throws(() => cg.setResources({ memory: { limit: 4 << 20 } }, { update: true }), /\/linux\/resources\/memory\/limit=4194304: below the current usage \d+ .*EBUSY/);
   });
 
   t.test('stats reflect memory use', async (t) => {
@@ -197,14 +197,14 @@ function run(): void {
     const cg = open(t);
     const memDir = cg.record.dirs.memory;
     const cases: [Resources, RegExp][] = [
-      [{ unified: { 'memory.high': '1' } }, /linux\.resources\.unified: .*cgroup v1/],
+      [{ unified: { 'memory.high': '1' } }, /\/linux\/resources\/unified: .*cgroup v1/],
       [{ rdma: { mlx4_0: { hcaHandles: 2 } } }, /rdma controller is not mounted/],
     ];
-    if (!host.v1.net_cls) cases.push([{ network: { classID: 1048577 } }, /linux\.resources\.network\.classID: the net_cls controller is not mounted on this host/]);
-    if (!host.v1.net_prio) cases.push([{ network: { priorities: [{ name: 'lo', priority: 1 }] } }, /network\.priorities: the net_prio controller is not mounted/]);
+    if (!host.v1.net_cls) cases.push([{ network: { classID: 1048577 } }, /\/linux\/resources\/network\/classID: the net_cls controller is not mounted on this host/]);
+    if (!host.v1.net_prio) cases.push([{ network: { priorities: [{ name: 'lo', priority: 1 }] } }, /network\/priorities: the net_prio controller is not mounted/]);
     if (!host.v1.hugetlb) cases.push([{ hugepageLimits: [{ pageSize: '2MB', limit: 1 << 21 }] }, /hugepageLimits: the hugetlb controller is not mounted/]);
     if (!existsSync(cg.record.dirs.blkio + '/blkio.weight') && !existsSync(cg.record.dirs.blkio + '/blkio.bfq.weight')) {
-      cases.push([{ blockIO: { weight: 500 } }, /blockIO\.weight: the blkio controller here has no weight files/]);
+      cases.push([{ blockIO: { weight: 500 } }, /blockIO\/weight: the blkio controller here has no weight files/]);
     }
     for (const [r, re] of cases) {
       t.throws(() => cg.setResources({ memory: { limit: 12345678 * 4096 }, ...r }), re, Object.keys(r)[0]);
@@ -223,8 +223,8 @@ function run(): void {
 
   t.test('an error names the file and errno', async (t) => {
     const cg = open(t);
-    t.throws(() => cg.setResources({ cpu: { cpus: '999' } }), /linux\.resources\.cpu\.cpus=999: write \/sys\/fs\/cgroup\/cpuset\/tsrun-test-cg-\w+\/cpuset\.cpus: (EINVAL \(Invalid argument\)|ERANGE \(Result too large\))/);
-    t.throws(() => cg.setResources({ cpu: { shares: 1 } }), /cpu\.shares=1: the kernel clamped it to 2/);
+    t.throws(() => cg.setResources({ cpu: { cpus: '999' } }), /\/linux\/resources\/cpu\/cpus=999: write \/sys\/fs\/cgroup\/cpuset\/tsrun-test-cg-\w+\/cpuset\.cpus: (EINVAL \(Invalid argument\)|ERANGE \(Result too large\))/);
+    t.throws(() => cg.setResources({ cpu: { shares: 1 } }), /cpu\/shares=1: the kernel clamped it to 2/);
   });
 
   // How fast this is belongs to `make bench` (create's phases), not to a timed assertion here.

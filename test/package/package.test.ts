@@ -123,7 +123,7 @@ t.test('npm pack, install into an empty project, type-check and run containers',
   const files = new Map(info!.files.map((f) => [f.path, f.mode]));
   t.comment(`${info!.filename}: ${info!.size} bytes packed, ${info!.unpackedSize} unpacked, ${files.size} files`);
   for (const f of [
-    'package.json', 'README.md', 'LICENSE', 'dist/cli.cjs', 'dist/index.cjs', 'dist/index.mjs', 'dist/ops/create.cjs',
+    'package.json', 'README.md', 'LICENSE', 'dist/cli.cjs', 'dist/index.cjs', 'dist/index.mjs', 'dist/commands/create.cjs',
     'dist/executor/linux-x64/tsrun-executor', 'dist/executor/linux-arm64/tsrun-executor', 'dist/types/index.d.ts',
   ]) {
     t.ok(files.has(f), `the tarball holds ${f}`);

@@ -1,6 +1,6 @@
 /**
  * Loads one lifecycle operation's code on first use. A build bundles each
- * operation into its own CommonJS file, dist/ops/NAME.cjs, and a command
+ * operation into its own CommonJS file, dist/commands/NAME.cjs, and a command
  * then loads just two files (the CLI and its operation): Node's ES-module
  * loader and every extra file cost each short-lived command several ms.
  * From source (tests run the TypeScript directly), the module is imported.
@@ -12,18 +12,18 @@ import { Script } from 'node:vm';
 import { nextSlice } from './loop-slice.js';
 
 declare const TSRUN_BUNDLED: boolean | undefined;
-/** Set by the build: where dist/ops is from the bundle this code is in ("ops" from dist/, "." from dist/ops/). */
-declare const TSRUN_OPS_DIR: string;
+/** Set by the build: where dist/commands is from the bundle this code is in ("commands" from dist/, "." from dist/commands/). */
+declare const TSRUN_COMMANDS_DIR: string;
 
-export const OPS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'cgroup-ops', 'spec', 'watch', 'checkpoint', 'restore', 'container-hooks', 'features'] as const;
-export type OpName = (typeof OPS)[number];
+export const COMMANDS = ['create', 'start', 'state', 'kill', 'delete', 'run', 'exec', 'cgroup-commands', 'spec', 'watch', 'checkpoint', 'restore', 'container-hooks', 'features'] as const;
+export type CommandName = (typeof COMMANDS)[number];
 /** Operations whose source is not lifecycle/NAME (scripts/build.mjs has the same map). */
-const SOURCE_OF: Partial<Record<OpName, string>> = { spec: './spec/ops.js', features: './spec/features.js' };
+const SOURCE_OF: Partial<Record<CommandName, string>> = { spec: './spec/commands.js', features: './spec/features.js' };
 
-export async function loadOp<T>(name: OpName): Promise<T> {
-  // Each operation starts in a stretch of its own (see loop-slice.ts).
+export async function loadCommand<T>(name: CommandName): Promise<T> {
+  // Each command starts in a stretch of its own (see loop-slice.ts).
   await nextSlice();
-  if (typeof TSRUN_BUNDLED !== 'undefined' && TSRUN_BUNDLED) return requireBundle(`${__dirname}/${TSRUN_OPS_DIR}/${name}.cjs`) as T;
+  if (typeof TSRUN_BUNDLED !== 'undefined' && TSRUN_BUNDLED) return requireBundle(`${__dirname}/${TSRUN_COMMANDS_DIR}/${name}.cjs`) as T;
   const path = SOURCE_OF[name] ?? `./lifecycle/${name}.js`;
   return (await import(path)) as T;
 }
