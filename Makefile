@@ -21,7 +21,7 @@ EXECUTOR_CFLAGS := -static -s -O2 -Wall -Wextra -Werror
 EXECUTORS := dist/executor/linux-x64/tsrun-executor dist/executor/linux-arm64/tsrun-executor
 ROOTFS := bundles/busybox/rootfs
 
-.PHONY: help setup deps node-deps build gen executor bundle types pack typecheck rootfs criu demo test test-cgroup2 test-engines test-shim conformance bench bench-shim clean
+.PHONY: help setup deps node-deps build gen executor pause bundle types pack typecheck rootfs criu demo test test-cgroup2 test-engines test-shim conformance bench bench-shim clean
 
 help:
 	@echo "make setup        install Debian packages and npm packages, build, make the busybox rootfs, build CRIU"
@@ -51,7 +51,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-build: gen executor bundle
+build: gen executor pause bundle
 
 gen: src/spec/generated/config.ts src/seccomp/generated/syscalls.ts src/checkpoint/generated/rpc_pb.ts src/shim/generated/protos.ts
 # CRIU's RPC messages (proto/criu/rpc.proto, unmodified) as TypeScript for @bufbuild/protobuf.
@@ -66,6 +66,12 @@ src/shim/generated/protos.ts src/ttrpc/generated/request.ts &: scripts/gen-proto
 # Syscall numbers come from Debian's linux-libc-dev headers, never typed by hand.
 src/seccomp/generated/syscalls.ts: scripts/gen-syscalls.mjs
 	node scripts/gen-syscalls.mjs
+
+# The pod sandbox process of the CRI tests' pause image (test/shim/cri.test.ts), for this machine only.
+pause: dist/pause/tsrun-pause
+dist/pause/tsrun-pause: src/pause/pause.c
+	@mkdir -p $(@D)
+	$(CC) $(EXECUTOR_CFLAGS) -o $@ $<
 
 executor: $(EXECUTORS)
 dist/executor/linux-%/tsrun-executor: src/native/executor.c
@@ -132,10 +138,16 @@ test-engines: build rootfs
 # containerd's runc shim with runc runs first, as the reference: its results
 # are shown for comparison but do not count (runc 1.1.5 itself leaves a
 # cgroup2 directory behind in one scenario on this hybrid host). The last
-# "N passed, M failed" line is tsrun's shim's.
+# "N passed, M failed" line sums tsrun's shim's ctr scenarios and the CRI
+# test (test/shim/cri.test.ts: the Kubernetes node path through containerd's
+# CRI plugin, with tsrun's shim, runc's shim + tsrun and runc's shim + runc).
 test-shim: build rootfs
 	test/engines/run.sh --engine shim-runc || echo "test-shim: the reference (runc's shim + runc) had failures; they are not counted"
-	test/engines/run.sh --no-setup --engine shim-tsrun
+	@out=$$(mktemp); \
+	test/engines/run.sh --no-setup --engine shim-tsrun | tee $$out; a=$${PIPESTATUS[0]}; \
+	TSRUN_TEST_TIMEOUT=900 test/run.sh test/shim/cri.test.ts | tee -a $$out; b=$${PIPESTATUS[0]}; \
+	grep -E '^[0-9]+ passed, [0-9]+ failed' $$out | awk '{p += $$1; f += $$3} END {print p " passed, " f " failed"}'; \
+	rm -f $$out; [ $$a = 0 ] && [ $$b = 0 ]
 
 conformance: build rootfs
 	scripts/conformance.sh
