@@ -61,7 +61,7 @@ src/checkpoint/generated/rpc_pb.ts: proto/criu/rpc.proto node_modules/.package-l
 src/spec/generated/config.ts: scripts/gen-spec.mjs $(wildcard schema/*.json)
 	node scripts/gen-spec.mjs
 # containerd's shim API and ttrpc's envelope, from the upstream .proto files in proto/.
-src/shim/generated/protos.ts src/ttrpc/generated/request.ts &: scripts/gen-proto.mjs $(shell find proto -name '*.proto')
+src/shim/generated/protos.ts src/ttrpc/generated/request.ts src/shim/generated/protos-codecs.ts src/ttrpc/generated/request-codecs.ts &: scripts/gen-proto.mjs $(shell find proto -name '*.proto')
 	node scripts/gen-proto.mjs
 # Syscall numbers come from Debian's linux-libc-dev headers, never typed by hand.
 src/seccomp/generated/syscalls.ts: scripts/gen-syscalls.mjs
