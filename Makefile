@@ -32,9 +32,9 @@ help:
 	@echo "make test-engines drive bin/tsrun through private containerd, podman and docker"
 	@echo "make test-shim    containerd-shim-tsrun-v2 under a private containerd, runc's shim as reference"
 	@echo "make conformance  run the OCI runtime-tools validation suite against bin/tsrun"
-	@echo "make bench        benchmark tsrun against runc and crun"
+	@echo "make bench        benchmark tsrun against runc and crun, then the shim (bench-shim)"
 	@echo "make pack         build everything the npm package holds and write tsrun-VERSION.tgz"
-	@echo "make bench-shim   containerd-shim-tsrun-v2 against containerd's runc shim (ctr run --rm, shim RSS)"
+	@echo "make bench-shim   containerd-shim-tsrun-v2 against containerd's runc shim (ctr run --rm, CRI pod, shim RSS)"
 
 setup: deps node-deps build rootfs criu
 
@@ -154,6 +154,7 @@ conformance: build rootfs
 
 bench: build rootfs
 	bench/run.sh
+	bench/shim.sh
 
 bench-shim: build rootfs
 	bench/shim.sh
