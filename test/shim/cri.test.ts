@@ -107,7 +107,11 @@ async function startContainerd(t: Test): Promise<Env> {
     for (const pid of shimPids(dir)) spawnSync('kill', ['-9', String(pid)]);
     unmountBelow(dir);
     for (const m of hostMountinfo().split('\n').filter((l) => l.includes(dir))) spawnSync('umount', ['-l', m.split(' ')[4]!]);
-    for (const d of cgroupDirsNamed(cgroupTop)) spawnSync('find', [d, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';']);
+    // The pods' parent cgroups (kubelet's to remove, not CRI's); a just-emptied one may still be busy for a moment.
+    await waitFor(() => {
+      for (const d of cgroupDirsNamed(cgroupTop)) spawnSync('find', [d, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';']);
+      return cgroupDirsNamed(cgroupTop).length === 0;
+    }, 10_000);
     if (!process.env.TSRUN_KEEP) rmSync(dir, { recursive: true, force: true });
   });
   const sock = join(dir, 'containerd.sock');
