@@ -7,10 +7,11 @@
 //   runc         io.containerd.runc.v2 with runc
 // Wall time, and the CPU time of containerd and everything it starts (shims,
 // runtimes; not the containers) from the cgroup file in BENCH_CPU_FILE.
-// Removing the pod is not timed. Prints a markdown table.
+// Removing the pod is not timed. Then the shims' RSS for a pod of 1 and of
+// 10 containers. Prints markdown tables.
 // usage: node --import <ts loader> bench/shim-cri.ts CONTAINERD_SOCKET WORKDIR N
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CriClient } from '../test/shim/cri-client.js';
 import { pauseImage, PAUSE_IMAGE } from '../test/shim/pause-image.js';
@@ -83,6 +84,58 @@ for (let i = 0; i < N; i++) {
     (cpu[h] ??= []).push(r.cpu);
   }
 }
+
+// Memory: one pod with 1 and with 10 sleeping containers per shim kind. Under
+// CRI the containers of a pod share their sandbox's shim (both shims group
+// by the sandbox id annotation), so a pod costs one shim whatever its size.
+function shimRssKiB(): { count: number; kib: number } {
+  let count = 0;
+  let kib = 0;
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ');
+      if (!cmd.includes('containerd-shim') || !cmd.includes(`-address ${sock} `)) continue;
+      kib += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))![1]);
+      count++;
+    } catch {
+      /* gone */
+    }
+  }
+  return { count, kib };
+}
+const rssRows: string[] = [];
+for (const h of ['tsrun', 'runc']) {
+  for (const n of [1, 10]) {
+    const name = `m${++seq}-${h}`;
+    const sandboxConfig = {
+      metadata: { name, uid: name, namespace: 'bench', attempt: 0 },
+      logDirectory: join(dir!, 'logs', name),
+      linux: { cgroupParent: `/${process.env.BENCH_CGROUP_PARENT ?? 'tsrun-bench-cri'}/${name}`, securityContext: { namespaceOptions: { network: 2 } } },
+    };
+    mkdirSync(sandboxConfig.logDirectory, { recursive: true });
+    const { podSandboxId } = await cri.call('RunPodSandbox', { config: sandboxConfig, runtimeHandler: h });
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const { containerId } = await cri.call('CreateContainer', {
+        podSandboxId,
+        config: { metadata: { name: `c${i}`, attempt: 0 }, image: { image: IMAGE }, command: ['sleep', '1000'], logPath: `c${i}.log` },
+        sandboxConfig,
+      });
+      await cri.call('StartContainer', { containerId });
+      ids.push(containerId);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    const { count, kib } = shimRssKiB();
+    rssRows.push(`| ${h === 'tsrun' ? 'tsrun shim' : 'runc shim'} | ${n} | ${count} | ${(kib / 1024).toFixed(1)} |`);
+    for (const id of ids) {
+      await cri.call('StopContainer', { containerId: id, timeout: 0 });
+      await cri.call('RemoveContainer', { containerId: id });
+    }
+    await cri.call('StopPodSandbox', { podSandboxId });
+    await cri.call('RemovePodSandbox', { podSandboxId });
+  }
+}
 cri.close();
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 console.log(`## CRI: RunPodSandbox (host network) + one container of /bin/true, to its exit seen by ContainerStatus: median of ${N}, ms (same run, interleaved; load ${load})\n`);
@@ -94,3 +147,7 @@ for (const h of HANDLERS) {
   const name = { tsrun: 'tsrun shim', 'runc-tsrun': 'runc shim + tsrun', runc: 'runc shim + runc' }[h];
   console.log(`| ${name} | ${w.toFixed(0)} | ${(w / median(wall.runc!)).toFixed(2)}x | ${Number.isNaN(c) ? '-' : c.toFixed(0)} | ${Number.isNaN(c) ? '-' : (c / median(cpu.runc!)).toFixed(2) + 'x'} |`);
 }
+console.log('\n## CRI: shims of one pod with 1 and with 10 sleeping containers\n');
+console.log('| shim | containers in the pod | shim processes | their RSS MiB |');
+console.log('|---|---|---|---|');
+for (const r of rssRows) console.log(r);
