@@ -138,14 +138,18 @@ for (const h of ['tsrun', 'runc']) {
 }
 cri.close();
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
-console.log(`## CRI: RunPodSandbox (host network) + one container of /bin/true, to its exit seen by ContainerStatus: median of ${N}, ms (same run, interleaved; load ${load})\n`);
+console.log(
+  `## CRI: RunPodSandbox (host network) + one container of /bin/true, to its exit seen by ContainerStatus: median of ${N}, ms (same run, interleaved; load ${load})\n`,
+);
 console.log('| handler | wall ms | vs runc | CPU ms (containerd, shims, runtimes) | vs runc |');
 console.log('|---|---|---|---|---|');
 for (const h of HANDLERS) {
   const w = median(wall[h]!);
   const c = median(cpu[h]!);
   const name = { tsrun: 'tsrun shim', 'runc-tsrun': 'runc shim + tsrun', runc: 'runc shim + runc' }[h];
-  console.log(`| ${name} | ${w.toFixed(0)} | ${(w / median(wall.runc!)).toFixed(2)}x | ${Number.isNaN(c) ? '-' : c.toFixed(0)} | ${Number.isNaN(c) ? '-' : (c / median(cpu.runc!)).toFixed(2) + 'x'} |`);
+  console.log(
+    `| ${name} | ${w.toFixed(0)} | ${(w / median(wall.runc!)).toFixed(2)}x | ${Number.isNaN(c) ? '-' : c.toFixed(0)} | ${Number.isNaN(c) ? '-' : (c / median(cpu.runc!)).toFixed(2) + 'x'} |`,
+  );
 }
 console.log('\n## CRI: shims of one pod with 1 and with 10 sleeping containers\n');
 console.log('| shim | containers in the pod | shim processes | their RSS MiB |');

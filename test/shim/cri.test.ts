@@ -10,7 +10,20 @@
 // The last comment is the scenario table.
 import t, { type Test } from 'tap';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { CriClient, type Msg } from './cri-client.js';
 import { pauseImage, PAUSE, PAUSE_IMAGE } from './pause-image.js';
@@ -43,7 +56,12 @@ interface Env {
 function config(dir: string): string {
   const rt = (name: string, type: string, opts: Record<string, string> | null) =>
     `[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.${name}]\n  runtime_type = "${type}"\n` +
-    (opts ? `  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.${name}.options]\n` + Object.entries(opts).map(([k, v]) => `    ${k} = "${v}"\n`).join('') : '');
+    (opts
+      ? `  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.${name}.options]\n` +
+        Object.entries(opts)
+          .map(([k, v]) => `    ${k} = "${v}"\n`)
+          .join('')
+      : '');
   return `version = 2
 root = "${dir}/root"
 state = "${dir}/state"
@@ -90,7 +108,8 @@ async function startContainerd(t: Test): Promise<Env> {
     env: { PATH: `${dir}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: '/root', TSRUN_SHIM_ROOT: join(dir, 'tsrun-state') },
   });
   closeSync(log);
-  const ctr = (...args: string[]) => execFileSync('ctr', ['--address', join(dir, 'containerd.sock'), '--namespace', 'k8s.io', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const ctr = (...args: string[]) =>
+    execFileSync('ctr', ['--address', join(dir, 'containerd.sock'), '--namespace', 'k8s.io', ...args], { encoding: 'utf8', timeout: 60_000 });
   t.teardown(async () => {
     // Whatever a failed scenario left: containerd's own view first, then by pid.
     for (const id of (() => {
@@ -106,7 +125,10 @@ async function startContainerd(t: Test): Promise<Env> {
     await waitFor(() => containerd.exitCode !== null || containerd.signalCode !== null, 10_000);
     for (const pid of shimPids(dir)) spawnSync('kill', ['-9', String(pid)]);
     unmountBelow(dir);
-    for (const m of hostMountinfo().split('\n').filter((l) => l.includes(dir))) spawnSync('umount', ['-l', m.split(' ')[4]!]);
+    for (const m of hostMountinfo()
+      .split('\n')
+      .filter((l) => l.includes(dir)))
+      spawnSync('umount', ['-l', m.split(' ')[4]!]);
     // The pods' parent cgroups (kubelet's to remove, not CRI's); a just-emptied one may still be busy for a moment.
     await waitFor(() => {
       for (const d of cgroupDirsNamed(cgroupTop)) spawnSync('find', [d, '-depth', '-type', 'd', '-exec', 'rmdir', '{}', ';']);
@@ -115,7 +137,8 @@ async function startContainerd(t: Test): Promise<Env> {
     if (!process.env.TSRUN_KEEP) rmSync(dir, { recursive: true, force: true });
   });
   const sock = join(dir, 'containerd.sock');
-  if (!(await waitFor(() => existsSync(sock), 20_000))) throw new Error(`containerd did not start: ${readFileSync(join(dir, 'containerd.log'), 'utf8').slice(-2000)}`);
+  if (!(await waitFor(() => existsSync(sock), 20_000)))
+    throw new Error(`containerd did not start: ${readFileSync(join(dir, 'containerd.log'), 'utf8').slice(-2000)}`);
   const cri = CriClient.connect(sock);
   t.teardown(() => cri.close());
   await waitFor(async () => (await cri.call('Version').catch(() => null)) !== null, 20_000);
@@ -154,7 +177,15 @@ async function main() {
   const env = await startContainerd(t);
   for (const h of HANDLERS) await t.test(HANDLER_NAMES[h], (t) => pod(t, env, h));
   const rows = [...table.entries()].map(([s, r]) => `| ${s} | ${HANDLERS.map((h) => r[h] ?? '-').join(' | ')} |`);
-  t.comment(['scenario table (CRI, containerd 1.6):', '', `| scenario | ${HANDLERS.map((h) => HANDLER_NAMES[h]).join(' | ')} |`, `|---|${HANDLERS.map(() => '---').join('|')}|`, ...rows].join('\n'));
+  t.comment(
+    [
+      'scenario table (CRI, containerd 1.6):',
+      '',
+      `| scenario | ${HANDLERS.map((h) => HANDLER_NAMES[h]).join(' | ')} |`,
+      `|---|${HANDLERS.map(() => '---').join('|')}|`,
+      ...rows,
+    ].join('\n'),
+  );
 }
 
 async function pod(t: Test, env: Env, h: Handler): Promise<void> {
@@ -174,7 +205,7 @@ async function pod(t: Test, env: Env, h: Handler): Promise<void> {
   const scenario = async (name: string, fn: (t: Test) => Promise<void>) => {
     const res = await t.test(name, fn);
     const row = table.get(name) ?? {};
-    row[h] = res?.ok ? 'pass' : (sandboxId ? 'FAIL' : 'FAIL (no pod)');
+    row[h] = res?.ok ? 'pass' : sandboxId ? 'FAIL' : 'FAIL (no pod)';
     table.set(name, row);
   };
   const create = async (name: string, command: string[], resources: Msg = {}, extra: Msg = {}) => {
@@ -212,7 +243,11 @@ async function pod(t: Test, env: Env, h: Handler): Promise<void> {
 
   let c1 = '';
   await scenario('CreateContainer, StartContainer, CRI log file', async (t) => {
-    c1 = await create('c1', ['sh', '-c', 'echo to-out; echo to-err >&2; exec sleep 1000'], { memoryLimitInBytes: 64 * MiB, cpuPeriod: 100000, cpuQuota: 50000 });
+    c1 = await create('c1', ['sh', '-c', 'echo to-out; echo to-err >&2; exec sleep 1000'], {
+      memoryLimitInBytes: 64 * MiB,
+      cpuPeriod: 100000,
+      cpuQuota: 50000,
+    });
     t.equal((await status(c1)).state, 0, 'CONTAINER_CREATED');
     await cri.call('StartContainer', { containerId: c1 });
     t.equal((await status(c1)).state, 1, 'CONTAINER_RUNNING');
@@ -220,7 +255,10 @@ async function pod(t: Test, env: Env, h: Handler): Promise<void> {
     // CRI's log format: RFC3339Nano time, stream, P(artial)/F(ull), the line.
     // stdout and stderr are two FIFOs copied apart: their order is not kept.
     const lines = logOf('c1').trimEnd().split('\n');
-    t.ok(lines.every((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z (stdout|stderr) F /.test(l)), 'CRI log lines');
+    t.ok(
+      lines.every((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z (stdout|stderr) F /.test(l)),
+      'CRI log lines',
+    );
     t.same(lines.map((l) => l.split(' ').slice(1).join(' ')).sort(), ['stderr F to-err', 'stdout F to-out'], 'the CRI log file');
   });
 
@@ -319,9 +357,17 @@ async function pod(t: Test, env: Env, h: Handler): Promise<void> {
     t.ok(await waitFor(() => shimPids(dir).length === 0, 10_000), `no shim left (${shimPids(dir).join(' ')})`);
     const stateDir = { tsrun: join(dir, 'tsrun-state/k8s.io'), 'runc-tsrun': join(dir, 'tsrun-cli/k8s.io'), runc: join(dir, 'runc/k8s.io') }[h];
     t.same(existsSync(stateDir) ? readdirSync(stateDir) : [], [], 'no runtime state');
-    t.same(ids.flatMap((id) => cgroupDirsNamed(id)), [], 'no cgroup');
+    t.same(
+      ids.flatMap((id) => cgroupDirsNamed(id)),
+      [],
+      'no cgroup',
+    );
     const mounts = newHostMounts(mountsBefore, ['/']).filter((m) => ids.some((id) => m.mountPoint.includes(id)));
-    t.same(mounts.map((m) => m.mountPoint), [], 'no mount');
+    t.same(
+      mounts.map((m) => m.mountPoint),
+      [],
+      'no mount',
+    );
     t.same(env.ctr('task', 'ls', '-q').trim(), '', 'no task in containerd');
   });
 }
