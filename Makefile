@@ -22,7 +22,7 @@ EXECUTOR_CFLAGS := -static -s -O2 -Wall -Wextra -Werror
 EXECUTORS := dist/executor/linux-x64/tsrun-executor dist/executor/linux-arm64/tsrun-executor
 ROOTFS := bundles/busybox/rootfs
 
-.PHONY: help setup deps node-deps build gen executor bundle types pack typecheck check-deps lint format format-check rootfs criu demo test test-cgroup2 test-engines test-shim conformance bench bench-shim clean
+.PHONY: help setup deps node-deps build gen executor pause bundle types pack typecheck check-deps lint format format-check rootfs criu demo test test-cgroup2 test-engines test-shim conformance bench bench-shim clean
 
 help:
 	@echo "make setup        install Debian packages and npm packages, build, make the busybox rootfs, build CRIU"
@@ -36,9 +36,9 @@ help:
 	@echo "make test-engines drive bin/tsrun through private containerd, podman and docker"
 	@echo "make test-shim    containerd-shim-tsrun-v2 under a private containerd, runc's shim as reference"
 	@echo "make conformance  run the OCI runtime-tools validation suite against bin/tsrun"
-	@echo "make bench        benchmark tsrun against runc and crun"
+	@echo "make bench        benchmark tsrun against runc and crun, then the shim (bench-shim)"
 	@echo "make pack         build everything the npm package holds and write tsrun-VERSION.tgz"
-	@echo "make bench-shim   containerd-shim-tsrun-v2 against containerd's runc shim (ctr run --rm, shim RSS)"
+	@echo "make bench-shim   containerd-shim-tsrun-v2 against containerd's runc shim (ctr run --rm, CRI pod, shim RSS)"
 
 setup: deps node-deps build rootfs criu
 
@@ -55,7 +55,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-build: gen executor bundle
+build: gen executor pause bundle
 
 gen: src/native/generated/instruction-set.ts src/spec/generated/config.ts src/seccomp/generated/syscalls.ts src/checkpoint/generated/rpc_pb.ts src/shim/generated/protos.ts
 # CRIU's RPC messages (proto/criu/rpc.proto, unmodified) as TypeScript for @bufbuild/protobuf.
@@ -65,7 +65,7 @@ src/checkpoint/generated/rpc_pb.ts: proto/criu/rpc.proto node_modules/.package-l
 src/spec/generated/config.ts: scripts/gen-spec.mjs $(wildcard schema/*.json)
 	node scripts/gen-spec.mjs
 # containerd's shim API and ttrpc's envelope, from the upstream .proto files in proto/.
-src/shim/generated/protos.ts src/ttrpc/generated/request.ts &: scripts/gen-proto.mjs $(shell find proto -name '*.proto')
+src/shim/generated/protos.ts src/ttrpc/generated/request.ts src/shim/generated/protos-codecs.ts src/ttrpc/generated/request-codecs.ts &: scripts/gen-proto.mjs $(shell find proto -name '*.proto')
 	node scripts/gen-proto.mjs
 # The executor's instruction set and sync protocol, for C and TypeScript, from
 # one table (src/native/instruction-set.mjs).
@@ -76,6 +76,12 @@ src/native/generated/instruction-set.ts src/native/generated/instruction-set.h &
 # Syscall numbers come from Debian's linux-libc-dev headers, never typed by hand.
 src/seccomp/generated/syscalls.ts: scripts/gen-syscalls.mjs
 	node scripts/gen-syscalls.mjs
+
+# The pod sandbox process of the CRI tests' pause image (test/shim/cri.test.ts), for this machine only.
+pause: dist/pause/tsrun-pause
+dist/pause/tsrun-pause: src/pause/pause.c
+	@mkdir -p $(@D)
+	$(CC) $(EXECUTOR_CFLAGS) -o $@ $<
 
 executor: $(EXECUTORS)
 dist/executor/linux-%/tsrun-executor: src/native/executor.c src/native/generated/instruction-set.h
@@ -157,16 +163,23 @@ test-engines: build rootfs
 # containerd's runc shim with runc runs first, as the reference: its results
 # are shown for comparison but do not count (runc 1.1.5 itself leaves a
 # cgroup2 directory behind in one scenario on this hybrid host). The last
-# "N passed, M failed" line is tsrun's shim's.
+# "N passed, M failed" line sums tsrun's shim's ctr scenarios and the CRI
+# test (test/shim/cri.test.ts: the Kubernetes node path through containerd's
+# CRI plugin, with tsrun's shim, runc's shim + tsrun and runc's shim + runc).
 test-shim: build rootfs
 	test/engines/run.sh --engine shim-runc || echo "test-shim: the reference (runc's shim + runc) had failures; they are not counted"
-	test/engines/run.sh --no-setup --engine shim-tsrun
+	@out=$$(mktemp); \
+	test/engines/run.sh --no-setup --engine shim-tsrun | tee $$out; a=$${PIPESTATUS[0]}; \
+	TSRUN_TEST_TIMEOUT=900 test/run.sh test/shim/cri.test.ts | tee -a $$out; b=$${PIPESTATUS[0]}; \
+	grep -E '^[0-9]+ passed, [0-9]+ failed' $$out | awk '{p += $$1; f += $$3} END {print p " passed, " f " failed"}'; \
+	rm -f $$out; [ $$a = 0 ] && [ $$b = 0 ]
 
 conformance: build rootfs
 	scripts/conformance.sh
 
 bench: build rootfs
 	bench/run.sh
+	bench/shim.sh
 
 bench-shim: build rootfs
 	bench/shim.sh

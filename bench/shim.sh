@@ -5,8 +5,13 @@
 #   tsrun-shim   ctr run --rm --runtime io.containerd.tsrun.v2
 #   runc-shim    ctr run --rm --runtime io.containerd.runc.v2 --runc-binary runc
 #   runc+tsrun   ctr run --rm --runtime io.containerd.runc.v2 --runc-binary bin/tsrun
-# of /bin/true (wall time of ctr, from its start to its exit), then the RSS
-# of the shims with 1 and with 10 detached containers each.
+# of /bin/true (wall time of ctr, from its start to its exit, and the CPU
+# time of containerd and all it starts: shims and runtimes, not the
+# containers, from a cpuacct cgroup of its own: on a loaded host the CPU
+# time is the steadier figure), then the same three through containerd's
+# CRI plugin, a pod and its container from RunPodSandbox to the exit
+# (bench/shim-cri.ts), then the RSS of the shims with 1 and with 10
+# detached containers each.
 # Environment: BENCH_N (iterations per runtime, default 20). Needs root and
 # the engines' image (scripts/engines/setup.sh, run first).
 set -euo pipefail
@@ -25,7 +30,7 @@ cat > "$D/config.toml" <<EOT
 version = 2
 root = "$D/root"
 state = "$D/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
 [grpc]
   address = "$D/containerd.sock"
 [ttrpc]
@@ -34,23 +39,69 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
   address = "$D/debug.sock"
 [metrics]
   address = ""
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "docker.io/library/tsrun-pause:latest"
+  disable_apparmor = true
+  restrict_oom_score_adj = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+[plugins."io.containerd.grpc.v1.cri".cni]
+  bin_dir = "$D/cni/bin"
+  conf_dir = "$D/cni/net.d"
+[plugins."io.containerd.grpc.v1.cri".containerd]
+  snapshotter = "overlayfs"
+  default_runtime_name = "runc"
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.tsrun]
+  runtime_type = "io.containerd.tsrun.v2"
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc-tsrun]
+  runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc-tsrun.options]
+    BinaryName = "$REPO/bin/tsrun"
+    Root = "$D/cri-tsrun-cli"
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+    BinaryName = "$(command -v runc)"
+    Root = "$D/cri-runc"
 EOT
+# containerd and everything it starts (shims, runtimes) in a CPU-accounting
+# cgroup of its own; containers move to their own cgroups.
+CG="" CPU_FILE=""
+if [ -d /sys/fs/cgroup/cpuacct ]; then
+  CG=/sys/fs/cgroup/cpuacct/tsrun-bench-shim-$NS; CPU_FILE=$CG/cpuacct.usage
+elif [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+  CG=/sys/fs/cgroup/tsrun-bench-shim-$NS; CPU_FILE=$CG/cpu.stat
+fi
+[ -n "$CG" ] && mkdir -p "$CG"
 setsid env -i PATH="$D/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" HOME=/root TSRUN_SHIM_ROOT="$D/tsrun-state" \
-  containerd --config "$D/config.toml" > "$D/containerd.log" 2>&1 < /dev/null &
+  sh -c '[ -n "$1" ] && echo $$ > "$1/cgroup.procs"; exec containerd --config "$2"' sh "$CG" "$D/config.toml" > "$D/containerd.log" 2>&1 < /dev/null &
 CPID=$!
+cpu_ns() { # CPU time of the cgroup, ns
+  case $CPU_FILE in
+    *cpuacct.usage) cat "$CPU_FILE" ;;
+    *cpu.stat) awk '/^usage_usec/ {print $2 * 1000}' "$CPU_FILE" ;;
+    *) echo 0 ;;
+  esac
+}
 CTR=(ctr --address "$D/containerd.sock" --namespace "$NS")
 cleanup() {
-  local id
-  for id in $("${CTR[@]}" container ls -q 2>/dev/null); do
-    "${CTR[@]}" task kill -s SIGKILL "$id" >/dev/null 2>&1 || true
-    "${CTR[@]}" task rm -f "$id" >/dev/null 2>&1 || true
-    "${CTR[@]}" container rm "$id" >/dev/null 2>&1 || true
+  # Best effort, every step: with -e and pipefail an empty grep would end it early.
+  set +e +o pipefail
+  local id ns
+  for ns in "$NS" k8s.io; do
+    for id in $(ctr --address "$D/containerd.sock" --namespace "$ns" container ls -q 2>/dev/null); do
+      ctr --address "$D/containerd.sock" --namespace "$ns" task kill -s SIGKILL "$id" >/dev/null 2>&1
+      ctr --address "$D/containerd.sock" --namespace "$ns" task rm -f "$id" >/dev/null 2>&1
+      ctr --address "$D/containerd.sock" --namespace "$ns" container rm "$id" >/dev/null 2>&1
+    done
   done
   kill "$CPID" 2>/dev/null || true
   wait "$CPID" 2>/dev/null || true
   grep -F "$D/" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m" || true; done
-  for c in /sys/fs/cgroup/*/"$NS"; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+  for c in /sys/fs/cgroup/*/"$NS" /sys/fs/cgroup/*/tsrun-bench-cri-"$NS" /sys/fs/cgroup/tsrun-bench-cri-"$NS"; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+  [ -n "$CG" ] && rmdir "$CG" 2>/dev/null
   rm -rf "$D"
+  return 0
 }
 trap cleanup EXIT
 for _ in $(seq 100); do "${CTR[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
@@ -62,26 +113,32 @@ declare -A FLAGS=(
   [runc+tsrun]="--runtime io.containerd.runc.v2 --runc-binary $REPO/bin/tsrun --runc-root $D/tsrun-cli"
 )
 KINDS=(tsrun-shim runc-shim runc+tsrun)
-declare -A SAMPLES
+declare -A SAMPLES CPU
 i=0
 for k in "${KINDS[@]}"; do "${CTR[@]}" run --rm --fifo-dir "$D/fifo" ${FLAGS[$k]} "$IMG" "warm-$i" true; i=$((i+1)); done
 for n in $(seq "$N"); do
   for k in $(printf '%s\n' "${KINDS[@]}" | shuf); do
-    t0=$(date +%s%N)
+    c0=$(cpu_ns); t0=$(date +%s%N)
     "${CTR[@]}" run --rm --fifo-dir "$D/fifo" ${FLAGS[$k]} "$IMG" "b-$n-${k//+/-}" true
     SAMPLES[$k]+="$(( ($(date +%s%N) - t0) / 1000000 )) "
+    CPU[$k]+="$(( ($(cpu_ns) - c0) / 1000000 )) "
   done
 done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo "## ctr run --rm true: median of $N, ms (same run, interleaved; load $(cut -d' ' -f1 /proc/loadavg))"
 echo
-echo "| runtime | median ms | vs runc-shim |"
-echo "|---|---|---|"
+echo "| runtime | wall ms | vs runc-shim | CPU ms (containerd, shims, runtimes) | vs runc-shim |"
+echo "|---|---|---|---|---|"
 base=$(echo "${SAMPLES[runc-shim]}" | median)
+cbase=$(echo "${CPU[runc-shim]}" | median)
 for k in "${KINDS[@]}"; do
   m=$(echo "${SAMPLES[$k]}" | median)
-  echo "| $k | $m | $(awk -v a="$m" -v b="$base" 'BEGIN{printf "%.2fx", a/b}') |"
+  c=$(echo "${CPU[$k]}" | median)
+  echo "| $k | $m | $(awk -v a="$m" -v b="$base" 'BEGIN{printf "%.2fx", a/b}') | $c | $(awk -v a="$c" -v b="$cbase" 'BEGIN{printf "%.2fx", b ? a/b : 0}') |"
 done
+echo
+BENCH_CPU_FILE=$CPU_FILE BENCH_IMAGE_TAR=$CACHE/oci-image.tar BENCH_CGROUP_PARENT=tsrun-bench-cri-$NS \
+  node --import="$REPO/node_modules/@tapjs/typescript/dist/esm/import.mjs" "$REPO/bench/shim-cri.ts" "$D/containerd.sock" "$D" "$N"
 
 # RSS of the shims: each container has its own shim under ctr.
 shim_rss() { # kind count -> total RSS KiB of the shims of that kind's containers

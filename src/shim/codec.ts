@@ -5,8 +5,11 @@
  */
 import protobuf from 'protobufjs/light.js';
 import { descriptor } from './generated/protos.js';
+import { installCodecs } from './generated/protos-codecs.js';
 
 const root = protobuf.Root.fromJSON(descriptor);
+// Encoders and decoders written at build time: no new Function() per type at run time.
+installCodecs(root);
 const types = new Map<string, protobuf.Type>();
 
 export function type(name: string): protobuf.Type {

@@ -10,7 +10,6 @@ import { TsrunError } from '../errors.js';
 import { encode, T, timestamp } from './codec.js';
 import type { ShimFlags } from './flags.js';
 import { unmountRootfs } from './rootfs.js';
-import { ShimRuntime } from './runtime-adapter.js';
 import { stateRoot } from './state-root.js';
 import { readAddress, socketPath } from './address.js';
 import { rmSync } from 'node:fs';
@@ -22,6 +21,8 @@ export async function deleteTask(f: ShimFlags): Promise<void> {
   const root = stateRoot(f.namespace);
   if (f.id && existsSync(join(root, f.id))) {
     try {
+      // Loaded only here: the library's module graph is most of this command's start.
+      const { ShimRuntime } = await import('./runtime-adapter.js');
       await new ShimRuntime(root).forceDelete(f.id);
     } catch (e) {
       if (!(e instanceof TsrunError && e.code === 'ERR_NOT_FOUND')) throw e;

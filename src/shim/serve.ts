@@ -47,7 +47,7 @@ export async function serve(f: ShimFlags): Promise<void> {
     if (address) rmSync(socketPath(address), { force: true });
     process.exit(code);
   };
-  const service = new TaskService(rt, { publisher, log, shutdown: () => void stop(0) });
+  const service = new TaskService(rt, { namespace: f.namespace, publisher, log, shutdown: () => void stop(0) });
   server.register(TASK_SERVICE, service.handlers());
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.on(sig, () => void service.killAll().finally(() => stop(0)));

@@ -10,10 +10,14 @@
  * last writer it controls: CloseIO closes it, and the container then reads
  * EOF once the client has closed its end too.
  * With a terminal, bytes are copied between the FIFOs and the pty master.
+ * Log URIs: file:// is opened for appending and given to the container;
+ * binary:// starts a logging program (binary-log.ts) that gets both
+ * stdout and stderr, as with containerd's runc shim.
  */
-import { closeSync, constants as fsc, openSync } from 'node:fs';
+import { closeSync, constants as fsc, mkdirSync, openSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { TtrpcError, Code } from '../ttrpc/index.js';
+import { dirname } from 'node:path';
+import { BinaryLog } from './binary-log.js';
 import type { StdioEntry, Terminal } from './runtime-adapter.js';
 
 export interface IOPaths {
@@ -32,12 +36,26 @@ export class ProcessIO {
   private copies: Socket[] = [];
   private terminal: Terminal | null = null;
 
-  constructor(readonly paths: IOPaths) {
+  /** The IO of process `id` of a task in `namespace` (a binary:// logger is told both). */
+  static async open(paths: IOPaths, owner: { id: string; namespace: string }): Promise<ProcessIO> {
+    const binary = !paths.terminal && paths.stdout.startsWith('binary://') ? await BinaryLog.start(paths.stdout, owner) : null;
+    return new ProcessIO(paths, binary);
+  }
+
+  private constructor(
+    readonly paths: IOPaths,
+    private readonly binary: BinaryLog | null,
+  ) {
     try {
       if (paths.terminal) return;
       if (paths.stdin) {
         this.stdinHold = openSync(paths.stdin, fsc.O_RDWR);
         this.stdio[0] = this.handOver(openSync(paths.stdin, fsc.O_RDONLY));
+      }
+      if (binary) {
+        this.stdio[1] = this.handOver(binary.stdout);
+        this.stdio[2] = this.handOver(binary.stderr);
+        return;
       }
       if (paths.stdout) this.stdio[1] = this.handOver(openOutput(paths.stdout));
       if (paths.stderr) this.stdio[2] = this.handOver(openOutput(paths.stderr));
@@ -103,6 +121,7 @@ export class ProcessIO {
     for (const s of outs) s.destroy();
     this.terminal?.destroy();
     this.copies = [];
+    await this.binary?.close();
   }
 }
 
@@ -111,11 +130,10 @@ function sleep(ms: number): Promise<void> {
 }
 
 function openOutput(uri: string): number {
-  if (uri.startsWith('binary://')) {
-    throw new TtrpcError(Code.Unimplemented, `${uri}: binary:// log URIs are not supported by containerd-shim-tsrun-v2 yet`);
-  }
   if (uri.startsWith('file://')) {
-    return openSync(new URL(uri).pathname, fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT, 0o640);
+    const path = decodeURIComponent(new URL(uri).pathname);
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    return openSync(path, fsc.O_WRONLY | fsc.O_APPEND | fsc.O_CREAT, 0o644);
   }
   return openSync(uri.replace(/^fifo:\/\//, ''), fsc.O_RDWR);
 }

@@ -42,6 +42,8 @@ interface Task extends Proc {
 
 /** What the shim's main loop needs from the service. */
 export interface ServiceHost {
+  /** containerd's namespace of this shim's tasks. */
+  namespace: string;
   publisher: Publisher;
   log: Logger;
   /** Called by Shutdown once no task is left: stop serving and exit. */
@@ -189,7 +191,7 @@ export class TaskService {
     mountRootfs(req.bundle, mounts);
     let io: ProcessIO | null = null;
     try {
-      io = new ProcessIO({ stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal });
+      io = await ProcessIO.open({ stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal }, { id, namespace: this.host.namespace });
       const container = await this.rt.create(id, { bundle: req.bundle, stdio: io.stdio });
       io.created();
       if (container.terminal) io.attachTerminal(container.terminal);
@@ -259,7 +261,15 @@ export class TaskService {
       throw new TtrpcError(Code.InvalidArgument, `exec ${req.execId}: spec is not a runtime-spec process: ${(e as Error).message}`);
     }
     spec.terminal = !!req.terminal;
-    const io = new ProcessIO({ stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal });
+    const io = await ProcessIO.open(
+      { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal },
+      { id: t.id, namespace: this.host.namespace },
+    );
+    if (t.execs.has(req.execId)) {
+      // The same exec id came in again while a binary:// logger started.
+      await io.close();
+      throw new TtrpcError(Code.AlreadyExists, `exec ${req.execId} in task ${t.id}: already exists`);
+    }
     t.execs.set(req.execId, { ...this.newProc(req.execId, io, req.terminal), spec });
     this.host.publisher.publish('TaskExecAdded', { containerId: t.id, execId: req.execId });
   }

@@ -1,8 +1,11 @@
 /** ttrpc's Request and Response envelopes (request.proto), by reflection over the generated descriptor. */
 import protobuf from 'protobufjs/light.js';
 import { descriptor } from './generated/request.js';
+import { installCodecs } from './generated/request-codecs.js';
 
 const root = protobuf.Root.fromJSON(descriptor);
+// Encoders and decoders written at build time: no new Function() per type at run time.
+installCodecs(root);
 const RequestType = root.lookupType('ttrpc.Request');
 const ResponseType = root.lookupType('ttrpc.Response');
 

@@ -63,7 +63,8 @@ EOF
 
 eng_stop() {
   [ -n "${CTR:-}" ] && eng_force_cleanup
-  stop_pid "${CONTAINERD_PID:-}" 20
+  # A scenario may have restarted containerd: the pid file has the live one.
+  stop_pid "$(cat "$E/containerd.pid" 2>/dev/null || echo "${CONTAINERD_PID:-}")" 20
   # Shims outlive containerd if containers were left: they are ours (argv has
   # our socket path), stop them by pid.
   local p

@@ -216,12 +216,13 @@ leaks_mounts() {
 }
 
 # Live (non-zombie) processes whose argv mentions the work dir, other than the
-# engine daemons (ENG_DAEMON_PIDS), their children we expect (none), and us.
+# engine daemons (ENG_DAEMON_PIDS, and those a scenario restarted, listed in
+# $E/daemon.pids), their children we expect (none), and us.
 work_processes() {
   local p cmd st
   for p in $(pgrep -f -- "$W" || true); do
     [ "$p" = "$$" ] || [ "$p" = "$BASHPID" ] && continue
-    case " ${ENG_DAEMON_PIDS:-} " in *" $p "*) continue ;; esac
+    case " ${ENG_DAEMON_PIDS:-} $(cat "$E/daemon.pids" 2>/dev/null | tr '\n' ' ') " in *" $p "*) continue ;; esac
     st=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) || continue
     [ "$st" = Z ] && continue
     cmd=$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | head -c 200) || continue

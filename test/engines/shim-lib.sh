@@ -24,7 +24,7 @@ eng_runtime_flags() {
 
 eng_scenarios() {
   eng_standard_scenarios
-  printf '%s\n' stdin-piped exit-signal shim-exits shim-killed
+  printf '%s\n' stdin-piped exit-signal shim-exits shim-killed log-uri-file log-uri-binary containerd-restart
 }
 
 # tsrun's state: nothing may be left under the shim's root once a container is removed.
@@ -89,4 +89,70 @@ sc_shim_killed() {
   wait_until 20 sh -c "! kill -0 $pid 2>/dev/null" || fail "container init $pid still runs after its shim was killed"
   wait_until 20 sh -c "! $CTR task ls -q 2>/dev/null | grep -qx sk1" || fail "task sk1 still listed: $(task_status sk1)"
   ok "container rm" "$CTR" container rm sk1
+}
+
+sc_log_uri_file() {
+  # ctr run --log-uri file://: stdout and stderr appended to the file (its directory made).
+  local f=$E/logs-lf1/out.log
+  rm -rf "$E/logs-lf1"
+  run_rm lf1 --log-uri "file://$f" -- sh -c 'echo to-out; echo to-err >&2; exit 3'
+  expect_eq "$RC" 3 "exit code"
+  expect_eq "$(sort "$f" 2>&1)" $'to-err\nto-out' "the log file has both streams"
+  rm -rf "$E/logs-lf1"
+}
+
+sc_log_uri_binary() {
+  # ctr run --log-uri binary://: a logging program gets stdout on fd 3 and
+  # stderr on fd 4, says it is ready by closing fd 5; argv from the query,
+  # CONTAINER_ID and CONTAINER_NAMESPACE in its environment.
+  local logger=$E/bin/test-logger out=$E/lb1.log
+  rm -f "$out" "$out.argv"
+  cat > "$logger" <<EOT
+#!/bin/sh
+echo "\$CONTAINER_NAMESPACE \$CONTAINER_ID \$*" > $out.argv
+exec 5>&-
+/bin/sed 's/^/out: /' <&3 >> $out &
+/bin/sed 's/^/err: /' <&4 >> $out &
+wait
+EOT
+  chmod 755 "$logger"
+  run_rm lb1 --log-uri "binary://$logger?--tag=t1" -- sh -c 'echo to-out; echo to-err >&2; exit 3'
+  expect_eq "$RC" 3 "exit code"
+  # runc's shim ends the program with SIGTERM once the task is deleted; tsrun's lets it read EOF.
+  wait_until 5 sh -c "[ \$(wc -l < $out) = 2 ]" || fail "the logging program did not get both lines: $(cat "$out")"
+  expect_eq "$(sort "$out" 2>&1)" $'err: to-err\nout: to-out' "what the logging program got"
+  expect_eq "$(head -1 "$out.argv")" "$NS lb1 --tag t1" "its environment and argv"
+  rm -f "$out" "$out.argv" "$logger"
+}
+
+sc_containerd_restart() {
+  # containerd stopped and started again while a container runs: the shim
+  # stays, containerd reconnects to it through the bundle's address file,
+  # and the task is still RUNNING, exec-able, killable and removable.
+  defer ctr_cleanup cr1
+  ok "ctr run -d" "$CTR" run -d "${RF[@]}" "$IMG" cr1 sleep 1000
+  wait_status cr1 RUNNING
+  local pid shim old new
+  pid=$(task_pid cr1)
+  shim=$(pgrep -f -- "[-]id cr1 -address $E/containerd.sock" | head -1)
+  old=$(cat "$E/containerd.pid")
+  stop_pid "$old" 20
+  kill -0 "$old" 2>/dev/null && fail "containerd $old did not stop"
+  kill -0 "$shim" 2>/dev/null || fail "the shim $shim exited with containerd"
+  kill -0 "$pid" 2>/dev/null || fail "the container $pid exited with containerd"
+  spawn_daemon "$E/containerd-restarted.log" ${CTR_DAEMON_ENV[@]+"${CTR_DAEMON_ENV[@]}"} containerd --config "$E/config.toml"
+  new=$!
+  echo "$new" > "$E/containerd.pid"
+  echo "$new" >> "$E/daemon.pids"
+  wait_until 20 sh -c "$CTR version >/dev/null 2>&1" || fail "containerd did not come back"
+  wait_status cr1 RUNNING
+  expect_eq "$(task_pid cr1)" "$pid" "the same init pid"
+  expect_eq "$(pgrep -f -- "[-]id cr1 -address $E/containerd.sock" | head -1)" "$shim" "the same shim"
+  expect_rc 0 "task exec after the restart" "$CTR" task exec --fifo-dir "$E/fifo" --exec-id e1 cr1 echo after-restart
+  expect_eq "$OUT" after-restart "exec output"
+  ok "task kill" "$CTR" task kill -s SIGKILL cr1
+  wait_status cr1 STOPPED
+  ok "task rm" "$CTR" task rm cr1
+  expect_match "$ERR" "exit code 137" "task rm reports the exit status"
+  ok "container rm" "$CTR" container rm cr1
 }
