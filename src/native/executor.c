@@ -112,6 +112,10 @@ enum opcode {
 	OP_SCHED = 49,         /* policy, flags, nice, priority, runtime, deadline, period: sched_setattr(2) */
 	OP_AFFINITY = 50,      /* cpu mask bytes: sched_setaffinity(2) on ourselves */
 	OP_UMOUNT = 51,        /* path, umount2 flags                            */
+	OP_OPEN_TREE = 52,     /* source, open_tree flags, uid_map, gid_map, mount_setattr flags
+	                          (before clone): a detached copy of source, idmapped when the maps
+	                          are not empty; kept for OP_MOVE_MOUNT: see op_open_tree */
+	OP_MOVE_MOUNT = 53,    /* index of the OP_OPEN_TREE op, target (in root): move_mount(2) */
 };
 
 /* Op flags. */
@@ -155,6 +159,7 @@ static int fifo_fd = -1;
 static int root_fd = -1;
 static int copyup_fd = -1;      /* the image's directory under a tmpcopyup mount */
 static int oom_fd = -1;         /* eventfd (v1) or inotify fd (v2) the monitor polls */
+static int *tree_fds;           /* per op index: the detached mount OP_OPEN_TREE made, or 0 */
 static char exec_path[4096];
 static uint32_t current_op;
 
@@ -663,6 +668,96 @@ static void op_mount_setattr(const struct op *o)
 	close(fd);
 }
 
+/*
+ * A user namespace with the given uid_map and gid_map text, as an fd: a
+ * child that only waits is cloned into a new one, its maps are written from
+ * here (we are privileged in the parent namespace), its namespace is opened,
+ * and it is killed. The namespace lives on through the fd.
+ */
+static int userns_with_maps(const char *uid_map, size_t uid_len, const char *gid_map, size_t gid_len)
+{
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, NULL, NULL, 0);
+	if (pid < 0)
+		fail(errno);
+	if (pid == 0) {
+		for (;;)
+			pause();
+	}
+	char path[64] = "/proc/";
+	size_t n = 6 + fmt_u(path + 6, (uint64_t)pid);
+	int err = 0, ns = -1;
+	const char *files[2] = { "/uid_map", "/gid_map" };
+	const char *maps[2] = { uid_map, gid_map };
+	size_t lens[2] = { uid_len, gid_len };
+	for (int i = 0; i < 2 && !err; i++) {
+		memcpy(path + n, files[i], 9);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			err = errno;
+			break;
+		}
+		ssize_t w = write(fd, maps[i], lens[i]);
+		if (w != (ssize_t)lens[i])
+			err = w < 0 ? errno : EIO;
+		close(fd);
+	}
+	if (!err) {
+		memcpy(path + n, "/ns/user", 9);
+		ns = open(path, O_RDONLY | O_CLOEXEC);
+		if (ns < 0)
+			err = errno;
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	if (err)
+		fail(err);
+	return ns;
+}
+
+/*
+ * Before clone, with the runtime's credentials and in its namespaces: a
+ * detached copy (open_tree OPEN_TREE_CLONE) of a bind source, so that the
+ * init, once in its user namespace, needs no access to the source's path
+ * (a 0700 parent), and, when the maps are given, idmapped (mount_setattr
+ * MOUNT_ATTR_IDMAP, which only the initial namespace's root may set on a
+ * host filesystem). OP_MOVE_MOUNT attaches it.
+ */
+static void op_open_tree(const struct op *o)
+{
+	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, S(o, 0), (unsigned)N(o, 1));
+	if (tree < 0)
+		fail(errno);
+	if (o->args[2].len > 0) {
+		int ns = userns_with_maps(o->args[2].bytes, o->args[2].len, o->args[3].bytes, o->args[3].len);
+		struct mount_attr attr;
+		memset(&attr, 0, sizeof(attr));
+		attr.attr_set = MOUNT_ATTR_IDMAP;
+		attr.userns_fd = (uint64_t)ns;
+		if (syscall(SYS_mount_setattr, tree, "", (unsigned)N(o, 4), &attr, sizeof(attr)) < 0)
+			fail(errno);
+		close(ns);
+	}
+	if (!tree_fds && !(tree_fds = alloc_zeroed(nops * sizeof(int))))
+		fail(ENOMEM);
+	tree_fds[current_op] = tree;
+}
+
+static void op_move_mount(const struct op *o)
+{
+	uint64_t at = (uint64_t)N(o, 0);
+	if (!tree_fds || at >= nops || tree_fds[at] <= 0)
+		fail(EBADF);
+	int tfd = open_in_root(S(o, 1), O_PATH);
+	if (tfd < 0)
+		fail(errno);
+	if (syscall(SYS_move_mount, tree_fds[at], "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		fail(errno);
+	close(tfd);
+	close(tree_fds[at]);
+	tree_fds[at] = 0;
+}
+
 static void op_copyup(const struct op *o)
 {
 	if (N(o, 1) == 0) {
@@ -1057,6 +1152,9 @@ static void op_clone(const struct op *o)
 	 */
 	if (fifo_fd >= 0)
 		close(fifo_fd);
+	for (uint32_t i = 0; tree_fds && i < nops; i++)
+		if (tree_fds[i] > 0)
+			close(tree_fds[i]); /* the init's to attach, not ours */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
@@ -1384,6 +1482,12 @@ static void run_op(const struct op *o)
 	case OP_AFFINITY:
 		if (syscall(SYS_sched_setaffinity, 0, (size_t)o->args[0].len, o->args[0].bytes) < 0)
 			fail(errno);
+		break;
+	case OP_OPEN_TREE:
+		op_open_tree(o);
+		break;
+	case OP_MOVE_MOUNT:
+		op_move_mount(o);
 		break;
 	case OP_CLOSE_FIFO:
 		if (fifo_fd >= 0)

@@ -1,6 +1,7 @@
 import { CLONE, PR } from '../linux/constants.js';
 import { planDevices } from '../rootfs/devices.js';
 import { planMounts } from '../rootfs/mounts.js';
+import { planMountTrees } from '../rootfs/mount-trees.js';
 import { planMaskedPaths, planReadonlyPaths } from '../rootfs/paths.js';
 import { planEnterRoot, planFinishRoot, planPrepareRoot } from '../rootfs/root.js';
 import { planInit } from '../process/init-plan.js';
@@ -54,6 +55,9 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   if (ctx.mode === 'run') ops.push(op(OpCode.SUBREAPER, 'become a subreaper for the container'));
   if (ns.newTimeNs) ops.push(...planTimeNamespace(linux.timeOffsets));
   ops.push(...planInitialAffinity(proc));
+  // Bind sources copied (and idmapped) with the runtime's credentials, attached by the init.
+  const trees = planMountTrees(spec, ctx, ns.newUserNs, ops.length);
+  ops.push(...trees.ops);
   const cloneIndex = ops.length;
   ops.push(op(OpCode.CLONE, `clone the init (${describeClone(ns.cloneFlags)})`, [ns.cloneFlags, ctx.mode === 'run' ? 1 : 0]));
   ops.push(op(OpCode.WAIT_GO, 'wait for the runtime (cgroup, id maps)'));
@@ -70,7 +74,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
 
   ops.push(...planPrepareRoot(spec, ctx, ownMountNs));
   checkMountLabel(linux.mountLabel, ctx.host.lsm);
-  ops.push(...planMounts(spec.mounts ?? [], ctx, ns.newCgroupNs, linux.mountLabel));
+  ops.push(...planMounts(spec.mounts ?? [], ctx, ns.newCgroupNs, linux.mountLabel, trees.at));
   ops.push(...planDevices(linux.devices, ns.newUserNs, ctx.host.pathKind('/proc/kcore') !== undefined));
   // As runc: a cwd missing from the image is made (while still root, inside the root).
   if (proc && proc.cwd !== '/') ops.push(op(OpCode.MKDIR_IN_ROOT, `mkdir cwd ${proc.cwd}`, [proc.cwd, 0o755]));

@@ -52,6 +52,10 @@ export const OpCode = {
   SCHED: 49,
   AFFINITY: 50,
   UMOUNT: 51,
+  /** Before clone: open_tree(2) a detached copy of a bind source, idmapped when maps are given. */
+  OPEN_TREE: 52,
+  /** In the init: move_mount(2) the copy OPEN_TREE made (arg: that op's index) onto a target in the root. */
+  MOVE_MOUNT: 53,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 

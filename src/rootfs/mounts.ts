@@ -1,10 +1,10 @@
-import { isAbsolute, join } from 'node:path';
 import { MS } from '../linux/constants.js';
 import { op, type Op } from '../plan/op.js';
 import { OpCode, OpFlag } from '../plan/opcodes.js';
 import type { PlanContext } from '../plan/context.js';
 import type { Mount } from '../spec/types.js';
-import { describeMountFlags, parseMountOptions } from './mount-options.js';
+import { describeMountFlags, type ParsedMountOptions } from './mount-options.js';
+import { bindSource, mountOptionsAt } from './mount-trees.js';
 
 const IN_ROOT = OpFlag.TARGET_IN_ROOT;
 const NO_CONTEXT = new Set(['proc', 'sysfs', 'mqueue']);
@@ -14,17 +14,12 @@ const NO_CONTEXT = new Set(['proc', 'sysfs', 'mqueue']);
  * inside the root by the executor (openat2 RESOLVE_IN_ROOT), so a symlink in
  * the rootfs cannot redirect a mount onto the host.
  */
-export function planMounts(mounts: readonly Mount[], ctx: PlanContext, ownCgroupNs: boolean, mountLabel?: string): Op[] {
+export function planMounts(mounts: readonly Mount[], ctx: PlanContext, ownCgroupNs: boolean, mountLabel?: string, trees: ReadonlyMap<number, number> = new Map()): Op[] {
   const ops: Op[] = [];
   mounts.forEach((m, i) => {
-    let opts;
-    try {
-      opts = parseMountOptions(m.options);
-    } catch (e) {
-      throw new Error(`/mounts/${i}/options: ${(e as Error).message}`);
-    }
+    const opts = mountOptionsAt(m, i);
     if (opts.copyUp) ops.push(...tmpCopyUp(m, i, opts.flags, opts.data));
-    else if (m.type === 'bind' || opts.bind) ops.push(...bindMount(m, i, opts, ctx));
+    else if (m.type === 'bind' || opts.bind) ops.push(...bindMount(m, i, opts, ctx, trees.get(i)));
     else if (m.type === 'cgroup' || m.type === 'cgroup2') ops.push(...cgroupMount(m, opts.flags, ctx, ownCgroupNs));
     // linux.mountLabel: the SELinux context of the filesystems the runtime
     // mounts, as runc gives it (not binds, proc, sysfs or mqueue, which take none).
@@ -70,17 +65,18 @@ function tmpCopyUp(m: Mount, i: number, flags: number, data: string[]): Op[] {
   ];
 }
 
-function bindMount(m: Mount, i: number, opts: ReturnType<typeof parseMountOptions>, ctx: PlanContext): Op[] {
-  if (!m.source) throw new Error(`/mounts/${i}/source: a bind mount needs a source`);
-  const source = isAbsolute(m.source) ? m.source : join(ctx.bundle, m.source);
+/** tree: the index of the OPEN_TREE op that copied the source before clone (mount-trees.ts), if one did. */
+function bindMount(m: Mount, i: number, opts: ParsedMountOptions, ctx: PlanContext, tree?: number): Op[] {
+  const source = bindSource(m, i, ctx);
   const kind = ctx.host.pathKind(source);
-  if (!kind) throw new Error(`/mounts/${i}/source: ${source} does not exist`);
   const bindFlags = MS.BIND | (opts.recursive ? MS.REC : 0);
   const ops = [
     kind === 'dir'
       ? op(OpCode.MKDIR_IN_ROOT, `mkdir ${m.destination}`, [m.destination, 0o755])
       : op(OpCode.MKFILE_IN_ROOT, `create file ${m.destination}`, [m.destination, 0o644]),
-    op(OpCode.MOUNT, `bind ${source} on ${m.destination}${opts.recursive ? ' (recursive)' : ''}`, [source, m.destination, '', bindFlags, ''], IN_ROOT),
+    tree === undefined
+      ? op(OpCode.MOUNT, `bind ${source} on ${m.destination}${opts.recursive ? ' (recursive)' : ''}`, [source, m.destination, '', bindFlags, ''], IN_ROOT)
+      : op(OpCode.MOVE_MOUNT, `attach the copy of ${source} (op ${tree}) on ${m.destination}`, [tree, m.destination]),
   ];
   // A bind mount ignores every flag but MS_BIND|MS_REC: the rest needs a remount.
   const extra = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);

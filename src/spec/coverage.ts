@@ -19,6 +19,8 @@ export const HANDLED: readonly string[] = [
   '/mounts/*/source',
   '/mounts/*/type',
   '/mounts/*/options',
+  '/mounts/*/uidMappings',
+  '/mounts/*/gidMappings',
   '/process/terminal',
   '/process/consoleSize',
   '/process/cwd',
@@ -56,8 +58,6 @@ export const HANDLED: readonly string[] = [
 
 /** Fields this build does not apply: a config that sets one is refused, naming it. */
 export const REFUSED: Readonly<Record<string, string>> = {
-  '/mounts/*/uidMappings': 'idmapped mounts are not supported by this build',
-  '/mounts/*/gidMappings': 'idmapped mounts are not supported by this build',
   '/process/user/username': 'a Windows field: Linux processes are named by uid',
   '/process/commandLine': 'a Windows field: give /process/args',
   '/linux/memoryPolicy': 'linux.memoryPolicy is not supported by this build',
