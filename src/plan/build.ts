@@ -1,6 +1,6 @@
 import { CLONE, PR } from '../linux/constants.js';
 import { planDevices } from '../rootfs/devices.js';
-import { planMounts } from '../rootfs/mounts.js';
+import { planMounts, planReadonlyDev } from '../rootfs/mounts.js';
 import { planMountTrees } from '../rootfs/mount-trees.js';
 import { planMaskedPaths, planReadonlyPaths } from '../rootfs/paths.js';
 import { planEnterRoot, planFinishRoot, planPrepareRoot } from '../rootfs/root.js';
@@ -87,6 +87,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   }
   ops.push(...planReadonlyPaths(linux.readonlyPaths));
   ops.push(...planMaskedPaths(linux.maskedPaths));
+  ops.push(...planReadonlyDev(spec.mounts ?? []));
   ops.push(...planFinishRoot(spec, ownMountNs));
   if (spec.hostname !== undefined) ops.push(op(OpCode.SETHOSTNAME, `sethostname ${spec.hostname}`, [spec.hostname]));
   if (spec.domainname !== undefined) ops.push(op(OpCode.SETDOMAINNAME, `setdomainname ${spec.domainname}`, [spec.domainname]));

@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { MS } from '../linux/constants.js';
 import { op, type Op } from '../plan/op.js';
 import { OpCode, OpFlag } from '../plan/opcodes.js';
@@ -23,7 +24,7 @@ export function planMounts(mounts: readonly Mount[], ctx: PlanContext, ownCgroup
     else if (m.type === 'cgroup' || m.type === 'cgroup2') ops.push(...cgroupMount(m, opts.flags, ctx, ownCgroupNs));
     // linux.mountLabel: the SELinux context of the filesystems the runtime
     // mounts, as runc gives it (not binds, proc, sysfs or mqueue, which take none).
-    else ops.push(...fsMount(m, opts.flags, mountLabel && !NO_CONTEXT.has(m.type ?? '') ? [...opts.data, `context="${mountLabel}"`] : opts.data));
+    else ops.push(...fsMount(m, isReadonlyDev(m, opts.flags) ? opts.flags & ~MS.RDONLY : opts.flags, mountLabel && !NO_CONTEXT.has(m.type ?? '') ? [...opts.data, `context="${mountLabel}"`] : opts.data));
     if (opts.attrSet || opts.attrClr) {
       ops.push(
         op(OpCode.MOUNT_SETATTR, `set recursive attributes on ${m.destination} (${m.options!.filter((o) => /^r(?!bind$|private$|shared$|slave$|unbindable$)/.test(o)).join(',')})`, [m.destination, opts.attrSet, opts.attrClr], IN_ROOT),
@@ -32,6 +33,26 @@ export function planMounts(mounts: readonly Mount[], ctx: PlanContext, ownCgroup
     for (const p of opts.propagation) {
       ops.push(op(OpCode.MOUNT, `set propagation ${describeMountFlags(p)} on ${m.destination}`, ['', m.destination, '', p, ''], IN_ROOT));
     }
+  });
+  return ops;
+}
+
+/** A read-only filesystem (not a bind) on /dev: mounted writable, made read-only by planReadonlyDev. */
+function isReadonlyDev(m: Mount, flags: number): boolean {
+  return (flags & MS.RDONLY) !== 0 && !(flags & MS.BIND) && m.type !== 'bind' && posix.normalize(m.destination).replace(/(.)\/$/, '$1') === '/dev';
+}
+
+/**
+ * As runc: a read-only /dev is remounted read-only only once the mounts
+ * below it (/dev/pts, /dev/shm), the devices and the symlinks are made,
+ * which a read-only /dev would refuse (EROFS).
+ */
+export function planReadonlyDev(mounts: readonly Mount[]): Op[] {
+  const ops: Op[] = [];
+  mounts.forEach((m, i) => {
+    const opts = mountOptionsAt(m, i);
+    if (opts.copyUp || !isReadonlyDev(m, opts.flags)) return;
+    ops.push(op(OpCode.MOUNT, `remount ${m.destination} read-only (${describeMountFlags(opts.flags)})`, ['', m.destination, '', opts.flags | MS.REMOUNT, opts.data.join(',')], IN_ROOT));
   });
   return ops;
 }
