@@ -116,6 +116,9 @@ enum opcode {
 	                          (before clone): a detached copy of source, idmapped when the maps
 	                          are not empty; kept for OP_MOVE_MOUNT: see op_open_tree */
 	OP_MOVE_MOUNT = 53,    /* index of the OP_OPEN_TREE op, target (in root): move_mount(2) */
+	OP_BIND_SOURCE = 54,   /* path (before clone): the parent side of OP_CLONE opens it, as
+	                          us, in the init's mount namespace, and sends it: see send_sources */
+	OP_RECV_SOURCES = 55,  /* count: receive the OP_BIND_SOURCE fds (OP_MOUNT F_SRC_FD uses them) */
 };
 
 /* Op flags. */
@@ -124,6 +127,7 @@ enum opcode {
 #define F_KEEP_LOCKED 0x4      /* OR in the target mount's current flags     */
 #define F_IGNORE_EXIST 0x8     /* EEXIST is not an error                     */
 #define F_IGNORE_MISSING 0x10  /* ENOENT, EINVAL (umount: not a mount) are not errors */
+#define F_SRC_FD 0x20          /* OP_MOUNT: arg 0 is the index of an OP_BIND_SOURCE op: mount its fd */
 
 /*
  * No fixed op or argument counts: the arrays are sized from the plan, whose
@@ -159,7 +163,8 @@ static int fifo_fd = -1;
 static int root_fd = -1;
 static int copyup_fd = -1;      /* the image's directory under a tmpcopyup mount */
 static int oom_fd = -1;         /* eventfd (v1) or inotify fd (v2) the monitor polls */
-static int *tree_fds;           /* per op index: the detached mount OP_OPEN_TREE made, or 0 */
+static int *tree_fds;           /* per op index: the fd OP_OPEN_TREE or OP_RECV_SOURCES got, or 0 */
+static int source_socks[2] = { -1, -1 }; /* OP_BIND_SOURCE fds go from [0] (parent) to [1] (init) */
 static char exec_path[4096];
 static uint32_t current_op;
 
@@ -484,7 +489,7 @@ static unsigned long locked_flags(const char *path)
 
 static void op_mount(const struct op *o)
 {
-	const char *src = o->args[0].len ? S(o, 0) : NULL;
+	const char *src = o->args[0].is_bytes && o->args[0].len ? S(o, 0) : NULL;
 	const char *target = S(o, 1);
 	const char *fstype = o->args[2].len ? S(o, 2) : NULL;
 	unsigned long flags = (unsigned long)N(o, 3);
@@ -499,7 +504,13 @@ static void op_mount(const struct op *o)
 		fmt_fd_path(target_path, tfd);
 		target = target_path;
 	}
-	if (src && (o->flags & F_SRC_IN_ROOT)) {
+	if (o->flags & F_SRC_FD) {
+		uint64_t at = (uint64_t)N(o, 0);
+		if (!tree_fds || at >= nops || tree_fds[at] <= 0)
+			fail(EBADF);
+		fmt_fd_path(src_path, tree_fds[at]);
+		src = src_path;
+	} else if (src && (o->flags & F_SRC_IN_ROOT)) {
 		sfd = open_in_root(src, O_PATH);
 		if (sfd < 0)
 			fail(errno);
@@ -514,6 +525,13 @@ static void op_mount(const struct op *o)
 		close(tfd);
 	if (sfd >= 0)
 		close(sfd);
+}
+
+/* Room for the per-op fd table, made on first use. */
+static void need_tree_fds(void)
+{
+	if (!tree_fds && !(tree_fds = alloc_zeroed(nops * sizeof(int))))
+		fail(ENOMEM);
 }
 
 /* ---- tmpcopyup: the image's directory copied into the tmpfs mounted over it ---- */
@@ -738,8 +756,7 @@ static void op_open_tree(const struct op *o)
 			fail(errno);
 		close(ns);
 	}
-	if (!tree_fds && !(tree_fds = alloc_zeroed(nops * sizeof(int))))
-		fail(ENOMEM);
+	need_tree_fds();
 	tree_fds[current_op] = tree;
 }
 
@@ -1129,6 +1146,66 @@ static void op_setup_pty(const struct op *o)
 }
 
 static _Noreturn void monitor(pid_t pid);
+/*
+ * The parent side of OP_CLONE, when OP_BIND_SOURCE ops came before it: as
+ * runc does, open each bind source with our own credentials (the init, in
+ * its user namespace, may not search a 0700 host directory on the way),
+ * but inside the init's mount namespace (a bind from a mount of another
+ * namespace is refused), and send the O_PATH fds to the init with their op
+ * index. The init takes them at OP_RECV_SOURCES, before any mount.
+ */
+static void send_sources(pid_t pid)
+{
+	char path[64] = "/proc/";
+	size_t n = 6 + fmt_u(path + 6, (uint64_t)pid);
+	memcpy(path + n, "/ns/mnt", 8);
+	int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || setns(ns, CLONE_NEWNS) < 0)
+		fail(errno);
+	close(ns);
+	for (uint32_t i = 0; i < current_op; i++) {
+		if (ops[i].code != OP_BIND_SOURCE)
+			continue;
+		int fd = open(S(&ops[i], 0), O_PATH | O_CLOEXEC);
+		if (fd < 0) {
+			current_op = i; /* the error names the source's op */
+			fail(errno);
+		}
+		send_fd(source_socks[0], fd, &i, sizeof(i));
+		close(fd);
+	}
+	close(source_socks[0]);
+	source_socks[0] = -1;
+}
+
+static void op_recv_sources(const struct op *o)
+{
+	need_tree_fds();
+	for (int64_t k = 0; k < N(o, 0); k++) {
+		uint32_t at;
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} control;
+		struct iovec iov = { &at, sizeof(at) };
+		struct msghdr msg;
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		ssize_t r = recvmsg(source_socks[1], &msg, MSG_CMSG_CLOEXEC);
+		if (r == 0)
+			_exit(1); /* the parent failed and said so */
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		if (r != sizeof(at) || at >= nops || !c || c->cmsg_type != SCM_RIGHTS)
+			fail(r < 0 ? errno : EBADMSG);
+		memcpy(&tree_fds[at], CMSG_DATA(c), sizeof(int));
+	}
+	close(source_socks[1]);
+	source_socks[1] = -1;
+}
+
 
 static void op_clone(const struct op *o)
 {
@@ -1137,9 +1214,19 @@ static void op_clone(const struct op *o)
 	pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, NULL, NULL, 0);
 	if (pid < 0)
 		fail(errno);
-	if (pid == 0)
+	if (pid == 0) {
+		/* Only the parent sends bind sources: our copy of its end would hide its exit. */
+		if (source_socks[0] >= 0)
+			close(source_socks[0]);
+		source_socks[0] = -1;
 		return; /* the child goes on with the next op */
+	}
+	if (source_socks[1] >= 0)
+		close(source_socks[1]);
+	source_socks[1] = -1;
 
+	if (source_socks[0] >= 0)
+		send_sources(pid);
 	send_line2('P', (uint64_t)pid, 0, 0);
 	if (!wait_child)
 		_exit(0);
@@ -1488,6 +1575,13 @@ static void run_op(const struct op *o)
 		break;
 	case OP_MOVE_MOUNT:
 		op_move_mount(o);
+		break;
+	case OP_BIND_SOURCE:
+		if (source_socks[0] < 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, source_socks) < 0)
+			fail(errno);
+		break;
+	case OP_RECV_SOURCES:
+		op_recv_sources(o);
 		break;
 	case OP_CLOSE_FIFO:
 		if (fifo_fd >= 0)

@@ -56,7 +56,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   if (ns.newTimeNs) ops.push(...planTimeNamespace(linux.timeOffsets));
   ops.push(...planInitialAffinity(proc));
   // Bind sources copied (and idmapped) with the runtime's credentials, attached by the init.
-  const trees = planMountTrees(spec, ctx, ns.newUserNs, ops.length);
+  const trees = planMountTrees(spec, ctx, ns.newUserNs, ownMountNs, ops.length);
   ops.push(...trees.ops);
   const cloneIndex = ops.length;
   ops.push(op(OpCode.CLONE, `clone the init (${describeClone(ns.cloneFlags)})`, [ns.cloneFlags, ctx.mode === 'run' ? 1 : 0]));
@@ -72,6 +72,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   // Unshared after the runtime put us in our cgroup, so that it is the namespace's root.
   if (ns.newCgroupNs) ops.push(op(OpCode.UNSHARE, 'unshare the cgroup namespace', [CLONE.NEWCGROUP]));
 
+  if (trees.fds) ops.push(op(OpCode.RECV_SOURCES, `receive the ${trees.fds} bind source(s) the runtime opened`, [trees.fds]));
   ops.push(...planPrepareRoot(spec, ctx, ownMountNs));
   checkMountLabel(linux.mountLabel, ctx.host.lsm);
   ops.push(...planMounts(spec.mounts ?? [], ctx, ns.newCgroupNs, linux.mountLabel, trees.at));

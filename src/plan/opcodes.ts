@@ -56,6 +56,10 @@ export const OpCode = {
   OPEN_TREE: 52,
   /** In the init: move_mount(2) the copy OPEN_TREE made (arg: that op's index) onto a target in the root. */
   MOVE_MOUNT: 53,
+  /** Before clone: a bind source that the parent side of CLONE opens (as the runtime, in the init's mount namespace) and sends to the init. */
+  BIND_SOURCE: 54,
+  /** In the init: receive the BIND_SOURCE fds (arg: how many); MOUNT with SRC_FD binds one. */
+  RECV_SOURCES: 55,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
@@ -70,6 +74,8 @@ export const OpFlag = {
   IGNORE_EXIST: 0x8,
   /** ENOENT is not an error (and for UMOUNT, EINVAL: no longer a mount point). */
   IGNORE_MISSING: 0x10,
+  /** MOUNT: the source is the fd of the BIND_SOURCE op whose index is arg 0. */
+  SRC_FD: 0x20,
 } as const;
 
 /** Pseudo errno the executor reports when a path resolved outside the container root. */

@@ -11,10 +11,12 @@ const OPEN_TREE_CLOEXEC = 0o2000000;
 const AT_RECURSIVE = 0x8000;
 const AT_EMPTY_PATH = 0x1000;
 
-/** Bind sources the executor copies before clone: the OPEN_TREE op index for each mount index. */
+/** Bind sources the executor takes before clone, per mount index: the op that did (its plan index) and how. */
 export interface MountTrees {
   ops: Op[];
-  at: Map<number, number>;
+  at: Map<number, { index: number; kind: 'tree' | 'fd' }>;
+  /** How many BIND_SOURCE fds the init receives (OP_RECV_SOURCES). */
+  fds: number;
 }
 
 /** A mount's options, or an error naming the field. */
@@ -46,14 +48,25 @@ const mapText = (maps: readonly IDMapping[]) => maps.map((e) => `${e.containerID
  * with move_mount (OP_MOVE_MOUNT) where the bind would have gone.
  * firstIndex is the plan index the first op returned will have.
  */
-export function planMountTrees(spec: Spec, ctx: PlanContext, newUserNs: boolean, firstIndex: number): MountTrees {
-  const trees: MountTrees = { ops: [], at: new Map() };
+export function planMountTrees(spec: Spec, ctx: PlanContext, newUserNs: boolean, ownMountNs: boolean, firstIndex: number): MountTrees {
+  const trees: MountTrees = { ops: [], at: new Map(), fds: 0 };
   (spec.mounts ?? []).forEach((m, i) => {
     const opts = mountOptionsAt(m, i);
     const ownMaps = Boolean(m.uidMappings?.length || m.gidMappings?.length);
-    if (!opts.idmap && !ownMaps) return;
+    const bind = (m.type === 'bind' || opts.bind) && !opts.copyUp;
+    if (!opts.idmap && !ownMaps) {
+      // In a user namespace the init may not search the host directories on
+      // the way to a source (a 0700 parent): as runc, the runtime opens it.
+      if (bind && newUserNs && ownMountNs) {
+        const source = bindSource(m, i, ctx);
+        trees.at.set(i, { index: firstIndex + trees.ops.length, kind: 'fd' });
+        trees.ops.push(op(OpCode.BIND_SOURCE, `open ${source} for ${m.destination} as the runtime (in the init's mount namespace)`, [source]));
+        trees.fds++;
+      }
+      return;
+    }
     const at = `/mounts/${i}`;
-    if (!(m.type === 'bind' || opts.bind) || opts.copyUp) throw new Error(`${at}/options: id-mapped mounts are only supported for bind mounts`);
+    if (!bind) throw new Error(`${at}/options: id-mapped mounts are only supported for bind mounts`);
     let uid: readonly IDMapping[], gid: readonly IDMapping[];
     if (ownMaps) {
       if (!m.uidMappings?.length || !m.gidMappings?.length) {
@@ -67,7 +80,7 @@ export function planMountTrees(spec: Spec, ctx: PlanContext, newUserNs: boolean,
     }
     const source = bindSource(m, i, ctx);
     const recursive = opts.idmap === 'ridmap';
-    trees.at.set(i, firstIndex + trees.ops.length);
+    trees.at.set(i, { index: firstIndex + trees.ops.length, kind: 'tree' });
     trees.ops.push(
       op(
         OpCode.OPEN_TREE,

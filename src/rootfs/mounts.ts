@@ -5,7 +5,7 @@ import { OpCode, OpFlag } from '../plan/opcodes.js';
 import type { PlanContext } from '../plan/context.js';
 import type { Mount } from '../spec/types.js';
 import { describeMountFlags, type ParsedMountOptions } from './mount-options.js';
-import { bindSource, mountOptionsAt } from './mount-trees.js';
+import { bindSource, mountOptionsAt, type MountTrees } from './mount-trees.js';
 
 const IN_ROOT = OpFlag.TARGET_IN_ROOT;
 const NO_CONTEXT = new Set(['proc', 'sysfs', 'mqueue']);
@@ -15,7 +15,7 @@ const NO_CONTEXT = new Set(['proc', 'sysfs', 'mqueue']);
  * inside the root by the executor (openat2 RESOLVE_IN_ROOT), so a symlink in
  * the rootfs cannot redirect a mount onto the host.
  */
-export function planMounts(mounts: readonly Mount[], ctx: PlanContext, ownCgroupNs: boolean, mountLabel?: string, trees: ReadonlyMap<number, number> = new Map()): Op[] {
+export function planMounts(mounts: readonly Mount[], ctx: PlanContext, ownCgroupNs: boolean, mountLabel?: string, trees: MountTrees['at'] = new Map()): Op[] {
   const ops: Op[] = [];
   mounts.forEach((m, i) => {
     const opts = mountOptionsAt(m, i);
@@ -86,8 +86,8 @@ function tmpCopyUp(m: Mount, i: number, flags: number, data: string[]): Op[] {
   ];
 }
 
-/** tree: the index of the OPEN_TREE op that copied the source before clone (mount-trees.ts), if one did. */
-function bindMount(m: Mount, i: number, opts: ParsedMountOptions, ctx: PlanContext, tree?: number): Op[] {
+/** tree: the op that took the source before clone (mount-trees.ts), if one did. */
+function bindMount(m: Mount, i: number, opts: ParsedMountOptions, ctx: PlanContext, tree?: { index: number; kind: 'tree' | 'fd' }): Op[] {
   const source = bindSource(m, i, ctx);
   const kind = ctx.host.pathKind(source);
   const bindFlags = MS.BIND | (opts.recursive ? MS.REC : 0);
@@ -95,9 +95,11 @@ function bindMount(m: Mount, i: number, opts: ParsedMountOptions, ctx: PlanConte
     kind === 'dir'
       ? op(OpCode.MKDIR_IN_ROOT, `mkdir ${m.destination}`, [m.destination, 0o755])
       : op(OpCode.MKFILE_IN_ROOT, `create file ${m.destination}`, [m.destination, 0o644]),
-    tree === undefined
+    !tree
       ? op(OpCode.MOUNT, `bind ${source} on ${m.destination}${opts.recursive ? ' (recursive)' : ''}`, [source, m.destination, '', bindFlags, ''], IN_ROOT)
-      : op(OpCode.MOVE_MOUNT, `attach the copy of ${source} (op ${tree}) on ${m.destination}`, [tree, m.destination]),
+      : tree.kind === 'fd'
+        ? op(OpCode.MOUNT, `bind ${source} (opened at op ${tree.index}) on ${m.destination}${opts.recursive ? ' (recursive)' : ''}`, [tree.index, m.destination, '', bindFlags, ''], IN_ROOT | OpFlag.SRC_FD)
+        : op(OpCode.MOVE_MOUNT, `attach the copy of ${source} (op ${tree.index}) on ${m.destination}`, [tree.index, m.destination]),
   ];
   // A bind mount ignores every flag but MS_BIND|MS_REC: the rest needs a remount.
   const extra = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);

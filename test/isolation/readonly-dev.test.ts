@@ -3,9 +3,8 @@
 // read-only. Before, tsrun mounted it read-only at once and failed with
 // "mkdir /dev/pts: EROFS". Checked from inside, and against runc when installed.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { makeBundle, parseMountinfo, runScript, uniqueId, type Teardown } from '../helpers.js';
+import { makeBundle, parseMountinfo, runScript } from '../helpers.js';
+import { NO_RUNC, runcRun } from './runc-run.js';
 import type { Spec } from '../../src/spec/types.js';
 
 const SCRIPT = 'cat /proc/self/mountinfo; ls /dev/pts/ptmx /dev/null /dev/shm >/dev/null && echo made; echo > /dev/null && echo null-ok; touch /dev/new 2>/dev/null && echo dev-writable || echo dev-readonly';
@@ -26,24 +25,13 @@ t.test('ro on the /dev tmpfs: everything below it is made, then it is read-only'
   t.match(r.stdout, /^dev-readonly$/m, 'a new file in /dev is refused');
 });
 
-/** The same script under runc, with a root of its own. */
-function runcScript(t: Teardown, script: string, edit: (s: Spec) => void) {
-  const { dir } = makeBundle(t, (s) => {
-    s.process!.args = ['sh', '-c', script];
-    edit(s);
-  });
-  const root = mkdtempSync('/tmp/tsrun-test-root-runc-');
-  const id = uniqueId('spec13-runc');
-  t.teardown(() => {
-    spawnSync('runc', ['--root', root, 'delete', '--force', id]);
-    rmSync(root, { recursive: true, force: true });
-  });
-  return spawnSync('runc', ['--root', root, 'run', '--bundle', dir, id], { encoding: 'utf8', timeout: 30_000 });
-}
-
-t.test('runc gives the same', { skip: spawnSync('runc', ['--version']).status !== 0 && 'runc is not installed' }, async (t) => {
+t.test('runc gives the same', { skip: NO_RUNC }, async (t) => {
   const r = await runScript(t, SCRIPT, roDev);
-  const runc = runcScript(t, SCRIPT, roDev);
+  const { dir } = makeBundle(t, (s) => {
+    s.process!.args = ['sh', '-c', SCRIPT];
+    roDev(s);
+  });
+  const runc = runcRun(t, dir);
   t.equal(runc.status, 0, runc.stderr);
   for (const line of ['made', 'null-ok', 'dev-readonly']) t.equal(new RegExp(`^${line}$`, 'm').test(runc.stdout), new RegExp(`^${line}$`, 'm').test(r.stdout), `${line}: runc and tsrun agree`);
 });
