@@ -119,6 +119,7 @@ enum opcode {
 	OP_BIND_SOURCE = 54,   /* path (before clone): the parent side of OP_CLONE opens it, as
 	                          us, in the init's mount namespace, and sends it: see send_sources */
 	OP_RECV_SOURCES = 55,  /* count: receive the OP_BIND_SOURCE fds (OP_MOUNT F_SRC_FD uses them) */
+	OP_SET_MEMPOLICY = 56, /* mode (with MPOL_F_* flags), node mask bytes (may be empty): set_mempolicy(2) */
 };
 
 /* Op flags. */
@@ -1582,6 +1583,12 @@ static void run_op(const struct op *o)
 		break;
 	case OP_RECV_SOURCES:
 		op_recv_sources(o);
+		break;
+	case OP_SET_MEMPOLICY:
+		/* maxnode counts bits; the kernel reads one fewer than it is given. */
+		if (syscall(SYS_set_mempolicy, (int)N(o, 0), o->args[1].len ? o->args[1].bytes : NULL,
+			    o->args[1].len ? (unsigned long)o->args[1].len * 8 + 1 : 0UL) < 0)
+			fail(errno);
 		break;
 	case OP_CLOSE_FIFO:
 		if (fifo_fd >= 0)

@@ -12,6 +12,7 @@ import { planNamespaces } from './namespaces.js';
 import { warnedFields } from '../spec/coverage.js';
 import { planInitialAffinity, planPersonality } from '../process/scheduling.js';
 import { planSeccomp } from './seccomp-op.js';
+import { planMemoryPolicy } from '../process/memory-policy.js';
 import { op, type Op } from './op.js';
 import { OpCode } from './opcodes.js';
 
@@ -93,6 +94,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   if (spec.hostname !== undefined) ops.push(op(OpCode.SETHOSTNAME, `sethostname ${spec.hostname}`, [spec.hostname]));
   if (spec.domainname !== undefined) ops.push(op(OpCode.SETDOMAINNAME, `setdomainname ${spec.domainname}`, [spec.domainname]));
   ops.push(...planPersonality(linux.personality));
+  ops.push(...planMemoryPolicy(linux.memoryPolicy));
   if (proc) ops.push(...planInit(proc, { host: ctx.host, waitForStart: true, bindConsole: true }, seccomp?.load ?? null, warnings));
   else ops.push(op(OpCode.READY, 'report set-up done (no process to run)'), op(OpCode.WAIT_START, 'wait on the exec fifo'));
   return { ops, cloneIndex, newUserNs: ns.newUserNs, hostMounts: !ownMountNs, seccompNotify: seccomp?.notify ?? false, warnings };

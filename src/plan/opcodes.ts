@@ -60,6 +60,8 @@ export const OpCode = {
   BIND_SOURCE: 54,
   /** In the init: receive the BIND_SOURCE fds (arg: how many); MOUNT with SRC_FD binds one. */
   RECV_SOURCES: 55,
+  /** linux.memoryPolicy: set_mempolicy(2) with a mode (MPOL_F_* flags OR'd in) and a node mask. */
+  SET_MEMPOLICY: 56,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 

@@ -38,6 +38,7 @@ export const HANDLED: readonly string[] = [
   '/process/ioPriority',
   '/process/execCPUAffinity',
   '/linux/personality',
+  '/linux/memoryPolicy',
   '/linux/namespaces',
   '/linux/uidMappings',
   '/linux/gidMappings',
@@ -60,7 +61,6 @@ export const HANDLED: readonly string[] = [
 export const REFUSED: Readonly<Record<string, string>> = {
   '/process/user/username': 'a Windows field: Linux processes are named by uid',
   '/process/commandLine': 'a Windows field: give /process/args',
-  '/linux/memoryPolicy': 'linux.memoryPolicy is not supported by this build',
   '/linux/netDevices': 'linux.netDevices is not supported by this build',
   '/linux/intelRdt': 'linux.intelRdt is not supported by this build (and this host has no resctrl)',
   '/solaris': 'a section for Solaris: this runtime runs Linux containers',

@@ -109,7 +109,6 @@ t.test('refusedFields and warnedFields name the concrete pointers', async (t) =>
 const SAMPLES: Record<string, (s: Spec) => void> = {
   '/process/user/username': (s) => (s.process!.user!.username = 'someone'),
   '/process/commandLine': (s) => (s.process!.commandLine = 'cmd.exe /c echo'),
-  '/linux/memoryPolicy': (s) => (s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' }),
   '/linux/netDevices': (s) => (s.linux!.netDevices = { dummy0: { name: 'eth9' } }),
   '/linux/intelRdt': (s) => (s.linux!.intelRdt = { closID: 'spec12' }),
   '/solaris': (s) => ((s as unknown as Record<string, unknown>).solaris = { milestone: 'svc:/milestone/container:default' }),
