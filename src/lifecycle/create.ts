@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { nowRfc3339Nano } from '../state/time.js';
 import { join } from 'node:path';
+import { moveNetDevicesIn } from '../linux/net-devices.js';
 import { TsrunError } from '../errors.js';
 import { PhaseTimer } from '../log.js';
 import { detectCgroups, openCgroup } from '../cgroups/index.js';
@@ -204,6 +205,7 @@ export async function createContainer(
     timer.mark('place in cgroup');
     if (spec.process?.oomScoreAdj !== undefined) writeOomScoreAdj(pid, spec.process.oomScoreAdj);
     if (plan.newUserNs) writeIdMaps(pid, spec);
+    if (spec.linux?.netDevices) moveNetDevicesIn(spec.linux.netDevices, pid);
     const hooks = spec.hooks ?? {};
     const state = hookState(record, 'created');
     await runHooks('prestart', hooks.prestart, state);

@@ -13,6 +13,7 @@ import { warnedFields } from '../spec/coverage.js';
 import { planInitialAffinity, planPersonality } from '../process/scheduling.js';
 import { planSeccomp } from './seccomp-op.js';
 import { planMemoryPolicy } from '../process/memory-policy.js';
+import { checkNetDevices } from '../linux/net-devices.js';
 import { op, type Op } from './op.js';
 import { OpCode } from './opcodes.js';
 
@@ -43,6 +44,9 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   const ownMountNs = (linux.namespaces ?? []).some((n) => n.type === 'mount');
 
   const seccomp = planSeccomp(linux.seccomp, ctx.compileSeccomp, warnings);
+  // Moved by the runtime between clone and release (lifecycle/create.ts); checked here, before anything exists.
+  const netErrors = checkNetDevices(linux, (iface) => ctx.host.pathKind(`/sys/class/net/${iface}`) !== undefined);
+  if (netErrors.length) throw new Error(netErrors.join('; '));
 
   const ops: Op[] = [
     // First, while the executor still sees the host's /sys/fs/cgroup (before any setns).

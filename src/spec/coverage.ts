@@ -39,6 +39,7 @@ export const HANDLED: readonly string[] = [
   '/process/execCPUAffinity',
   '/linux/personality',
   '/linux/memoryPolicy',
+  '/linux/netDevices',
   '/linux/namespaces',
   '/linux/uidMappings',
   '/linux/gidMappings',
@@ -61,7 +62,6 @@ export const HANDLED: readonly string[] = [
 export const REFUSED: Readonly<Record<string, string>> = {
   '/process/user/username': 'a Windows field: Linux processes are named by uid',
   '/process/commandLine': 'a Windows field: give /process/args',
-  '/linux/netDevices': 'linux.netDevices is not supported by this build',
   '/linux/intelRdt': 'linux.intelRdt is not supported by this build (and this host has no resctrl)',
   '/solaris': 'a section for Solaris: this runtime runs Linux containers',
   '/windows': 'a section for Windows: this runtime runs Linux containers',

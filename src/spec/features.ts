@@ -36,7 +36,7 @@ export function features(): Features {
       selinux: { enabled: false },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: true } },
-      netDevices: { enabled: false },
+      netDevices: { enabled: true },
     },
     annotations: {
       'org.opencontainers.runtime-spec.features.runtime.name': 'tsrun',
