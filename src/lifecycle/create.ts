@@ -28,7 +28,7 @@ import type { Spec } from '../spec/types.js';
 import { lockDir } from '../state/lock.js';
 import { checkId, type ContainerRecord } from '../state/store.js';
 import type { RuntimeContext } from './context.js';
-import { containerProcessState, explainFailure, loadSeccompCompiler, writePidFile } from './shared.js';
+import { containerProcessState, explainFailure, loadSeccompCompiler, sendPidfd, writePidFile } from './shared.js';
 import { killAndWait } from './wait.js';
 import { explainSetupDeath } from './setup-death.js';
 import { checkCgroupJoinable } from './cgroup-join.js';
@@ -52,6 +52,10 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** Print the plan instead of doing it. */
   dryRun?: boolean;
+  /** run: the executor that watches the init is not a subreaper (runc's --no-subreaper). */
+  noSubreaper?: boolean;
+  /** Unix socket that receives a pidfd of the init (runc's --pidfd-socket). */
+  pidfdSocket?: string;
   /** The config itself instead of BUNDLE/config.json (the library); checked the same way. */
   spec?: Spec;
   /** With `spec`: the root filesystem, in place of /root/path. */
@@ -120,6 +124,7 @@ function makePlan(
       fifoPath: ctx.store.fifoPath(id),
       mode,
       noPivot: opts.noPivot ?? false,
+      noSubreaper: opts.noSubreaper ?? false,
       preserveFds: opts.preserveFds ?? 0,
       consoleSocket: opts.consoleSocket,
       oomWatch: cg ? oomWatch(cg.record) : null,
@@ -225,6 +230,7 @@ export async function createContainer(
     await session.expect('R');
     timer.mark('init set-up');
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    if (opts.pidfdSocket) sendPidfd(opts.pidfdSocket, pid);
     return { record, session };
   } catch (given) {
     const e = explainSetupDeath(given, cg, spec);

@@ -11,6 +11,8 @@ import { NOTIFY_FORBIDDEN } from '../plan/seccomp-op.js';
 import type { ContainerRecord } from '../state/store.js';
 import { hookState } from '../hooks/state.js';
 import type { Spec } from '../spec/types.js';
+import { pidfdOpen } from '../linux/libc.js';
+import { closeFd, sendFdTo } from '../linux/unix-socket.js';
 
 // What create and exec share: small on purpose, as exec's bundle includes it.
 
@@ -27,6 +29,21 @@ export async function loadSeccompCompiler(spec: Spec): Promise<PlanContext['comp
     // Profiles name syscalls newer than our headers; runc logs those at debug level.
     return { ...c, warnings: c.warnings.filter((w) => !/unknown syscalls skipped/.test(w)) };
   };
+}
+
+/**
+ * --pidfd-socket (runc >= 1.2; containerd 2 uses it): a pidfd of the new
+ * process, sent over the unix socket with SCM_RIGHTS.
+ */
+export function sendPidfd(socket: string, pid: number): void {
+  const fd = pidfdOpen(pid);
+  try {
+    sendFdTo(socket, fd, 'pidfd');
+  } catch (e) {
+    throw new TsrunError(`--pidfd-socket ${socket}: ${(e as Error).message}`, { cause: e, path: socket });
+  } finally {
+    closeFd(fd);
+  }
 }
 
 /** Writes the pid file atomically, as engines read it as soon as it appears. */

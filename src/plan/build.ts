@@ -57,7 +57,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
     ...(seccomp?.connect ?? []),
     ...ns.joins,
   ];
-  if (ctx.mode === 'run') ops.push(op(OpCode.SUBREAPER, 'become a subreaper for the container'));
+  if (ctx.mode === 'run' && !ctx.noSubreaper) ops.push(op(OpCode.SUBREAPER, 'become a subreaper for the container'));
   if (ns.newTimeNs) ops.push(...planTimeNamespace(linux.timeOffsets));
   ops.push(...planInitialAffinity(proc));
   // Bind sources copied (and idmapped) with the runtime's credentials, attached by the init.

@@ -19,7 +19,7 @@ export function planSeccomp(seccomp: Seccomp | undefined, compile: PlanContext['
   warnings.push(...compiled.warnings);
   const load = [op(OpCode.SECCOMP, `load seccomp filter (${compiled.filter.length / 8} instructions, flags ${compiled.flags})`, [compiled.filter, compiled.flags])];
   if (!compiled.notify) return { connect: [], load, notify: false };
-  if (!seccomp.listenerPath) throw new Error('/linux/seccomp/listenerPath: SCMP_ACT_NOTIFY needs a listener socket');
+  if (!seccomp.listenerPath) throw new Error('/linux/seccomp/listenerPath: seccomp listenerPath is not set (SCMP_ACT_NOTIFY needs a listener socket)');
   return {
     connect: [op(OpCode.CONNECT_LISTENER, `connect to seccomp listener ${seccomp.listenerPath}`, [seccomp.listenerPath])],
     load: [...load, op(OpCode.SEND_LISTENER, `send the seccomp notify fd to ${seccomp.listenerPath}`)],

@@ -166,7 +166,7 @@ export function parseProfile(seccomp: Seccomp, warnings: string[]): Profile {
     // sibling thread conflict as ESRCH instead of its thread id.
     if (flags & SECCOMP.FILTER_FLAG_TSYNC) flags |= SECCOMP.FILTER_FLAG_TSYNC_ESRCH;
     if (typeof seccomp.listenerPath !== 'string' || seccomp.listenerPath === '')
-      throw new Error(`${base}.listenerPath: required when SCMP_ACT_NOTIFY is used`);
+      throw new Error(`${base}.listenerPath: seccomp listenerPath is not set (SCMP_ACT_NOTIFY needs a listener socket)`);
   } else if (flags & SECCOMP.FILTER_FLAG_WAIT_KILLABLE_RECV) {
     // Only meaningful with a listener; the kernel rejects it (EINVAL) otherwise.
     flags &= ~SECCOMP.FILTER_FLAG_WAIT_KILLABLE_RECV;
