@@ -7,7 +7,6 @@ import { errnoName } from '../native/errno.js';
 import type { Plan } from '../plan/build.js';
 import type { PlanContext } from '../plan/context.js';
 import { OpCode } from '../plan/opcodes.js';
-import { NOTIFY_FORBIDDEN } from '../plan/seccomp-op.js';
 import type { ContainerRecord } from '../state/store.js';
 import { hookState } from '../hooks/state.js';
 import type { Spec } from '../spec/types.js';
@@ -22,10 +21,6 @@ export async function loadSeccompCompiler(spec: Spec): Promise<PlanContext['comp
   const { compileSeccomp } = await import('../seccomp/compile.js');
   return (seccomp) => {
     const c = compileSeccomp(seccomp);
-    for (const [i, rule] of (seccomp.syscalls ?? []).entries()) {
-      const bad = rule.action === 'SCMP_ACT_NOTIFY' ? rule.names.filter((n) => NOTIFY_FORBIDDEN.includes(n)) : [];
-      if (bad.length) throw new Error(`/linux/seccomp/syscalls/${i}: SCMP_ACT_NOTIFY on ${bad.join(', ')} would block the container's own start`);
-    }
     // Profiles name syscalls newer than our headers; runc logs those at debug level.
     return { ...c, warnings: c.warnings.filter((w) => !/unknown syscalls skipped/.test(w)) };
   };

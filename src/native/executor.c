@@ -120,6 +120,8 @@ enum opcode {
 	                          us, in the init's mount namespace, and sends it: see send_sources */
 	OP_RECV_SOURCES = 55,  /* count: receive the OP_BIND_SOURCE fds (OP_MOUNT F_SRC_FD uses them) */
 	OP_SET_MEMPOLICY = 56, /* mode (with MPOL_F_* flags), node mask bytes (may be empty): set_mempolicy(2) */
+	OP_LISTENER_HELPER = 57,/* before OP_SECCOMP: fork the helper that sends the notify fd at
+	                          OP_SEND_LISTENER, so the init makes no syscall until the agent has it */
 };
 
 /* Op flags. */
@@ -158,6 +160,8 @@ static int sync_fd = -1;
 static int console_fd = -1;
 static int listener_sock = -1;  /* connected to linux.seccomp.listenerPath */
 static int notify_fd = -1;      /* from seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER) */
+static volatile int *helper_page; /* shared with the OP_LISTENER_HELPER child: state, fd, errno */
+static pid_t helper_pid;
 static char go_payload[65536];  /* what the runtime sent with "G" */
 static size_t go_payload_len;
 static int fifo_fd = -1;
@@ -1146,6 +1150,75 @@ static void op_setup_pty(const struct op *o)
 		close(slave);
 }
 
+/*
+ * SCMP_ACT_NOTIFY may catch any syscall the init makes after its filter is
+ * on, sendmsg included, and the agent can answer only once it has the fd.
+ * So the fd is sent by a helper forked before the filter (it has none) that
+ * shares our fd table (CLONE_FILES): at OP_SEND_LISTENER the init only
+ * stores the fd number in shared memory and spins, with no syscall, until
+ * the helper reports that the agent has it. States: 0 waiting, 1 fd ready,
+ * 2 sent, 3 failed (errno in [2]).
+ */
+static void op_listener_helper(void)
+{
+	helper_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (helper_page == MAP_FAILED)
+		fail(errno);
+	pid_t init = getpid();
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, NULL, NULL, 0);
+	if (pid < 0)
+		fail(errno);
+	if (pid > 0) {
+		helper_pid = pid;
+		return;
+	}
+	while (__atomic_load_n(&helper_page[0], __ATOMIC_ACQUIRE) == 0) {
+		if (getppid() != init)
+			_exit(0); /* the init is gone */
+		sched_yield();
+	}
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	memset(&control, 0, sizeof(control));
+	struct iovec iov = { go_payload, go_payload_len };
+	struct msghdr msg;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control.buf;
+	msg.msg_controllen = sizeof(control.buf);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	int fd = helper_page[1];
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(listener_sock, &msg, MSG_NOSIGNAL) < 0) {
+		helper_page[2] = errno;
+		__atomic_store_n(&helper_page[0], 3, __ATOMIC_RELEASE);
+	} else {
+		__atomic_store_n(&helper_page[0], 2, __ATOMIC_RELEASE);
+	}
+	_exit(0);
+}
+
+/* OP_SEND_LISTENER with a helper: publish the fd, spin until it is sent, then reap the helper. */
+static void send_listener_by_helper(void)
+{
+	helper_page[1] = notify_fd;
+	__atomic_store_n(&helper_page[0], 1, __ATOMIC_RELEASE);
+	int state;
+	while ((state = __atomic_load_n(&helper_page[0], __ATOMIC_ACQUIRE)) == 1)
+		__asm__ volatile("" ::: "memory");
+	/* From here the agent answers whatever the filter sends it. */
+	while (waitpid(helper_pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	if (state != 2)
+		fail(helper_page[2] ? helper_page[2] : EIO);
+}
+
 static _Noreturn void monitor(pid_t pid);
 /*
  * The parent side of OP_CLONE, when OP_BIND_SOURCE ops came before it: as
@@ -1528,7 +1601,10 @@ static void run_op(const struct op *o)
 		 * any notified syscall, or the init would wait on nobody. */
 		if (notify_fd < 0 || listener_sock < 0)
 			fail(EBADF);
-		send_fd(listener_sock, notify_fd, go_payload, go_payload_len);
+		if (helper_page)
+			send_listener_by_helper();
+		else
+			send_fd(listener_sock, notify_fd, go_payload, go_payload_len);
 		close(notify_fd);
 		close(listener_sock);
 		notify_fd = listener_sock = -1;
@@ -1589,6 +1665,9 @@ static void run_op(const struct op *o)
 		if (syscall(SYS_set_mempolicy, (int)N(o, 0), o->args[1].len ? o->args[1].bytes : NULL,
 			    o->args[1].len ? (unsigned long)o->args[1].len * 8 + 1 : 0UL) < 0)
 			fail(errno);
+		break;
+	case OP_LISTENER_HELPER:
+		op_listener_helper();
 		break;
 	case OP_CLOSE_FIFO:
 		if (fifo_fd >= 0)

@@ -62,6 +62,8 @@ export const OpCode = {
   RECV_SOURCES: 55,
   /** linux.memoryPolicy: set_mempolicy(2) with a mode (MPOL_F_* flags OR'd in) and a node mask. */
   SET_MEMPOLICY: 56,
+  /** Before SECCOMP (with a notify listener): fork the helper that sends the notify fd at SEND_LISTENER. */
+  LISTENER_HELPER: 57,
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 

@@ -22,14 +22,12 @@ export function planSeccomp(seccomp: Seccomp | undefined, compile: PlanContext['
   if (!seccomp.listenerPath) throw new Error('/linux/seccomp/listenerPath: seccomp listenerPath is not set (SCMP_ACT_NOTIFY needs a listener socket)');
   return {
     connect: [op(OpCode.CONNECT_LISTENER, `connect to seccomp listener ${seccomp.listenerPath}`, [seccomp.listenerPath])],
-    load: [...load, op(OpCode.SEND_LISTENER, `send the seccomp notify fd to ${seccomp.listenerPath}`)],
+    // The helper, forked before the filter, sends the fd: the init makes no syscall the filter could hold before the agent has it.
+    load: [
+      op(OpCode.LISTENER_HELPER, 'fork the helper that sends the seccomp notify fd (it shares our fds, and has no filter)'),
+      ...load,
+      op(OpCode.SEND_LISTENER, `send the seccomp notify fd to ${seccomp.listenerPath} (by the helper)`),
+    ],
     notify: true,
   };
 }
-
-/**
- * SCMP_ACT_NOTIFY on a syscall the init itself makes after the filter goes
- * on, before the agent has the fd, would wait for nobody: refused (runc
- * refuses write, which its init uses; ours sends with sendmsg and closes).
- */
-export const NOTIFY_FORBIDDEN = ['write', 'sendmsg', 'close'];

@@ -141,10 +141,9 @@ export function parseProfile(seccomp: Seccomp, warnings: string[]): Profile {
       if (typeof names[j] !== 'string' || names[j] === '') throw new Error(`${where}.names[${j}]: must be a syscall name`);
     const ret = retFor(s.action, s.errnoRet, `${where}.action`, `${where}.errnoRet`);
     if (ret === SECCOMP.RET_USER_NOTIF) {
+      // Any syscall, write included: the init makes none the filter could
+      // hold before the agent has the fd (the executor's OP_LISTENER_HELPER).
       notify = true;
-      // As in runc: the runtime still has to write to the parent after the
-      // filter is loaded, and would wait forever on its own agent.
-      if (names.includes('write')) throw new Error(`${where}.names: SCMP_ACT_NOTIFY cannot be used for write`);
     }
     const args = s.args ?? [];
     if (!Array.isArray(args)) throw new Error(`${where}.args: must be an array`);
