@@ -6,7 +6,7 @@ SHELL := /bin/bash
 HOST_MACHINE := $(shell uname -m)
 CROSS_PACKAGES_x86_64 := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
 CROSS_PACKAGES_aarch64 := gcc-x86-64-linux-gnu libc6-dev-amd64-cross
-DEBIAN_PACKAGES := build-essential busybox-static linux-libc-dev procps util-linux python3 protobuf-compiler uidmap podman clang-format $(CROSS_PACKAGES_$(HOST_MACHINE))
+DEBIAN_PACKAGES := build-essential busybox-static linux-libc-dev procps util-linux iproute2 python3 protobuf-compiler uidmap podman clang-format $(CROSS_PACKAGES_$(HOST_MACHINE))
 # What ../shared/criu/build.sh needs to build CRIU (criu/Makefile.packages), and
 # iptables, which CRIU runs to lock the network during a dump; podman, conmon
 # and runc for test/checkpoint/podman.test.ts (runc is its reference).

@@ -14,7 +14,7 @@ import { posix } from 'node:path';
 import type { CgroupManager, CgroupMode, CgroupRecord } from './types.js';
 import { CgroupError } from './errors.js';
 import { detectCgroups, parseProcCgroup, type CgroupHost } from './detect.js';
-import { resolveCgroupPath, v1Dirs, v2Dir } from './paths.js';
+import { hybridUnifiedDir, resolveCgroupPath, v1Dirs, v2Dir } from './paths.js';
 import { V1Manager, V2Manager } from './managers.js';
 
 export type { CgroupHandle, CgroupManager, CgroupMode, CgroupRecord } from './types.js';
@@ -62,6 +62,11 @@ export function openCgroup(opts: OpenOptions): CgroupManager {
   const main = dirs.devices ? 'devices' : Object.keys(dirs)[0];
   const mounts: Record<string, string> = {};
   for (const c of Object.keys(dirs)) mounts[c] = host.v1[c].mountpoint;
+  // Key "" (runc's name for it): joined and removed with the rest, no resources written there.
+  if (host.mode === 'hybrid' && host.unified) {
+    dirs[''] = hybridUnifiedDir(host, path, own);
+    mounts[''] = host.unified.mountpoint;
+  }
   const record: CgroupRecord = { mode: host.mode, path: inner(host.v1[main], dirs[main]), dirs, created: [] };
   return new V1Manager(record, mounts);
 }

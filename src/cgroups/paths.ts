@@ -73,3 +73,13 @@ export function v2Dir(host: CgroupHost, path: string, ownCgroups: Record<string,
   if (!host.unified) throw new Error('v2Dir: no cgroup2 mount');
   return dirIn(host.unified, path, ownCgroups[''], true);
 }
+
+/**
+ * Hybrid: the container's directory in the cgroup2 mount too (which holds
+ * no controller runc drives there), placed like a v1 hierarchy's, as runc's
+ * fs driver does (its "" subsystem): the init then shows "0::/<path>".
+ */
+export function hybridUnifiedDir(host: CgroupHost, path: string, ownCgroups: Record<string, string>): string {
+  if (!host.unified) throw new Error('hybridUnifiedDir: no cgroup2 mount');
+  return dirIn(host.unified, path, ownCgroups[''], false);
+}

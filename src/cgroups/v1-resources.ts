@@ -18,7 +18,7 @@ type BlockIO = NonNullable<Resources['blockIO']>;
 function need(dirs: Dirs, controller: string, field: string): string {
   const dir = dirs[controller];
   if (dir) return dir;
-  const have = Object.keys(dirs).sort().join(', ') || 'none';
+  const have = Object.keys(dirs).filter(Boolean).sort().join(', ') || 'none';
   throw unsupportedField(field, `the ${controller} controller is not mounted on this host (cgroup v1 controllers mounted: ${have})`);
 }
 

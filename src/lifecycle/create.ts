@@ -3,6 +3,7 @@ import { containerCgroup } from './rootless-cgroup.js';
 import { applyIdMaps, planIdMaps } from './id-maps.js';
 import { nowRfc3339Nano } from '../state/time.js';
 import { join } from 'node:path';
+import { moveNetDevicesIn } from '../linux/net-devices.js';
 import { TsrunError } from '../errors.js';
 import { PhaseTimer } from '../log.js';
 import { detectCgroups } from '../cgroups/index.js';
@@ -31,7 +32,7 @@ import type { Spec } from '../spec/types.js';
 import { lockDir } from '../state/lock.js';
 import { checkId, type ContainerRecord } from '../state/store.js';
 import type { RuntimeContext } from './context.js';
-import { containerProcessState, explainFailure, loadSeccompCompiler, writePidFile } from './shared.js';
+import { containerProcessState, explainFailure, loadSeccompCompiler, sendPidfd, writePidFile } from './shared.js';
 import { killAndWait } from './wait.js';
 import { explainSetupDeath } from './setup-death.js';
 import { checkCgroupJoinable } from './cgroup-join.js';
@@ -55,6 +56,10 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** Print the plan instead of doing it. */
   dryRun?: boolean;
+  /** run: the executor that watches the init is not a subreaper (runc's --no-subreaper). */
+  noSubreaper?: boolean;
+  /** Unix socket that receives a pidfd of the init (runc's --pidfd-socket). */
+  pidfdSocket?: string;
   /** The config itself instead of BUNDLE/config.json (the library); checked the same way. */
   spec?: Spec;
   /** With `spec`: the root filesystem, in place of /root/path. */
@@ -127,6 +132,7 @@ function makePlan(
       fifoPath: ctx.store.fifoPath(id),
       mode,
       noPivot: opts.noPivot ?? false,
+      noSubreaper: opts.noSubreaper ?? false,
       preserveFds: opts.preserveFds ?? 0,
       consoleSocket: opts.consoleSocket,
       oomWatch: cg ? oomWatch(cg.record) : null,
@@ -219,6 +225,7 @@ export async function createContainer(
     timer.mark('place in cgroup');
     if (spec.process?.oomScoreAdj !== undefined) writeOomScoreAdj(pid, spec.process.oomScoreAdj);
     if (plan.newUserNs) applyIdMaps(pid, spec, idMaps);
+    if (spec.linux?.netDevices) moveNetDevicesIn(spec.linux.netDevices, pid);
     const hooks = spec.hooks ?? {};
     const state = hookState(record, 'created');
     await runHooks('prestart', hooks.prestart, state);
@@ -238,6 +245,7 @@ export async function createContainer(
     await session.expect(Msg.READY);
     timer.mark('init set-up');
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    if (opts.pidfdSocket) sendPidfd(opts.pidfdSocket, pid);
     return { record, session };
   } catch (given) {
     const e = explainSetupDeath(given, cg, spec);

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
+import { moveNetDevicesOut } from '../linux/net-devices.js';
 import { reopenCgroupHandle } from '../cgroups/handle.js';
 import { checkId, type ContainerRecord } from '../state/store.js';
 import { lockDir } from '../state/lock.js';
@@ -61,6 +62,8 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
     if (status !== 'stopped' && status !== 'creating' && !opts.force) {
       throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`, { code: 'ERR_BAD_STATE' });
     }
+    // While the namespace lives, its moved network devices go back to the host.
+    if (status !== 'stopped' && rec.config.linux?.netDevices) moveNetDevicesOut(rec.config.linux.netDevices, rec.pid);
     await destroy(rec);
     store.remove(id);
     await runPoststop(ctx, rec);

@@ -11,7 +11,8 @@ import type { Process } from '../spec/types.js';
 import { containerStatus } from '../state/status.js';
 import { validateProcess } from '../spec/validate.js';
 import type { RuntimeContext } from './context.js';
-import { containerProcessState, explainFailure, loadSeccompCompiler, writePidFile } from './shared.js';
+import { containerProcessState, explainFailure, loadSeccompCompiler, sendPidfd, writePidFile } from './shared.js';
+import { joinCgroupDirs, subCgroupDirs } from '../cgroups/sub.js';
 import { attachableTerminal, inForeground } from './foreground.js';
 import { withHome } from '../process/home.js';
 import type { TerminalAttachment } from '../process/attach-terminal.js';
@@ -32,6 +33,17 @@ export interface ExecOptions {
   consoleSocket?: string;
   /** Allow exec into a paused container (the process starts frozen). */
   ignorePaused?: boolean;
+  /** runc's exec --cgroup: existing sub-cgroups ("<sub>" or "<controller>:<sub>") to run in. */
+  cgroup?: string[];
+  /** Unix socket that receives a pidfd of the process (runc's --pidfd-socket). */
+  pidfdSocket?: string;
+}
+
+/** Puts the exec'd process in the container's cgroup, or in the sub-cgroups --cgroup names. */
+async function joinCgroup(rec: ContainerRecord, opts: ExecOptions, pid: number): Promise<void> {
+  if (!rec.cgroup) return;
+  if (opts.cgroup?.length) joinCgroupDirs(subCgroupDirs(rec.cgroup, opts.cgroup), pid);
+  else await reopenCgroupHandle(rec.cgroup).addProcessAsync(pid);
 }
 
 /**
@@ -64,6 +76,10 @@ async function prepareExec(ctx: RuntimeContext, id: string, opts: ExecOptions, m
   if (status === 'stopped' || status === 'creating') throw new TsrunError('cannot exec in a stopped container', { code: 'ERR_BAD_STATE' });
   if (status === 'paused' && !opts.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)', { code: 'ERR_BAD_STATE' });
   validateProcess(opts.process);
+  if (opts.cgroup?.length) {
+    if (!rec.cgroup) throw new TsrunError('--cgroup: the container has no cgroup', { code: 'ERR_BAD_STATE' });
+    subCgroupDirs(rec.cgroup, opts.cgroup); // checked before anything starts
+  }
   const spec = rec.config;
   let plan;
   try {
@@ -113,11 +129,12 @@ export async function execAttached(ctx: RuntimeContext, id: string, opts: ExecAt
     const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
     session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved, stdio: stdio.fds });
     pid = Number(await session.expect(Msg.PID));
-    if (rec.cgroup) await reopenCgroupHandle(rec.cgroup).addProcessAsync(pid);
+    await joinCgroup(rec, opts, pid);
     session.release(plan.seccompNotify ? containerProcessState(rec, pid) : undefined);
     await session.expect(Msg.READY);
     stdio.spawned();
     if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    if (opts.pidfdSocket) sendPidfd(opts.pidfdSocket, pid);
     const terminal = console?.receive() ?? null;
     return { pid, session, record: rec, stdin: stdio.stdin, stdout: stdio.stdout, stderr: stdio.stderr, terminal };
   } catch (e) {
@@ -135,11 +152,12 @@ async function finishExec(session: ExecutorSession, plan: Plan, rec: ContainerRe
   try {
     try {
       pid = Number(await session.expect(Msg.PID));
-      if (rec.cgroup) reopenCgroupHandle(rec.cgroup).addProcess(pid);
+      await joinCgroup(rec, opts, pid);
       session.release(plan.seccompNotify ? containerProcessState(rec, pid) : undefined);
       await session.expect(Msg.READY);
       log.debug(`exec ${rec.id}: process ${pid} started`);
       if (opts.pidFile) writePidFile(opts.pidFile, pid);
+      if (opts.pidfdSocket) sendPidfd(opts.pidfdSocket, pid);
     } catch (e) {
       if (pid) killQuietly(pid);
       session.close();

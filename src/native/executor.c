@@ -74,12 +74,16 @@ static int sync_fd = -1;
 static int console_fd = -1;
 static int listener_sock = -1;  /* connected to linux.seccomp.listenerPath */
 static int notify_fd = -1;      /* from seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER) */
+static volatile int *helper_page; /* shared with the OP_LISTENER_HELPER child: state, fd, errno */
+static pid_t helper_pid;
 static char go_payload[65536];  /* what the runtime sent with "G" */
 static size_t go_payload_len;
 static int fifo_fd = -1;
 static int root_fd = -1;
 static int copyup_fd = -1;      /* the image's directory under a tmpcopyup mount */
 static int oom_fd = -1;         /* eventfd (v1) or inotify fd (v2) the monitor polls */
+static int *tree_fds;           /* per op index: the fd OP_OPEN_TREE or OP_RECV_SOURCES got, or 0 */
+static int source_socks[2] = { -1, -1 }; /* OP_BIND_SOURCE fds go from [0] (parent) to [1] (init) */
 static char exec_path[4096];
 static uint32_t current_op;
 
@@ -467,7 +471,16 @@ static void op_mount(const struct op *o)
 		fmt_fd_path(target_path, tfd);
 		target = target_path;
 	}
-	if (src && (o->flags & F_SRC_IN_ROOT)) {
+	if (o->flags & F_SRC_FD) {
+		/* The source is the decimal index of an OP_BIND_SOURCE op. */
+		uint64_t at = 0;
+		for (const char *p = S(o, 0); *p; p++)
+			at = *p >= '0' && *p <= '9' ? at * 10 + (uint64_t)(*p - '0') : UINT64_MAX;
+		if (!tree_fds || at >= nops || tree_fds[at] <= 0)
+			fail(EBADF);
+		fmt_fd_path(src_path, tree_fds[at]);
+		src = src_path;
+	} else if (src && (o->flags & F_SRC_IN_ROOT)) {
 		sfd = open_in_root(src, O_PATH);
 		if (sfd < 0)
 			fail(errno);
@@ -482,6 +495,13 @@ static void op_mount(const struct op *o)
 		close(tfd);
 	if (sfd >= 0)
 		close(sfd);
+}
+
+/* Room for the per-op fd table, made on first use. */
+static void need_tree_fds(void)
+{
+	if (!tree_fds && !(tree_fds = alloc_zeroed(nops * sizeof(int))))
+		fail(ENOMEM);
 }
 
 /* ---- tmpcopyup: the image's directory copied into the tmpfs mounted over it ---- */
@@ -634,6 +654,95 @@ static void op_mount_setattr(const struct op *o)
 	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 		fail(errno);
 	close(fd);
+}
+
+/*
+ * A user namespace with the given uid_map and gid_map text, as an fd: a
+ * child that only waits is cloned into a new one, its maps are written from
+ * here (we are privileged in the parent namespace), its namespace is opened,
+ * and it is killed. The namespace lives on through the fd.
+ */
+static int userns_with_maps(const char *uid_map, size_t uid_len, const char *gid_map, size_t gid_len)
+{
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, NULL, NULL, 0);
+	if (pid < 0)
+		fail(errno);
+	if (pid == 0) {
+		for (;;)
+			pause();
+	}
+	char path[64] = "/proc/";
+	size_t n = 6 + fmt_u(path + 6, (uint64_t)pid);
+	int err = 0, ns = -1;
+	const char *files[2] = { "/uid_map", "/gid_map" };
+	const char *maps[2] = { uid_map, gid_map };
+	size_t lens[2] = { uid_len, gid_len };
+	for (int i = 0; i < 2 && !err; i++) {
+		memcpy(path + n, files[i], 9);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			err = errno;
+			break;
+		}
+		ssize_t w = write(fd, maps[i], lens[i]);
+		if (w != (ssize_t)lens[i])
+			err = w < 0 ? errno : EIO;
+		close(fd);
+	}
+	if (!err) {
+		memcpy(path + n, "/ns/user", 9);
+		ns = open(path, O_RDONLY | O_CLOEXEC);
+		if (ns < 0)
+			err = errno;
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	if (err)
+		fail(err);
+	return ns;
+}
+
+/*
+ * Before clone, with the runtime's credentials and in its namespaces: a
+ * detached copy (open_tree OPEN_TREE_CLONE) of a bind source, so that the
+ * init, once in its user namespace, needs no access to the source's path
+ * (a 0700 parent), and, when the maps are given, idmapped (mount_setattr
+ * MOUNT_ATTR_IDMAP, which only the initial namespace's root may set on a
+ * host filesystem). OP_MOVE_MOUNT attaches it.
+ */
+static void op_open_tree(const struct op *o)
+{
+	int tree = (int)syscall(SYS_open_tree, AT_FDCWD, S(o, 0), (unsigned)N(o, 1));
+	if (tree < 0)
+		fail(errno);
+	if (o->args[2].len > 0) {
+		int ns = userns_with_maps(o->args[2].bytes, o->args[2].len, o->args[3].bytes, o->args[3].len);
+		struct mount_attr attr;
+		memset(&attr, 0, sizeof(attr));
+		attr.attr_set = MOUNT_ATTR_IDMAP;
+		attr.userns_fd = (uint64_t)ns;
+		if (syscall(SYS_mount_setattr, tree, "", (unsigned)N(o, 4), &attr, sizeof(attr)) < 0)
+			fail(errno);
+		close(ns);
+	}
+	need_tree_fds();
+	tree_fds[current_op] = tree;
+}
+
+static void op_move_mount(const struct op *o)
+{
+	uint64_t at = (uint64_t)N(o, 0);
+	if (!tree_fds || at >= nops || tree_fds[at] <= 0)
+		fail(EBADF);
+	int tfd = open_in_root(S(o, 1), O_PATH);
+	if (tfd < 0)
+		fail(errno);
+	if (syscall(SYS_move_mount, tree_fds[at], "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		fail(errno);
+	close(tfd);
+	close(tree_fds[at]);
+	tree_fds[at] = 0;
 }
 
 static void op_copyup(const struct op *o)
@@ -1006,8 +1115,137 @@ static void op_setup_pty(const struct op *o)
 		close(slave);
 }
 
+/*
+ * SCMP_ACT_NOTIFY may catch any syscall the init makes after its filter is
+ * on, sendmsg included, and the agent can answer only once it has the fd.
+ * So the fd is sent by a helper forked before the filter (it has none) that
+ * shares our fd table (CLONE_FILES): at OP_SEND_LISTENER the init only
+ * stores the fd number in shared memory and spins, with no syscall, until
+ * the helper reports that the agent has it. States: 0 waiting, 1 fd ready,
+ * 2 sent, 3 failed (errno in [2]).
+ */
+static void op_listener_helper(void)
+{
+	helper_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (helper_page == MAP_FAILED)
+		fail(errno);
+	pid_t init = getpid();
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, NULL, NULL, 0);
+	if (pid < 0)
+		fail(errno);
+	if (pid > 0) {
+		helper_pid = pid;
+		return;
+	}
+	while (__atomic_load_n(&helper_page[0], __ATOMIC_ACQUIRE) == 0) {
+		if (getppid() != init)
+			_exit(0); /* the init is gone */
+		sched_yield();
+	}
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	memset(&control, 0, sizeof(control));
+	struct iovec iov = { go_payload, go_payload_len };
+	struct msghdr msg;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control.buf;
+	msg.msg_controllen = sizeof(control.buf);
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	int fd = helper_page[1];
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(listener_sock, &msg, MSG_NOSIGNAL) < 0) {
+		helper_page[2] = errno;
+		__atomic_store_n(&helper_page[0], 3, __ATOMIC_RELEASE);
+	} else {
+		__atomic_store_n(&helper_page[0], 2, __ATOMIC_RELEASE);
+	}
+	_exit(0);
+}
+
+/* OP_SEND_LISTENER with a helper: publish the fd, spin until it is sent, then reap the helper. */
+static void send_listener_by_helper(void)
+{
+	helper_page[1] = notify_fd;
+	__atomic_store_n(&helper_page[0], 1, __ATOMIC_RELEASE);
+	int state;
+	while ((state = __atomic_load_n(&helper_page[0], __ATOMIC_ACQUIRE)) == 1)
+		__asm__ volatile("" ::: "memory");
+	/* From here the agent answers whatever the filter sends it. */
+	while (waitpid(helper_pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+	if (state != 2)
+		fail(helper_page[2] ? helper_page[2] : EIO);
+}
+
 static _Noreturn void monitor(pid_t pid);
 static void ignore_group_signals(void);
+/*
+ * The parent side of OP_CLONE, when OP_BIND_SOURCE ops came before it: as
+ * runc does, open each bind source with our own credentials (the init, in
+ * its user namespace, may not search a 0700 host directory on the way),
+ * but inside the init's mount namespace (a bind from a mount of another
+ * namespace is refused), and send the O_PATH fds to the init with their op
+ * index. The init takes them at OP_RECV_SOURCES, before any mount.
+ */
+static void send_sources(pid_t pid)
+{
+	char path[64] = "/proc/";
+	size_t n = 6 + fmt_u(path + 6, (uint64_t)pid);
+	memcpy(path + n, "/ns/mnt", 8);
+	int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || setns(ns, CLONE_NEWNS) < 0)
+		fail(errno);
+	close(ns);
+	for (uint32_t i = 0; i < current_op; i++) {
+		if (ops[i].code != OP_BIND_SOURCE)
+			continue;
+		int fd = open(S(&ops[i], 0), O_PATH | O_CLOEXEC);
+		if (fd < 0) {
+			current_op = i; /* the error names the source's op */
+			fail(errno);
+		}
+		send_fd(source_socks[0], fd, &i, sizeof(i));
+		close(fd);
+	}
+	close(source_socks[0]);
+	source_socks[0] = -1;
+}
+
+static void op_recv_sources(const struct op *o)
+{
+	need_tree_fds();
+	for (int64_t k = 0; k < N(o, 0); k++) {
+		uint32_t at;
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} control;
+		struct iovec iov = { &at, sizeof(at) };
+		struct msghdr msg;
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		ssize_t r = recvmsg(source_socks[1], &msg, MSG_CMSG_CLOEXEC);
+		if (r == 0)
+			_exit(1); /* the parent failed and said so */
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		if (r != sizeof(at) || at >= nops || !c || c->cmsg_type != SCM_RIGHTS)
+			fail(r < 0 ? errno : EBADMSG);
+		memcpy(&tree_fds[at], CMSG_DATA(c), sizeof(int));
+	}
+	close(source_socks[1]);
+	source_socks[1] = -1;
+}
+
 
 static void op_clone(const struct op *o)
 {
@@ -1016,9 +1254,19 @@ static void op_clone(const struct op *o)
 	pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, 0, NULL, NULL, 0);
 	if (pid < 0)
 		fail(errno);
-	if (pid == 0)
+	if (pid == 0) {
+		/* Only the parent sends bind sources: our copy of its end would hide its exit. */
+		if (source_socks[0] >= 0)
+			close(source_socks[0]);
+		source_socks[0] = -1;
 		return; /* the child goes on with the next op */
+	}
+	if (source_socks[1] >= 0)
+		close(source_socks[1]);
+	source_socks[1] = -1;
 
+	if (source_socks[0] >= 0)
+		send_sources(pid);
 	send_line(MSG_PID, 1, (uint64_t)pid, 0, 0);
 	if (!wait_child)
 		_exit(0);
@@ -1031,6 +1279,9 @@ static void op_clone(const struct op *o)
 	 */
 	if (fifo_fd >= 0)
 		close(fifo_fd);
+	for (uint32_t i = 0; tree_fds && i < nops; i++)
+		if (tree_fds[i] > 0)
+			close(tree_fds[i]); /* the init's to attach, not ours */
 	ignore_group_signals();
 	monitor(pid);
 }
@@ -1334,7 +1585,10 @@ static void run_op(const struct op *o)
 		 * any notified syscall, or the init would wait on nobody. */
 		if (notify_fd < 0 || listener_sock < 0)
 			fail(EBADF);
-		send_fd(listener_sock, notify_fd, go_payload, go_payload_len);
+		if (helper_page)
+			send_listener_by_helper();
+		else
+			send_fd(listener_sock, notify_fd, go_payload, go_payload_len);
 		close(notify_fd);
 		close(listener_sock);
 		notify_fd = listener_sock = -1;
@@ -1376,6 +1630,28 @@ static void run_op(const struct op *o)
 	case OP_AFFINITY:
 		if (syscall(SYS_sched_setaffinity, 0, (size_t)o->args[0].len, o->args[0].bytes) < 0)
 			fail(errno);
+		break;
+	case OP_OPEN_TREE:
+		op_open_tree(o);
+		break;
+	case OP_MOVE_MOUNT:
+		op_move_mount(o);
+		break;
+	case OP_BIND_SOURCE:
+		if (source_socks[0] < 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, source_socks) < 0)
+			fail(errno);
+		break;
+	case OP_RECV_SOURCES:
+		op_recv_sources(o);
+		break;
+	case OP_SET_MEMPOLICY:
+		/* maxnode counts bits; the kernel reads one fewer than it is given. */
+		if (syscall(SYS_set_mempolicy, (int)N(o, 0), o->args[1].len ? o->args[1].bytes : NULL,
+			    o->args[1].len ? (unsigned long)o->args[1].len * 8 + 1 : 0UL) < 0)
+			fail(errno);
+		break;
+	case OP_LISTENER_HELPER:
+		op_listener_helper();
 		break;
 	case OP_CLOSE_FIFO:
 		if (fifo_fd >= 0)

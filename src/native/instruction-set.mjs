@@ -49,6 +49,7 @@ export const flags = [
   { name: 'KEEP_LOCKED', bit: 0x4, doc: "OR in the target's current mount flags: a bind remount must keep locked flags." },
   { name: 'IGNORE_EXIST', bit: 0x8, doc: 'EEXIST is not an error.' },
   { name: 'IGNORE_MISSING', bit: 0x10, doc: 'ENOENT is not an error (and for UMOUNT, EINVAL: no longer a mount point).' },
+  { name: 'SRC_FD', bit: 0x20, doc: "MOUNT: the source is the decimal plan index of a BIND_SOURCE op; mount the fd RECV_SOURCES got for it." },
 ];
 
 const ROOT_PATH = 'path (resolved inside the root, never leaving it)';
@@ -65,7 +66,7 @@ export const ops = [
   { code: 5, name: 'CLONE', doc: 'clone(2): the parent writes "P <pid>", then exits (wait 0) or stays as the monitor (wait 1); the child goes on', args: [['flags', 'int', 'CLONE_NEW* flags'], ['wait', 'int', '1: stay as the monitor and report "O" and "X"']] },
   { code: 6, name: 'WAIT_GO', doc: 'block until the runtime writes "G" (or "G <len>" and a payload for SEND_LISTENER)', args: [] },
   { code: 7, name: 'UNSHARE', doc: 'unshare(2)', args: [['flags', 'int']] },
-  { code: 8, name: 'MOUNT', doc: 'mount(2)', args: [['source', 'str'], ['target', 'str'], ['fstype', 'str'], ['flags', 'int', 'MS_* flags'], ['data', 'str']], flags: ['TARGET_IN_ROOT', 'SRC_IN_ROOT', 'KEEP_LOCKED', 'IGNORE_MISSING'] },
+  { code: 8, name: 'MOUNT', doc: 'mount(2)', args: [['source', 'str'], ['target', 'str'], ['fstype', 'str'], ['flags', 'int', 'MS_* flags'], ['data', 'str']], flags: ['TARGET_IN_ROOT', 'SRC_IN_ROOT', 'KEEP_LOCKED', 'IGNORE_MISSING', 'SRC_FD'] },
   { code: 9, name: 'OPEN_ROOT', doc: 'open the directory later *_IN_ROOT ops resolve in', args: [['path', 'str']] },
   { code: 10, name: 'MKDIR_IN_ROOT', doc: 'mkdir -p, never leaving the root', args: [['path', 'str', ROOT_PATH], ['mode', 'int']] },
   { code: 11, name: 'MKFILE_IN_ROOT', doc: 'parent directories and an empty file, never leaving the root', args: [['path', 'str', ROOT_PATH], ['mode', 'int']] },
@@ -109,6 +110,12 @@ export const ops = [
   { code: 49, name: 'SCHED', doc: 'sched_setattr(2) on ourselves', args: [['policy', 'int'], ['flags', 'int'], ['nice', 'int'], ['priority', 'int'], ['runtime', 'int'], ['deadline', 'int'], ['period', 'int']] },
   { code: 50, name: 'AFFINITY', doc: 'sched_setaffinity(2) on ourselves', args: [['mask', 'bytes', 'a CPU bit mask']] },
   { code: 51, name: 'UMOUNT', doc: 'umount2(2)', args: [['path', 'str'], ['flags', 'int', 'MNT_* flags']], flags: ['IGNORE_MISSING'] },
+  { code: 52, name: 'OPEN_TREE', doc: 'open_tree(2) a detached copy of a bind source (before clone), idmapped with mount_setattr(2) when the maps are not empty; MOVE_MOUNT attaches it', args: [['source', 'str'], ['openTreeFlags', 'int'], ['uidMap', 'bytes', 'uid_map text, or empty'], ['gidMap', 'bytes', 'gid_map text, or empty'], ['setattrFlags', 'int', 'mount_setattr flags (AT_RECURSIVE for ridmap)']] },
+  { code: 53, name: 'MOVE_MOUNT', doc: 'move_mount(2) the copy an OPEN_TREE op made onto a target in the root', args: [['treeOp', 'int', 'plan index of the OPEN_TREE op'], ['target', 'str', ROOT_PATH]] },
+  { code: 54, name: 'BIND_SOURCE', doc: "a bind source (before clone): the parent side of CLONE opens it as the runtime, in the init's mount namespace, and sends the fd to the init", args: [['path', 'str']] },
+  { code: 55, name: 'RECV_SOURCES', doc: 'receive the BIND_SOURCE fds, before any mount (MOUNT with SRC_FD binds one)', args: [['count', 'int']] },
+  { code: 56, name: 'SET_MEMPOLICY', doc: 'set_mempolicy(2): linux.memoryPolicy', args: [['mode', 'int', 'with MPOL_F_* flags'], ['nodes', 'bytes', 'node mask, may be empty']] },
+  { code: 57, name: 'LISTENER_HELPER', doc: 'before SECCOMP with a notify listener: fork the helper (sharing our fds, no filter) that sends the notify fd at SEND_LISTENER, so the init makes no syscall until the agent has it', args: [] },
 ];
 
 /**

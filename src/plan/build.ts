@@ -1,7 +1,8 @@
 import { TsrunError, configError } from '../errors.js';
 import { CLONE, PR } from '../linux/constants.js';
 import { planDevices } from '../rootfs/devices.js';
-import { planMounts } from '../rootfs/mounts.js';
+import { planMounts, planReadonlyDev } from '../rootfs/mounts.js';
+import { planMountTrees } from '../rootfs/mount-trees.js';
 import { planMaskedPaths, planReadonlyPaths } from '../rootfs/paths.js';
 import { planEnterRoot, planFinishRoot, planPrepareRoot } from '../rootfs/root.js';
 import { planInit } from '../process/init-plan.js';
@@ -14,6 +15,8 @@ import { planInitialAffinity, planPersonality } from '../process/scheduling.js';
 import { planSeccomp } from './seccomp-op.js';
 import { Op } from '../native/generated/instruction-set.js';
 import { opName } from '../native/plan.js';
+import { planMemoryPolicy } from '../process/memory-policy.js';
+import { checkNetDevices } from '../linux/net-devices.js';
 
 export interface Plan {
   ops: Op[];
@@ -42,6 +45,9 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   const ownMountNs = (linux.namespaces ?? []).some((n) => n.type === 'mount');
 
   const seccomp = planSeccomp(linux.seccomp, ctx.compileSeccomp, warnings);
+  // Moved by the runtime between clone and release (lifecycle/create.ts); checked here, before anything exists.
+  const netErrors = checkNetDevices(linux, (iface) => ctx.host.pathKind(`/sys/class/net/${iface}`) !== undefined);
+  if (netErrors[0]) throw configError(netErrors[0].pointer, netErrors[0].why);
 
   const ops: Op[] = [
     // First, while the executor still sees the host's /sys/fs/cgroup (before any setns).
@@ -52,9 +58,12 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
     ...(seccomp?.connect ?? []),
     ...ns.joins,
   ];
-  if (ctx.mode === 'run') ops.push(Op.subreaper('become a subreaper for the container'));
+  if (ctx.mode === 'run' && !ctx.noSubreaper) ops.push(Op.subreaper('become a subreaper for the container'));
   if (ns.newTimeNs) ops.push(...planTimeNamespace(linux.timeOffsets));
   ops.push(...planInitialAffinity(proc));
+  // Bind sources copied (and idmapped) with the runtime's credentials, attached by the init.
+  const trees = planMountTrees(spec, ctx, ns.newUserNs, ownMountNs, ops.length);
+  ops.push(...trees.ops);
   const cloneIndex = ops.length;
   ops.push(Op.clone(`clone the init (${describeClone(ns.cloneFlags)})`, { flags: ns.cloneFlags, wait: ctx.mode === 'run' ? 1 : 0 }));
   ops.push(Op.waitGo('wait for the runtime (cgroup, id maps)'));
@@ -69,6 +78,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   // Unshared after the runtime put us in our cgroup, so that it is the namespace's root.
   if (ns.newCgroupNs) ops.push(Op.unshare('unshare the cgroup namespace', { flags: CLONE.NEWCGROUP }));
 
+  if (trees.fds) ops.push(Op.recvSources(`receive the ${trees.fds} bind source(s) the runtime opened`, { count: trees.fds }));
   ops.push(...planPrepareRoot(spec, ctx, ownMountNs));
   checkMountLabel(linux.mountLabel, ctx.host.lsm);
   // sysfs can be mounted only by a user namespace that owns the network
@@ -77,7 +87,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   if (sysfsBind && (spec.mounts ?? []).some((m) => m.type === 'sysfs')) {
     warnings.push('mounts: sysfs cannot be mounted in a new user namespace without its own network namespace: the host\'s /sys is bound read-only instead');
   }
-  ops.push(...planMounts(spec.mounts ?? [], ctx, ns.newCgroupNs, linux.mountLabel, sysfsBind, ns.newUserNs || ctx.host.inUserNs === true));
+  ops.push(...planMounts(spec.mounts ?? [], ctx, ns.newCgroupNs, linux.mountLabel, sysfsBind, ns.newUserNs || ctx.host.inUserNs === true, trees.at));
   // As runc: devices are bound from the host, not made, in any user namespace but the initial one.
   ops.push(...planDevices(linux.devices, ns.newUserNs || ctx.host.inUserNs === true, ctx.host.pathKind('/proc/kcore') !== undefined));
   // As runc: a cwd missing from the image is made (while still root, inside the root).
@@ -91,10 +101,12 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   }
   ops.push(...planReadonlyPaths(linux.readonlyPaths));
   ops.push(...planMaskedPaths(linux.maskedPaths));
+  ops.push(...planReadonlyDev(spec.mounts ?? []));
   ops.push(...planFinishRoot(spec, ownMountNs));
   if (spec.hostname !== undefined) ops.push(Op.sethostname(`sethostname ${spec.hostname}`, { name: spec.hostname }));
   if (spec.domainname !== undefined) ops.push(Op.setdomainname(`setdomainname ${spec.domainname}`, { name: spec.domainname }));
   ops.push(...planPersonality(linux.personality));
+  ops.push(...planMemoryPolicy(linux.memoryPolicy));
   if (proc) ops.push(...planInit(proc, { host: ctx.host, waitForStart: true, bindConsole: true, setgroupsDenied: ctx.setgroupsDenied }, seccomp?.load ?? null, warnings));
   else ops.push(Op.ready('report set-up done (no process to run)'), Op.waitStart('wait on the exec fifo'));
   return { ops, cloneIndex, newUserNs: ns.newUserNs, hostMounts: !ownMountNs, seccompNotify: seccomp?.notify ?? false, warnings };

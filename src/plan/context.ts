@@ -25,6 +25,8 @@ export interface PlanContext {
   /** 'create': the executor exits once the init is cloned; 'run': it waits for the init and exits with its status. */
   mode: 'create' | 'run';
   noPivot: boolean;
+  /** 'run' without a subreaper (--no-subreaper): orphans go to the caller's subreaper or init. */
+  noSubreaper?: boolean;
   /** Unix socket to send the pty master to, when process.terminal is set (--console-socket). */
   consoleSocket?: string;
   /** In 'run' mode: the cgroup files whose OOM events the executor's monitor reports. */

@@ -19,17 +19,15 @@ export function planSeccomp(seccomp: Seccomp | undefined, compile: PlanContext['
   warnings.push(...compiled.warnings);
   const load = [Op.seccomp(`load seccomp filter (${compiled.filter.length / 8} instructions, flags ${compiled.flags})`, { program: compiled.filter, flags: compiled.flags })];
   if (!compiled.notify) return { connect: [], load, notify: false };
-  if (!seccomp.listenerPath) throw configError('/linux/seccomp/listenerPath', 'SCMP_ACT_NOTIFY needs a listener socket');
+  if (!seccomp.listenerPath) throw configError('/linux/seccomp/listenerPath', 'seccomp listenerPath is not set (SCMP_ACT_NOTIFY needs a listener socket)');
   return {
     connect: [Op.connectListener(`connect to seccomp listener ${seccomp.listenerPath}`, { path: seccomp.listenerPath })],
-    load: [...load, Op.sendListener(`send the seccomp notify fd to ${seccomp.listenerPath}`)],
+    // The helper, forked before the filter, sends the fd: the init makes no syscall the filter could hold before the agent has it.
+    load: [
+      Op.listenerHelper('fork the helper that sends the seccomp notify fd (it shares our fds, and has no filter)'),
+      ...load,
+      Op.sendListener(`send the seccomp notify fd to ${seccomp.listenerPath} (by the helper)`),
+    ],
     notify: true,
   };
 }
-
-/**
- * SCMP_ACT_NOTIFY on a syscall the init itself makes after the filter goes
- * on, before the agent has the fd, would wait for nobody: refused (runc
- * refuses write, which its init uses; ours sends with sendmsg and closes).
- */
-export const NOTIFY_FORBIDDEN = ['write', 'sendmsg', 'close'];

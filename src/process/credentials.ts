@@ -1,3 +1,4 @@
+import { configError } from '../errors.js';
 import { CAPABILITIES, capabilityMask, capabilityNames } from '../spec/capabilities.js';
 import { PR } from '../linux/constants.js';
 import { Op } from '../native/generated/instruction-set.js';
@@ -49,7 +50,7 @@ export function planCredentials(proc: Process, facts: CredentialFacts, warnings:
   if (!facts.setgroupsDenied) ops.push(Op.setgroups(`setgroups [${groups.join(', ')}]`, { gids: groups }));
   else if (groups.length) {
     // runc: "cannot set any additional groups in a rootless container".
-    throw new Error(`/process/user/additionalGids: cannot be set: the user namespace denies setgroups (an unprivileged caller mapping only its own gid; map more gids through /etc/subgid to allow it)`);
+    throw configError(`/process/user/additionalGids`, `cannot be set: the user namespace denies setgroups (an unprivileged caller mapping only its own gid; map more gids through /etc/subgid to allow it)`);
   }
   ops.push(Op.setresgid(`setresgid ${gid}`, { gid }));
   ops.push(Op.setresuid(`setresuid ${uid}`, { uid }));

@@ -14,6 +14,8 @@ export interface ParsedMountOptions {
   /** Recursive attributes (rro, rnosuid, ...): mount_setattr(2) set and clear masks, AT_RECURSIVE. */
   attrSet: number;
   attrClr: number;
+  /** idmap or ridmap (runtime-spec 1.2): an idmapped bind mount; ridmap idmaps every mount below it too. */
+  idmap: 'idmap' | 'ridmap' | null;
 }
 
 /** mount_setattr(2)'s MOUNT_ATTR_* bits (linux/mount.h). */
@@ -100,11 +102,8 @@ const PROPAGATION: Record<string, number> = {
   runbindable: MS.UNBINDABLE | MS.REC,
 };
 
-/** Options this runtime knows but does not implement yet: refused rather than silently ignored. */
-const UNSUPPORTED = new Set(['idmap', 'ridmap']);
-
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
-  const out: ParsedMountOptions = { flags: 0, propagation: [], data: [], bind: false, recursive: false, copyUp: false, attrSet: 0, attrClr: 0 };
+  const out: ParsedMountOptions = { flags: 0, propagation: [], data: [], bind: false, recursive: false, copyUp: false, attrSet: 0, attrClr: 0, idmap: null };
   for (const o of options) {
     if (o === 'bind' || o === 'rbind') {
       out.bind = true;
@@ -121,8 +120,8 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
       out.attrClr = (out.attrClr & ~(set & ~A._ATIME)) | clear;
     } else if (o in PROPAGATION) {
       out.propagation.push(PROPAGATION[o]!);
-    } else if (UNSUPPORTED.has(o)) {
-      throw new Error(`mount option ${JSON.stringify(o)} is not supported yet`);
+    } else if (o === 'idmap' || o === 'ridmap') {
+      out.idmap = o;
     } else if (o === 'tmpcopyup') {
       out.copyUp = true;
     } else {
@@ -141,5 +140,5 @@ export function describeMountFlags(flags: number): string {
 
 /** Every option name this runtime recognises (for `tsrun features`). */
 export function knownMountOptions(): string[] {
-  return [...Object.keys(FLAG_OPTIONS), 'bind', 'rbind', 'tmpcopyup', ...Object.keys(RECURSIVE_OPTIONS), ...Object.keys(PROPAGATION)].sort();
+  return [...Object.keys(FLAG_OPTIONS), 'bind', 'rbind', 'tmpcopyup', 'idmap', 'ridmap', ...Object.keys(RECURSIVE_OPTIONS), ...Object.keys(PROPAGATION)].sort();
 }

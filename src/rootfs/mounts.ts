@@ -1,10 +1,11 @@
 import { configError } from '../errors.js';
-import { isAbsolute, join } from 'node:path';
+import { posix } from 'node:path';
 import { MS } from '../linux/constants.js';
 import { Op } from '../native/generated/instruction-set.js';
 import type { RootfsPlanContext } from './context.js';
 import type { Mount } from '../spec/types.js';
-import { describeMountFlags, parseMountOptions } from './mount-options.js';
+import { describeMountFlags, type ParsedMountOptions } from './mount-options.js';
+import { bindSource, mountOptionsAt, type MountTrees } from './mount-trees.js';
 
 const NO_CONTEXT = new Set(['proc', 'sysfs', 'mqueue']);
 
@@ -13,22 +14,25 @@ const NO_CONTEXT = new Set(['proc', 'sysfs', 'mqueue']);
  * inside the root by the executor (openat2 RESOLVE_IN_ROOT), so a symlink in
  * the rootfs cannot redirect a mount onto the host.
  */
-export function planMounts(mounts: readonly Mount[], ctx: RootfsPlanContext, ownCgroupNs: boolean, mountLabel?: string, sysfsBind = false, inUserNs = false): Op[] {
+export function planMounts(
+  mounts: readonly Mount[],
+  ctx: RootfsPlanContext,
+  ownCgroupNs: boolean,
+  mountLabel?: string,
+  sysfsBind = false,
+  inUserNs = false,
+  trees: MountTrees['at'] = new Map(),
+): Op[] {
   const ops: Op[] = [];
   mounts.forEach((given, i) => {
     const m = sysfsBind && given.type === 'sysfs' ? sysfsAsBind(given) : given;
-    let opts;
-    try {
-      opts = parseMountOptions(m.options);
-    } catch (e) {
-      throw configError(`/mounts/${i}/options`, (e as Error).message);
-    }
+    const opts = mountOptionsAt(m, i);
     if (opts.copyUp) ops.push(...tmpCopyUp(m, i, opts.flags, opts.data));
-    else if (m.type === 'bind' || opts.bind) ops.push(...bindMount(m, i, opts, ctx));
+    else if (m.type === 'bind' || opts.bind) ops.push(...bindMount(m, i, opts, ctx, trees.get(i)));
     else if (m.type === 'cgroup' || m.type === 'cgroup2') ops.push(...cgroupMount(m, opts.flags, ctx, ownCgroupNs, inUserNs));
     // linux.mountLabel: the SELinux context of the filesystems the runtime
     // mounts, as runc gives it (not binds, proc, sysfs or mqueue, which take none).
-    else ops.push(...fsMount(m, opts.flags, mountLabel && !NO_CONTEXT.has(m.type ?? '') ? [...opts.data, `context="${mountLabel}"`] : opts.data));
+    else ops.push(...fsMount(m, isReadonlyDev(m, opts.flags) ? opts.flags & ~MS.RDONLY : opts.flags, mountLabel && !NO_CONTEXT.has(m.type ?? '') ? [...opts.data, `context="${mountLabel}"`] : opts.data));
     if (opts.attrSet || opts.attrClr) {
       ops.push(
         Op.mountSetattr(`set recursive attributes on ${m.destination} (${m.options!.filter((o) => /^r(?!bind$|private$|shared$|slave$|unbindable$)/.test(o)).join(',')})`, { path: m.destination, attrSet: opts.attrSet, attrClr: opts.attrClr }),
@@ -45,6 +49,26 @@ export function planMounts(mounts: readonly Mount[], ctx: RootfsPlanContext, own
 function sysfsAsBind(m: Mount): Mount {
   const kept = (m.options ?? []).filter((o) => ['nosuid', 'nodev', 'noexec', 'relatime', 'norelatime', 'noatime', 'strictatime'].includes(o));
   return { ...m, type: 'bind', source: '/sys', options: ['rbind', ...new Set([...kept, 'nosuid', 'nodev', 'noexec', 'ro'])] };
+}
+
+/** A read-only filesystem (not a bind) on /dev: mounted writable, made read-only by planReadonlyDev. */
+function isReadonlyDev(m: Mount, flags: number): boolean {
+  return (flags & MS.RDONLY) !== 0 && !(flags & MS.BIND) && m.type !== 'bind' && posix.normalize(m.destination).replace(/(.)\/$/, '$1') === '/dev';
+}
+
+/**
+ * As runc: a read-only /dev is remounted read-only only once the mounts
+ * below it (/dev/pts, /dev/shm), the devices and the symlinks are made,
+ * which a read-only /dev would refuse (EROFS).
+ */
+export function planReadonlyDev(mounts: readonly Mount[]): Op[] {
+  const ops: Op[] = [];
+  mounts.forEach((m, i) => {
+    const opts = mountOptionsAt(m, i);
+    if (opts.copyUp || !isReadonlyDev(m, opts.flags)) return;
+    ops.push(Op.mount(`remount ${m.destination} read-only (${describeMountFlags(opts.flags)})`, { source: '', target: m.destination, fstype: '', flags: opts.flags | MS.REMOUNT, data: opts.data.join(',') }, { targetInRoot: true }));
+  });
+  return ops;
 }
 
 function fsMount(m: Mount, flags: number, data: string[]): Op[] {
@@ -71,17 +95,20 @@ function tmpCopyUp(m: Mount, i: number, flags: number, data: string[]): Op[] {
   ];
 }
 
-function bindMount(m: Mount, i: number, opts: ReturnType<typeof parseMountOptions>, ctx: RootfsPlanContext): Op[] {
-  if (!m.source) throw configError(`/mounts/${i}/source`, 'a bind mount needs a source');
-  const source = isAbsolute(m.source) ? m.source : join(ctx.bundle, m.source);
+/** tree: the op that took the source before clone (mount-trees.ts), if one did. */
+function bindMount(m: Mount, i: number, opts: ParsedMountOptions, ctx: RootfsPlanContext, tree?: { index: number; kind: 'tree' | 'fd' }): Op[] {
+  const source = bindSource(m, i, ctx);
   const kind = ctx.host.pathKind(source);
-  if (!kind) throw configError(`/mounts/${i}/source`, `${source} does not exist`);
   const bindFlags = MS.BIND | (opts.recursive ? MS.REC : 0);
   const ops = [
     kind === 'dir'
       ? Op.mkdirInRoot(`mkdir ${m.destination}`, { path: m.destination, mode: 0o755 })
       : Op.mkfileInRoot(`create file ${m.destination}`, { path: m.destination, mode: 0o644 }),
-    Op.mount(`bind ${source} on ${m.destination}${opts.recursive ? ' (recursive)' : ''}`, { source, target: m.destination, fstype: '', flags: bindFlags, data: '' }, { targetInRoot: true }),
+    !tree
+      ? Op.mount(`bind ${source} on ${m.destination}${opts.recursive ? ' (recursive)' : ''}`, { source, target: m.destination, fstype: '', flags: bindFlags, data: '' }, { targetInRoot: true })
+      : tree.kind === 'fd'
+        ? Op.mount(`bind ${source} (opened at op ${tree.index}) on ${m.destination}${opts.recursive ? ' (recursive)' : ''}`, { source: String(tree.index), target: m.destination, fstype: '', flags: bindFlags, data: '' }, { targetInRoot: true, srcFd: true })
+        : Op.moveMount(`attach the copy of ${source} (op ${tree.index}) on ${m.destination}`, { treeOp: tree.index, target: m.destination }),
   ];
   // A bind mount ignores every flag but MS_BIND|MS_REC: the rest needs a remount.
   const extra = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);

@@ -142,10 +142,9 @@ export function parseProfile(seccomp: Seccomp, warnings: string[]): Profile {
       if (typeof names[j] !== 'string' || names[j] === '') throw configError(`${where}/names/${j}`, 'must be a syscall name');
     const ret = retFor(s.action, s.errnoRet, `${where}/action`, `${where}/errnoRet`);
     if (ret === SECCOMP.RET_USER_NOTIF) {
+      // Any syscall, write included: the init makes none the filter could
+      // hold before the agent has the fd (the executor's OP_LISTENER_HELPER).
       notify = true;
-      // As in runc: the runtime still has to write to the parent after the
-      // filter is loaded, and would wait forever on its own agent.
-      if (names.includes('write')) throw configError(`${where}/names`, 'SCMP_ACT_NOTIFY cannot be used for write');
     }
     const args = s.args ?? [];
     if (!Array.isArray(args)) throw configError(`${where}/args`, 'must be an array');
@@ -167,7 +166,7 @@ export function parseProfile(seccomp: Seccomp, warnings: string[]): Profile {
     // sibling thread conflict as ESRCH instead of its thread id.
     if (flags & SECCOMP.FILTER_FLAG_TSYNC) flags |= SECCOMP.FILTER_FLAG_TSYNC_ESRCH;
     if (typeof seccomp.listenerPath !== 'string' || seccomp.listenerPath === '')
-      throw configError(`${base}/listenerPath`, 'required when SCMP_ACT_NOTIFY is used');
+      throw configError(`${base}/listenerPath`, 'seccomp listenerPath is not set (SCMP_ACT_NOTIFY needs a listener socket)');
   } else if (flags & SECCOMP.FILTER_FLAG_WAIT_KILLABLE_RECV) {
     // Only meaningful with a listener; the kernel rejects it (EINVAL) otherwise.
     flags &= ~SECCOMP.FILTER_FLAG_WAIT_KILLABLE_RECV;

@@ -20,6 +20,8 @@ export const HANDLED: readonly string[] = [
   '/mounts/*/source',
   '/mounts/*/type',
   '/mounts/*/options',
+  '/mounts/*/uidMappings',
+  '/mounts/*/gidMappings',
   '/process/terminal',
   '/process/consoleSize',
   '/process/cwd',
@@ -37,6 +39,8 @@ export const HANDLED: readonly string[] = [
   '/process/ioPriority',
   '/process/execCPUAffinity',
   '/linux/personality',
+  '/linux/memoryPolicy',
+  '/linux/netDevices',
   '/linux/namespaces',
   '/linux/uidMappings',
   '/linux/gidMappings',
@@ -57,12 +61,8 @@ export const HANDLED: readonly string[] = [
 
 /** Fields this build does not apply: a config that sets one is refused, naming it. */
 export const REFUSED: Readonly<Record<string, string>> = {
-  '/mounts/*/uidMappings': 'idmapped mounts are not supported by this build',
-  '/mounts/*/gidMappings': 'idmapped mounts are not supported by this build',
   '/process/user/username': 'a Windows field: Linux processes are named by uid',
   '/process/commandLine': 'a Windows field: give /process/args',
-  '/linux/memoryPolicy': 'linux.memoryPolicy is not supported by this build',
-  '/linux/netDevices': 'linux.netDevices is not supported by this build',
   '/linux/intelRdt': 'linux.intelRdt is not supported by this build (and this host has no resctrl)',
   '/solaris': 'a section for Solaris: this runtime runs Linux containers',
   '/windows': 'a section for Windows: this runtime runs Linux containers',

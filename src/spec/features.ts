@@ -35,8 +35,8 @@ export function features(): Features {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
-      netDevices: { enabled: false },
+      mountExtensions: { idmap: { enabled: true } },
+      netDevices: { enabled: true },
     },
     annotations: {
       'org.opencontainers.runtime-spec.features.runtime.name': 'tsrun',

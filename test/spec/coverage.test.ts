@@ -92,11 +92,12 @@ t.test('every list entry names a field of the schema (no stale entries)', async 
 t.test('refusedFields and warnedFields name the concrete pointers', async (t) => {
   const spec = {
     mounts: [{ destination: '/a' }, { destination: '/b', uidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }],
+    linux: { intelRdt: { closID: 'x' } },
     process: { user: { uid: 0, gid: 0, username: 'x' }, apparmorProfile: 'x', selinuxLabel: '' },
     windows: { layerFolders: ['C:\\x'] },
   };
   t.same(refusedFields(spec).sort(), [
-    '/mounts/1/uidMappings: idmapped mounts are not supported by this build',
+    '/linux/intelRdt: linux.intelRdt is not supported by this build (and this host has no resctrl)',
     '/process/user/username: a Windows field: Linux processes are named by uid',
     '/windows: a section for Windows: this runtime runs Linux containers',
   ]);
@@ -106,12 +107,8 @@ t.test('refusedFields and warnedFields name the concrete pointers', async (t) =>
 
 // A config setting each refused field (valid against the schema), for create.
 const SAMPLES: Record<string, (s: Spec) => void> = {
-  '/mounts/*/uidMappings': (s) => s.mounts!.push({ destination: '/mnt', type: 'bind', source: '/tmp', options: ['rbind'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }),
-  '/mounts/*/gidMappings': (s) => s.mounts!.push({ destination: '/mnt', type: 'bind', source: '/tmp', options: ['rbind'], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }),
   '/process/user/username': (s) => (s.process!.user!.username = 'someone'),
   '/process/commandLine': (s) => (s.process!.commandLine = 'cmd.exe /c echo'),
-  '/linux/memoryPolicy': (s) => (s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' }),
-  '/linux/netDevices': (s) => (s.linux!.netDevices = { dummy0: { name: 'eth9' } }),
   '/linux/intelRdt': (s) => (s.linux!.intelRdt = { closID: 'spec12' }),
   '/solaris': (s) => ((s as unknown as Record<string, unknown>).solaris = { milestone: 'svc:/milestone/container:default' }),
 };

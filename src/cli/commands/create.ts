@@ -9,6 +9,7 @@ export const createFlags = [
   { name: 'no-new-keyring', kind: 'bool', help: 'accepted for runc compatibility (tsrun makes no session keyring)' },
   { name: 'preserve-fds', kind: 'string', help: 'pass N more fds (3 .. 3+N-1) to the container' },
   { name: 'console-socket', kind: 'string', help: 'unix socket to send the pty master to (process.terminal)' },
+  { name: 'pidfd-socket', kind: 'string', help: 'unix socket to send a pidfd of the init to' },
 ] as const;
 
 const command: Command = {
@@ -32,6 +33,8 @@ export function createOptions(f: Record<string, unknown>) {
     noNewKeyring: f['no-new-keyring'] === true,
     preserveFds: intFlag(f['preserve-fds'], 'preserve-fds'),
     consoleSocket: f['console-socket'] as string | undefined,
+    pidfdSocket: f['pidfd-socket'] as string | undefined,
+    noSubreaper: f['no-subreaper'] === true,
     dryRun: f['dry-run'] === true,
   };
 }

@@ -24,7 +24,8 @@ const command: Command = {
     { name: 'preserve-fds', kind: 'string', help: 'pass N more fds (3 .. 3+N-1) to the process' },
     { name: 'process-label', kind: 'string', help: 'SELinux label (not supported on this host)' },
     { name: 'apparmor', kind: 'string', help: 'AppArmor profile (not supported on this host)' },
-    { name: 'cgroup', kind: 'list', help: 'sub-cgroup to run in (not supported yet)' },
+    { name: 'cgroup', kind: 'list', help: 'run in an existing sub-cgroup: [<controller>:]<path> (repeatable)' },
+    { name: 'pidfd-socket', kind: 'string', help: 'unix socket to send a pidfd of the process to' },
     { name: 'ignore-paused', kind: 'bool', help: 'allow exec into a paused container' },
   ],
   async run(args, g) {
@@ -53,7 +54,6 @@ async function execIn(id: string, f: Parsed['flags'], argv: string[], g: GlobalC
     const { config } = await g.runtime.record(id);
     proc = processFromFlags(config.process, argv, f);
   }
-  if (f.cgroup) throw new TsrunError('--cgroup is not supported yet');
   if (f['process-label'] || f.apparmor) throw new TsrunError('--process-label and --apparmor: this host has neither SELinux nor AppArmor');
   return g.runtime.exec(id, {
     process: proc,
@@ -62,6 +62,8 @@ async function execIn(id: string, f: Parsed['flags'], argv: string[], g: GlobalC
     preserveFds: intFlag(f['preserve-fds'], 'preserve-fds'),
     ignorePaused: f['ignore-paused'] === true,
     consoleSocket: f['console-socket'] as string | undefined,
+    cgroup: f.cgroup as string[] | undefined,
+    pidfdSocket: f['pidfd-socket'] as string | undefined,
   });
 }
 

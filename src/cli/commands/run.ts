@@ -8,6 +8,7 @@ const command: Command = {
     ...createFlags,
     { name: 'detach', alias: 'd', kind: 'bool', help: 'return once the container has started' },
     { name: 'keep', kind: 'bool', help: 'do not delete the container after it exits' },
+    { name: 'no-subreaper', kind: 'bool', help: 'do not make the process watching the container a subreaper' },
   ],
   async run(args, g) {
     const id = idArg(args, 'run');
