@@ -46,6 +46,7 @@ export function hostFacts(cgroup: { mode: CgroupMode; sources: CgroupMountSource
     },
     cgroup,
     inUserNs: runningInUserNs(),
+    canEnterMountNs: (process.geteuid?.() ?? -1) === 0 && !runningInUserNs(),
     lsm: hostLsm(),
   };
 }

@@ -19,6 +19,12 @@ export interface RootfsHostFacts {
   /** Mount points of whole (root "/") proc and sysfs mounts, in mountinfo order: --no-pivot hides them. */
   procSysMounts?(): string[];
   cgroup: { mode: CgroupMode; sources: CgroupMountSource[] } | null;
+  /**
+   * The runtime is root in the initial user namespace, so its executor may
+   * setns into the container's mount namespace (that needs CAP_SYS_ADMIN and
+   * CAP_SYS_CHROOT in its own namespace): false for a rootless caller.
+   */
+  canEnterMountNs?: boolean;
 }
 
 /** What the root filesystem ops need beyond the config (the plan's PlanContext has all of it). */

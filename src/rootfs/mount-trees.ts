@@ -57,7 +57,9 @@ export function planMountTrees(spec: Spec, ctx: RootfsPlanContext, newUserNs: bo
     if (!opts.idmap && !ownMaps) {
       // In a user namespace the init may not search the host directories on
       // the way to a source (a 0700 parent): as runc, the runtime opens it.
-      if (bind && newUserNs && ownMountNs) {
+      // A rootless runtime cannot enter the init's mount namespace to do it, and needs
+      // no help: the init opens sources the caller itself could open.
+      if (bind && newUserNs && ownMountNs && ctx.host.canEnterMountNs) {
         const source = bindSource(m, i, ctx);
         trees.at.set(i, { index: firstIndex + trees.ops.length, kind: 'fd' });
         trees.ops.push(Op.bindSource(`open ${source} for ${m.destination} as the runtime (in the init's mount namespace)`, { path: source }));
