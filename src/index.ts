@@ -57,6 +57,8 @@ export interface RuntimeOptions {
   /** State directory (runc's --root). Default /run/tsrun. */
   root?: string;
   log?: Logger;
+  /** runc's --systemd-cgroup: each container's cgroup is a transient systemd scope ("slice:prefix:name" cgroupsPath). */
+  systemdCgroup?: boolean;
 }
 
 /** Options of Runtime.create: a bundle directory, or a config in memory, and the process's stdio. */
@@ -85,7 +87,7 @@ export class Runtime {
   private readonly ops: ContainerOps;
 
   constructor(opts: RuntimeOptions = {}) {
-    this.ctx = { store: new StateStore(opts.root ?? DEFAULT_ROOT), log: opts.log ?? silentLogger };
+    this.ctx = { store: new StateStore(opts.root ?? DEFAULT_ROOT), log: opts.log ?? silentLogger, systemdCgroup: opts.systemdCgroup };
     this.ops = {
       start: (id) => this.start(id),
       state: (id) => this.state(id),

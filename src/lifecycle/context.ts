@@ -5,4 +5,6 @@ import type { StateStore } from '../state/store.js';
 export interface RuntimeContext {
   store: StateStore;
   log: Logger;
+  /** runc's --systemd-cgroup: new containers get a transient systemd scope as their cgroup. */
+  systemdCgroup?: boolean;
 }

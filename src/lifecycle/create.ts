@@ -94,7 +94,7 @@ export async function planAsData(ctx: RuntimeContext, id: string, opts: CreateOp
 export async function planOnly(ctx: RuntimeContext, id: string, opts: CreateOptions, mode: 'create' | 'run'): Promise<Plan> {
   checkId(id);
   const { spec, bundle, rootfs } = loadConfig(opts);
-  const cg = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id });
+  const cg = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id, systemd: ctx.systemdCgroup });
   return makePlan(spec, ctx, id, bundle, rootfs, opts, mode, cg, await loadSeccompCompiler(spec));
 }
 
@@ -121,7 +121,7 @@ function makePlan(
       noPivot: opts.noPivot ?? false,
       preserveFds: opts.preserveFds ?? 0,
       consoleSocket: opts.consoleSocket,
-      oomWatch: cg ? oomWatch(cg.record) : null,
+      oomWatch: cg && !cg.record.systemd ? oomWatch(cg.record) : null, // a systemd scope exists only after clone
       host,
       compileSeccomp,
     });
@@ -177,7 +177,7 @@ export async function createContainer(
   let plan: Plan | undefined;
   let session: ExecutorSession | undefined;
   try {
-    const cgroup = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id });
+    const cgroup = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id, systemd: ctx.systemdCgroup, warn: (w) => ctx.log.warn(w) });
     cg = cgroup;
     record.cgroup = { ...cgroup.record, created: dirsToCreate(cgroup.record) };
     store.write(record);
