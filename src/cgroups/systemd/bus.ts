@@ -71,13 +71,13 @@ export interface Typed {
 }
 
 /** An error reply: its D-Bus error name ("org.freedesktop.systemd1.NoSuchUnit") and message. */
-export class BusError extends Error {
+export class BusError extends TsrunError {
   constructor(
     readonly method: string,
-    override readonly name: string,
+    readonly busName: string,
     message: string,
   ) {
-    super(`${method}: ${message} (${name})`);
+    super(`systemd ${method}: ${message} (${busName})`, { code: 'ERR_SYSCALL' });
   }
 }
 

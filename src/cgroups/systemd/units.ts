@@ -52,7 +52,7 @@ export function unitState(bus: Bus, unit: string): string | undefined {
   try {
     path = bus.call(DEST, ROOT, MANAGER, 'GetUnit', [s(unit)], 'o') as string;
   } catch (e) {
-    if (e instanceof BusError && e.name === 'org.freedesktop.systemd1.NoSuchUnit') return undefined;
+    if (e instanceof BusError && e.busName === 'org.freedesktop.systemd1.NoSuchUnit') return undefined;
     throw e;
   }
   return getProperty(bus, path, 'org.freedesktop.systemd1.Unit', 'ActiveState', 's') as string;
@@ -63,7 +63,7 @@ export function resetFailed(bus: Bus, unit: string): void {
   try {
     bus.call(DEST, ROOT, MANAGER, 'ResetFailedUnit', [s(unit)]);
   } catch (e) {
-    if (!(e instanceof BusError && e.name === 'org.freedesktop.systemd1.NoSuchUnit')) throw e;
+    if (!(e instanceof BusError && e.busName === 'org.freedesktop.systemd1.NoSuchUnit')) throw e;
   }
 }
 
@@ -97,7 +97,7 @@ export function stopScope(bus: Bus, unit: string): void {
   try {
     job = bus.call(DEST, ROOT, MANAGER, 'StopUnit', [s(unit), s('replace')], 'o') as string;
   } catch (e) {
-    if (e instanceof BusError && e.name === 'org.freedesktop.systemd1.NoSuchUnit') return;
+    if (e instanceof BusError && e.busName === 'org.freedesktop.systemd1.NoSuchUnit') return;
     throw e;
   }
   waitJob(bus, job, unit);
@@ -117,7 +117,7 @@ function waitJob(bus: Bus, job: string, unit: string, timeoutMs = 30_000): void 
     try {
       getProperty(bus, job, 'org.freedesktop.systemd1.Job', 'State', 's');
     } catch (e) {
-      if (e instanceof BusError && gone.has(e.name)) return;
+      if (e instanceof BusError && gone.has(e.busName)) return;
       throw e;
     }
     if (Date.now() - start > timeoutMs) throw new TsrunError(`systemd job ${job} for ${unit} did not finish in ${timeoutMs / 1000} s`, { code: 'ERR_TIMEOUT' });
