@@ -1,9 +1,10 @@
 // --systemd-cgroup with input it must refuse: errors naming the field (or
 // the host's lack of systemd), a non-zero exit, and nothing left behind (no
 // state, no cgroup). Runs on any host; on one without systemd (this CI host)
-// the "not running" case is checked, on the systemd VM the unit-exists case.
+// the "not running" case is checked; driver.test.ts has the unit-exists
+// case, which needs systemd.
 import t, { type Test } from 'tap';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { cgroupDirsNamed, logMessages, makeBundle, stateRoot, uniqueId } from '../helpers.js';
 
 const systemdRunning = (() => {
@@ -56,21 +57,4 @@ t.test('--systemd-cgroup where systemd is not running: a clear error, nothing cr
   // The empty cgroupsPath (":tsrun:<id>") takes the same path.
   const r2 = await refused(t, undefined);
   t.match(r2.message, /systemd not running on this host/);
-});
-
-t.test('a unit that already exists: refused naming /linux/cgroupsPath, the other unit untouched', { skip: !systemdRunning && 'needs systemd as PID 1 (make test-systemd)' }, async (t) => {
-  // A scope of a running container of ours is the unit that exists.
-  const { run } = stateRoot(t);
-  const name = uniqueId('systemd-dup');
-  const path = `system.slice:tsrun:${name}`;
-  const first = makeBundle(t, (s) => {
-    s.process!.args = ['sleep', '600'];
-    s.linux!.cgroupsPath = path;
-  });
-  const a = await run(['--systemd-cgroup', 'run', '-d', '--bundle', first.dir, `${name}-a`]);
-  t.equal(a.code, 0, a.stderr);
-  t.teardown(() => run(['delete', '-f', `${name}-a`]));
-  const { message } = await refused(t, path);
-  t.match(message, new RegExp(`linux\\.cgroupsPath: systemd unit tsrun-${name}\\.scope already exists \\(active\\)`));
-  t.ok(existsSync(`/sys/fs/cgroup/system.slice/tsrun-${name}.scope`), 'the first container keeps its scope');
 });

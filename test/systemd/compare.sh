@@ -9,7 +9,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 TOP=$PWD
 TSRUN=$TOP/bin/tsrun
-RUNS=${TSRUN_SYSTEMD_BENCH_RUNS:-5}
+RUNS=${TSRUN_SYSTEMD_BENCH_RUNS:-3}
 work=$(mktemp -d /tmp/sdcmp.XXXXXX)
 declare -A result
 scenarios=()

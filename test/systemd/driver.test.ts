@@ -4,7 +4,7 @@
 // the cgroup files, what the container reads in /proc and /sys/fs/cgroup.
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { logMessages, makeBundle, stateRoot, uniqueId } from '../helpers.js';
 
 const systemdRunning = (() => {
@@ -116,9 +116,34 @@ t.test('a failed StartTransientUnit: create fails, the init is not left in the c
   const r = await run(['--systemd-cgroup', 'create', '--bundle', dir, id]);
   t.not(r.code, 0, 'create fails');
   t.match(logMessages(r.stderr), /StartTransientUnit|tsrun-.*\.scope/);
-  t.same((await import('node:fs')).readdirSync(root), [], 'no state left');
+  t.same(readdirSync(root), [], 'no state left');
   t.equal(show(`tsrun-${id}.scope`, 'LoadState'), 'not-found', 'no unit left');
   const left = spawnSync('pgrep', ['-f', '^sleep 61234$'], { encoding: 'utf8' }).stdout.trim();
   t.equal(left, '', 'no init left running (in the caller\'s cgroup or anywhere)');
   t.equal(file('/proc/self/cgroup'), before);
+});
+
+t.test('a unit that already exists: refused naming /linux/cgroupsPath, the other unit untouched', async (t) => {
+  // A scope of a running container of ours is the unit that exists.
+  const { run } = stateRoot(t);
+  const name = uniqueId('systemd-dup');
+  const path = `system.slice:tsrun:${name}`;
+  const first = makeBundle(t, (s) => {
+    s.process!.args = ['sleep', '600'];
+    s.linux!.cgroupsPath = path;
+  });
+  const a = await run(['--systemd-cgroup', 'run', '-d', '--bundle', first.dir, `${name}-a`]);
+  t.equal(a.code, 0, a.stderr);
+  t.teardown(() => run(['delete', '-f', `${name}-a`]));
+  const { root: root2, run: run2 } = stateRoot(t);
+  const second = makeBundle(t, (s) => {
+    s.process!.args = ['sleep', '600'];
+    s.linux!.cgroupsPath = path;
+  });
+  const r = await run2(['--systemd-cgroup', 'create', '--bundle', second.dir, `${name}-b`]);
+  t.not(r.code, 0, 'create fails');
+  t.same(readdirSync(root2), [], 'no state left');
+  const message = logMessages(r.stderr);
+  t.match(message, new RegExp(`linux\\.cgroupsPath: systemd unit tsrun-${name}\\.scope already exists \\(active\\)`));
+  t.ok(existsSync(`/sys/fs/cgroup/system.slice/tsrun-${name}.scope`), 'the first container keeps its scope');
 });
