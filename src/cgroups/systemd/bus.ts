@@ -27,10 +27,17 @@ interface SdBus {
   msgUnref: Fn;
   errorFree: Fn;
 }
-let sd: SdBus | undefined;
+// One binding per process, shared through globalThis: `run` loads create's
+// and delete's bundles, each with its own copy of this module, and koffi's
+// type names ("sd_bus") are global, so a second definition would throw.
+const SHARED = Symbol.for('tsrun.sd-bus');
+const shared = globalThis as unknown as Record<symbol, SdBus | undefined>;
 
 function load(): SdBus {
-  if (sd) return sd;
+  return (shared[SHARED] ??= bind());
+}
+
+function bind(): SdBus {
   const koffi = createRequire(import.meta.url)('koffi');
   let lib;
   try {
@@ -41,7 +48,7 @@ function load(): SdBus {
   koffi.opaque('sd_bus');
   koffi.opaque('sd_bus_message');
   const errType = koffi.struct('sd_bus_error', { name: 'const char *', message: 'const char *', _need_free: 'int' });
-  sd = {
+  return {
     koffi,
     errType,
     openSystem: lib.func('int sd_bus_open_system(_Out_ sd_bus **ret)'),
@@ -61,7 +68,6 @@ function load(): SdBus {
     msgUnref: lib.func('void *sd_bus_message_unref(sd_bus_message *m)'),
     errorFree: lib.func('void sd_bus_error_free(void *err)'),
   };
-  return sd;
 }
 
 /** A D-Bus value with its signature: { sig: 's', value: 'x' }, { sig: 'a(sv)', value: [...] }. */
