@@ -28,7 +28,7 @@ t.test('a container with memory, pids and cpu limits: scope, properties, files, 
   const { dir } = makeBundle(t, (s) => {
     s.process!.args = ['sleep', '600'];
     s.linux!.cgroupsPath = `system.slice:tsrun:${id}`;
-    s.linux!.namespaces!.push({ type: 'cgroup' });
+    if (!s.linux!.namespaces!.some((n) => n.type === 'cgroup')) s.linux!.namespaces!.push({ type: 'cgroup' });
     s.linux!.resources = { memory: { limit: 32 << 20 }, pids: { limit: 64 }, cpu: { quota: 20000, period: 100000, shares: 512, cpus: '0' } };
   });
   const r = await run(['--systemd-cgroup', 'run', '-d', '--bundle', dir, id]);
@@ -77,7 +77,8 @@ t.test('kill --all, pause/resume, ps and events --stats under the driver', async
   t.equal((await run(['--systemd-cgroup', 'run', '-d', '--bundle', dir, id])).code, 0);
   t.teardown(() => run(['delete', '-f', id]));
   const ps = await run(['ps', '-f', 'json', id]);
-  t.equal((JSON.parse(ps.stdout) as number[]).length, 3, 'ps lists the three processes of the scope');
+  // busybox sh forks the first sleep and execs the second: two processes.
+  t.equal((JSON.parse(ps.stdout) as number[]).length, 2, 'ps lists both processes of the scope');
   t.equal((await run(['pause', id])).code, 0);
   t.equal(file(`${cg}/cgroup.freeze`), '1');
   t.equal(JSON.parse((await run(['state', id])).stdout).status, 'paused');
@@ -86,7 +87,7 @@ t.test('kill --all, pause/resume, ps and events --stats under the driver', async
   const ev = await run(['events', '--stats', id]);
   t.equal(ev.code, 0, ev.stderr);
   const stats = JSON.parse(ev.stdout.split('\n')[0]!);
-  t.equal(stats.data.pids.current, 3);
+  t.equal(stats.data.pids.current, 2);
   t.equal(stats.data.pids.limit, 20);
   t.equal((await run(['kill', '--all', id, 'KILL'])).code, 0);
   let status = '';
@@ -95,7 +96,8 @@ t.test('kill --all, pause/resume, ps and events --stats under the driver', async
     await new Promise((r) => setTimeout(r, 50));
   }
   t.equal(status, 'stopped', 'kill --all stops the container');
-  t.equal(file(`${cg}/cgroup.procs`), '', 'nothing is left in the scope');
+  // systemd deactivates a scope whose processes are all gone, and removes its cgroup.
+  t.ok(!existsSync(cg) || file(`${cg}/cgroup.procs`) === '', 'nothing is left in the scope');
   t.equal((await run(['delete', id])).code, 0);
   t.notOk(existsSync(cg));
 });
