@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What `make test-systemd` runs inside the systemd VM (../shared/systemd-vm),
 # as root, in one boot: the side-by-side scenarios with runc and the
-# driver's cost in create (compare.sh), then the driver's tap suite. Ends with one "N passed, M failed" line adding up both.
+# driver's cost in create (compare.sh), then the driver's tap suite.
+# Ends with one "N passed, M failed" line adding up both.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=$(mktemp)
