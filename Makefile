@@ -22,7 +22,7 @@ EXECUTOR_CFLAGS := -static -s -O2 -Wall -Wextra -Werror
 EXECUTORS := dist/executor/linux-x64/tsrun-executor dist/executor/linux-arm64/tsrun-executor
 ROOTFS := bundles/busybox/rootfs
 
-.PHONY: help setup deps node-deps build gen executor pause bundle types pack typecheck check-deps lint format format-check rootfs criu demo test test-cgroup2 test-engines test-shim conformance bench bench-shim clean
+.PHONY: help setup deps node-deps build gen executor pause bundle types pack typecheck check-deps lint format format-check rootfs criu demo test test-cgroup2 test-systemd test-engines test-shim conformance bench bench-shim clean
 
 help:
 	@echo "make setup        install Debian packages and npm packages, build, make the busybox rootfs, build CRIU"
@@ -33,6 +33,7 @@ help:
 	@echo "make typecheck    type-check the sources and the tests; make check-deps: imports follow the layers"
 	@echo "make gen          regenerate the generated sources (instruction set, config types, syscalls, protos)"
 	@echo "make test-cgroup2 run the cgroup v2 tests inside the cgroup2 VM"
+	@echo "make test-systemd run the systemd cgroup driver tests (and runc side by side) inside the systemd VM"
 	@echo "make test-engines drive bin/tsrun through private containerd, podman and docker"
 	@echo "make test-shim    containerd-shim-tsrun-v2 under a private containerd, runc's shim as reference"
 	@echo "make conformance  run the OCI runtime-tools validation suite against bin/tsrun"
@@ -154,6 +155,12 @@ test: build rootfs
 # test/cgroups runs on the host in `make test`.
 test-cgroup2: build
 	TSRUN_VM_TIMEOUT=$${TSRUN_VM_TIMEOUT:-2700} ../shared/cgroup2-vm/run-in-vm.sh 'TSRUN_TEST_TIMEOUT=1500 TSRUN_EXPECT_CGROUP=v2 test/run.sh test/cgroups/v2.test.ts test/cgroups/bpf.test.ts test/library/oom.test.ts'
+
+# The systemd cgroup driver needs systemd as PID 1: ../shared/systemd-vm
+# boots Debian 12 with systemd on cgroup v2 (it builds its image and installs
+# what it needs on first use), one boot for the whole batch.
+test-systemd: build rootfs
+	TSRUN_VM_TIMEOUT=$${TSRUN_VM_TIMEOUT:-2400} ../shared/systemd-vm/run-in-vm.sh test/systemd/vm-batch.sh
 
 test-engines: build rootfs
 	test/engines/run.sh --runtime $(CURDIR)/bin/tsrun

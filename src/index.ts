@@ -60,6 +60,8 @@ export interface RuntimeOptions {
   /** runc's --rootless: whether the cgroup hierarchy may be unwritable (then a container runs without a cgroup of its own). Default 'auto': when not root in the initial user namespace. */
   rootless?: boolean | 'auto';
   log?: Logger;
+  /** runc's --systemd-cgroup: each container's cgroup is a transient systemd scope ("slice:prefix:name" cgroupsPath). */
+  systemdCgroup?: boolean;
 }
 
 /** Options of Runtime.create: a bundle directory, or a config in memory, and the process's stdio. */
@@ -88,7 +90,7 @@ export class Runtime {
   private readonly ops: ContainerOps;
 
   constructor(opts: RuntimeOptions = {}) {
-    this.ctx = { store: new StateStore(opts.root ?? preparedDefaultRoot()), log: opts.log ?? silentLogger, rootless: opts.rootless };
+    this.ctx = { store: new StateStore(opts.root ?? preparedDefaultRoot()), log: opts.log ?? silentLogger, rootless: opts.rootless, systemdCgroup: opts.systemdCgroup };
     this.ops = {
       start: (id) => this.start(id),
       state: (id) => this.state(id),

@@ -16,6 +16,7 @@ import { CgroupError } from './errors.js';
 import { detectCgroups, parseProcCgroup, type CgroupHost } from './detect.js';
 import { hybridUnifiedDir, resolveCgroupPath, v1Dirs, v2Dir } from './paths.js';
 import { V1Manager, V2Manager } from './managers.js';
+import { openSystemdCgroup, reopenSystemd } from './systemd/manager.js';
 
 export type { CgroupHandle, CgroupManager, CgroupMode, CgroupRecord } from './types.js';
 export { reopenCgroupHandle } from './handle.js';
@@ -36,6 +37,10 @@ export interface OpenOptions {
   host?: CgroupHost;
   /** /proc/self/cgroup text, for relative paths (tests); read otherwise. */
   ownCgroup?: string;
+  /** The systemd driver (--systemd-cgroup): cgroupsPath is "slice:prefix:name" and the cgroup a transient scope. */
+  systemd?: boolean;
+  /** Where the systemd driver reports what it skips once the scope has started (create logs them). */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -48,6 +53,7 @@ export function openCgroup(opts: OpenOptions): CgroupManager {
   if (opts.mode && opts.mode !== host.mode && !(v1ish(opts.mode) && v1ish(host.mode))) {
     throw new CgroupError(`cgroup ${opts.mode} was asked for but this host runs cgroup ${host.mode}`);
   }
+  if (opts.systemd) return openSystemdCgroup({ cgroupsPath: opts.cgroupsPath, id: opts.id, host, warn: opts.warn });
   const path = resolveCgroupPath(opts.cgroupsPath, opts.id);
   // Only a relative path depends on where the runtime itself is.
   const own = path.startsWith('/') ? {} : parseProcCgroup(opts.ownCgroup ?? readFileSync('/proc/self/cgroup', 'utf8'));
@@ -78,5 +84,6 @@ function inner(mount: { mountpoint: string; root: string }, dir: string): string
 
 /** The manager for a container whose record was saved at create. No detection, no I/O. */
 export function reopenCgroup(record: CgroupRecord): CgroupManager {
-  return record.mode === 'v2' ? new V2Manager(record) : new V1Manager(record);
+  const fs = record.mode === 'v2' ? new V2Manager(record) : new V1Manager(record);
+  return record.systemd ? reopenSystemd(fs) : fs;
 }

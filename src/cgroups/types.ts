@@ -17,6 +17,12 @@ export interface CgroupRecord {
    * Absent in a record written before create(): destroy() then removes nothing.
    */
   created?: string[];
+  /**
+   * Set when the systemd driver made this cgroup: the transient scope unit
+   * in its slice, and whose manager runs it (root's, or the caller's
+   * systemd --user).
+   */
+  systemd?: { unit: string; slice: string; user: boolean };
 }
 
 /**

@@ -35,7 +35,7 @@ const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'log', kind: 'string', help: 'log file (default: stderr)' },
   { name: 'log-format', kind: 'string', help: 'text or json (default text)' },
   { name: 'debug', kind: 'bool', help: 'log debug output, including the time of each create phase' },
-  { name: 'systemd-cgroup', kind: 'bool', help: 'use systemd for cgroups (not supported)' },
+  { name: 'systemd-cgroup', kind: 'bool', help: 'make each container\'s cgroup a transient systemd scope (cgroupsPath "slice:prefix:name")' },
   { name: 'rootless', kind: 'string', help: 'true, false or auto (default): whether the cgroup hierarchy may be unwritable, as runc' },
   { name: 'criu', kind: 'string', help: 'path to the criu binary for checkpoint and restore (default: criu on PATH)' },
   { name: 'version', alias: 'v', kind: 'bool', help: 'print the version' },
@@ -97,7 +97,6 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (cmdIndex < 0 || g.help) return await helpFor(undefined);
-    if (g['systemd-cgroup']) throw new TsrunError('--systemd-cgroup is not supported: tsrun manages cgroups through cgroupfs only');
     const name = argv[cmdIndex]!;
     const rest = argv.slice(cmdIndex + 1);
     if (name === 'help' || name === 'h') return await helpFor(rest.find((a) => !a.startsWith('-')));
@@ -106,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
     if (rest.includes('--help') || rest.includes('-h')) return await helpFor(name);
     const cmd = (await load()).default;
     const args = parseArgs(rest, cmd.flags, cmd.stopAfter);
-    const runtime = new Runtime({ root: g.root as string | undefined, log, rootless: rootlessFlag(g.rootless as string | undefined) });
+    const runtime = new Runtime({ root: g.root as string | undefined, log, rootless: rootlessFlag(g.rootless as string | undefined), systemdCgroup: g['systemd-cgroup'] === true });
     return await cmd.run(args, { runtime, log, criu: g.criu as string | undefined });
   } catch (e) {
     const msg = cutLines(e instanceof TsrunError ? e.message : `internal error: ${(e as Error)?.stack ?? e}`);

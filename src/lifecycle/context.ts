@@ -7,4 +7,6 @@ export interface RuntimeContext {
   log: Logger;
   /** runc's --rootless; undefined or 'auto': decided from the caller (lifecycle/rootless-cgroup.ts). */
   rootless?: boolean | 'auto';
+  /** runc's --systemd-cgroup: new containers get a transient systemd scope as their cgroup. */
+  systemdCgroup?: boolean;
 }

@@ -135,7 +135,7 @@ function makePlan(
       noSubreaper: opts.noSubreaper ?? false,
       preserveFds: opts.preserveFds ?? 0,
       consoleSocket: opts.consoleSocket,
-      oomWatch: cg ? oomWatch(cg.record) : null,
+      oomWatch: cg && !cg.record.systemd ? oomWatch(cg.record) : null, // a systemd scope exists only after clone
       host,
       compileSeccomp,
       setgroupsDenied: rootless.setgroupsDenied,
@@ -192,7 +192,7 @@ export async function createContainer(
   let session: ExecutorSession | undefined;
   try {
     // Rootless: no cgroup of its own where the caller cannot make one (rootless-cgroup.ts).
-    const { cgroup, own, warnings: cgroupWarnings } = containerCgroup(ctx, spec, id);
+    const { cgroup, own, warnings: cgroupWarnings } = containerCgroup(ctx, spec, id, (w) => ctx.log.warn(w));
     // Checked before anything runs: a missing newuidmap or subuid range.
     const idMaps = planIdMaps(spec, hasNewUserNs(spec));
     cg = cgroup;

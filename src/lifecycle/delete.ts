@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { moveNetDevicesOut } from '../linux/net-devices.js';
 import { reopenCgroupHandle } from '../cgroups/handle.js';
+import { SystemdHandle } from '../cgroups/systemd/scope.js';
 import { checkId, type ContainerRecord } from '../state/store.js';
 import { lockDir } from '../state/lock.js';
 import { containerStatus } from '../state/status.js';
@@ -74,7 +75,8 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
 
 /** Kills whatever is left of the container and removes its cgroup. */
 async function destroy(rec: ContainerRecord): Promise<void> {
-  const cg = rec.cgroup ? reopenCgroupHandle(rec.cgroup) : undefined;
+  // A systemd scope is removed by stopping the unit (the only command that talks to systemd besides create and update).
+  const cg = rec.cgroup ? (rec.cgroup.systemd ? new SystemdHandle(reopenCgroupHandle(rec.cgroup)) : reopenCgroupHandle(rec.cgroup)) : undefined;
   if (cg) {
     // Without a pid namespace, children of the init outlive it: the cgroup knows them all.
     if (cg.pids().length) {

@@ -76,6 +76,8 @@ export async function restore(ctx: RuntimeContext, id: string, opts: RestoreOpti
   let work: ReturnType<typeof openDir> | undefined;
   const nsFds: number[] = [];
   try {
+    // CRIU puts the restored tasks into cgroups itself; a systemd scope would need them first.
+    if (ctx.systemdCgroup) throw new TsrunError('restore with --systemd-cgroup is not supported: restore with the cgroupfs driver', { code: 'ERR_UNSUPPORTED' });
     const cgroup = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id });
     cg = cgroup;
     record.cgroup = { ...cgroup.record, created: dirsToCreate(cgroup.record) };

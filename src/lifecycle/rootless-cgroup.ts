@@ -30,8 +30,8 @@ export function isRootless(flag: RuntimeContext['rootless']): boolean {
 }
 
 /** The cgroup create uses for the container; throws (naming the field) when rootless and a limit cannot be applied. */
-export function containerCgroup(ctx: RuntimeContext, spec: Spec, id: string): ContainerCgroup {
-  const cgroup = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id });
+export function containerCgroup(ctx: RuntimeContext, spec: Spec, id: string, warn?: (w: string) => void): ContainerCgroup {
+  const cgroup = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id, systemd: ctx.systemdCgroup, warn });
   if (!isRootless(ctx.rootless)) return { cgroup, own: null, warnings: [] };
   const blocked = unwritableDir(cgroup.record);
   if (blocked === undefined) return { cgroup, own: null, warnings: [] };

@@ -10,7 +10,7 @@ t.test('features JSON', async (t) => {
   t.ok(validateFeatures(f), JSON.stringify(validateFeatures.errors));
   t.equal(f.ociVersionMax, '1.3.0');
   t.same(f.hooks, ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
-  t.equal(f.linux.cgroup.systemd, false, 'no systemd driver: not claimed');
+  t.equal(f.linux.cgroup.systemd, true, 'the systemd driver (--systemd-cgroup)');
   t.ok(f.mountOptions.includes('rbind') && f.mountOptions.includes('nosuid'));
   t.equal(f.annotations['org.opencontainers.runtime-spec.features.runtime.name'], 'tsrun');
 });
