@@ -119,10 +119,10 @@ lint: node-deps
 	npx biome lint .
 format: node-deps
 	npx biome format --write .
-	clang-format -i src/native/executor.c
+	clang-format -i src/native/executor.c src/pause/pause.c
 format-check: node-deps
 	npx biome format .
-	clang-format --dry-run --Werror src/native/executor.c
+	clang-format --dry-run --Werror src/native/executor.c src/pause/pause.c
 
 rootfs: $(ROOTFS)/bin/busybox
 $(ROOTFS)/bin/busybox: scripts/make-rootfs.sh

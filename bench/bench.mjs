@@ -341,8 +341,7 @@ function memoryLimitOf(pid) {
     for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n')) {
       const [, ctrls, path] = line.split(':');
       if (ctrls?.split(',').includes('memory')) return Number(readFileSync(`/sys/fs/cgroup/memory${path}/memory.limit_in_bytes`, 'utf8'));
-      if (ctrls === '' && path && existsSync(`/sys/fs/cgroup${path}/memory.max`))
-        return Number(readFileSync(`/sys/fs/cgroup${path}/memory.max`, 'utf8')) || null;
+      if (ctrls === '' && path && existsSync(`/sys/fs/cgroup${path}/memory.max`)) return Number(readFileSync(`/sys/fs/cgroup${path}/memory.max`, 'utf8')) || null;
     }
   } catch {
     /* gone, or no memory controller */
@@ -450,10 +449,7 @@ if (REPORT) {
     memMiB: Math.round(totalmem() / 2 ** 20),
     kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
     node: process.version,
-    tsrun:
-      firstLine(RUNTIMES[0].bin, ['--version']) +
-      ' ' +
-      (spawnSync(RUNTIMES[0].bin, ['--version'], { encoding: 'utf8' }).stdout.match(/commit: (\S+)/)?.[1] ?? ''),
+    tsrun: firstLine(RUNTIMES[0].bin, ['--version']) + ' ' + (spawnSync(RUNTIMES[0].bin, ['--version'], { encoding: 'utf8' }).stdout.match(/commit: (\S+)/)?.[1] ?? ''),
     runc: RUNTIMES[1].bin ? firstLine(RUNTIMES[1].bin, ['--version']) : null,
     crun: RUNTIMES[2].bin ? firstLine(RUNTIMES[2].bin, ['--version']) : null,
     hideCgroup2: process.env.BENCH_HIDE_CGROUP2 === '1',
@@ -601,9 +597,7 @@ function rssTable() {
     ['init_rss_kib', 'VmRSS of the waiting init (after create)'],
   ]) {
     const st = names.map((n) => S(k, n));
-    out.push(
-      `| ${label} | ${fmt(st[0]?.median, 'KiB')} | ${fmt(st[0]?.min, 'KiB')} | ${fmt(st[0]?.max, 'KiB')} | ${fmt(st[1]?.median, 'KiB')} | ${fmt(st[2]?.median, 'KiB')} |`,
-    );
+    out.push(`| ${label} | ${fmt(st[0]?.median, 'KiB')} | ${fmt(st[0]?.min, 'KiB')} | ${fmt(st[0]?.max, 'KiB')} | ${fmt(st[1]?.median, 'KiB')} | ${fmt(st[2]?.median, 'KiB')} |`);
   }
   const n = S('node_maxrss_kib', 'host');
   if (n) out.push(`| (for scale: peak RSS of \`node -e 0\`) | ${fmt(n.median, 'KiB')} | ${fmt(n.min, 'KiB')} | ${fmt(n.max, 'KiB')} | | |`);
@@ -618,9 +612,7 @@ function cpuTable() {
   for (const [k, label] of ROWS) {
     const st = names.map((n) => S(`cpu:${k}`, n));
     if (!st.some(Boolean)) continue;
-    out.push(
-      `| ${label} | ${st.flatMap((x) => [fmt(x?.median), fmt(x?.min)]).join(' | ')} | ${ratio(st[0]?.median, st[1]?.median)} | ${ratio(st[0]?.median, st[2]?.median)} |`,
-    );
+    out.push(`| ${label} | ${st.flatMap((x) => [fmt(x?.median), fmt(x?.min)]).join(' | ')} | ${ratio(st[0]?.median, st[1]?.median)} | ${ratio(st[0]?.median, st[2]?.median)} |`);
   }
   for (const f of Object.keys(FLOORS)) {
     const x = S(`cpu:floor:${f}`, 'host');
@@ -648,9 +640,7 @@ function phaseTable() {
   for (const k of keys) {
     const s = S(k, 'tsrun');
     const l = S(k, 'tsrun-lib');
-    out.push(
-      `| ${k.slice('create phase: '.length)} | ${fmt(s?.median)} | ${fmt(s?.p90)} | ${fmt(s?.min)} | ${fmt(l?.median)} | ${fmt(l?.p90)} | ${fmt(l?.min)} |`,
-    );
+    out.push(`| ${k.slice('create phase: '.length)} | ${fmt(s?.median)} | ${fmt(s?.p90)} | ${fmt(s?.min)} | ${fmt(l?.median)} | ${fmt(l?.p90)} | ${fmt(l?.min)} |`);
   }
   return out;
 }
@@ -663,21 +653,13 @@ function target(what, measured, limit, pass, detail) {
 if (floorMs) {
   for (const k of ['state', 'kill', 'start', 'delete']) {
     const m = med(k, 'tsrun');
-    if (m != null)
-      target(`${k} ≤ 1.1× node floor`, `${fmt(m)} ms`, `${fmt(1.1 * floorMs)} ms`, m <= 1.1 * floorMs, `${(m / floorMs).toFixed(2)}× floor${cpuVs(k)}`);
+    if (m != null) target(`${k} ≤ 1.1× node floor`, `${fmt(m)} ms`, `${fmt(1.1 * floorMs)} ms`, m <= 1.1 * floorMs, `${(m / floorMs).toFixed(2)}× floor${cpuVs(k)}`);
   }
   const c = med('create', 'tsrun');
-  if (c != null)
-    target('create ≤ 1.5× node floor', `${fmt(c)} ms`, `${fmt(1.5 * floorMs)} ms`, c <= 1.5 * floorMs, `${(c / floorMs).toFixed(2)}× floor${cpuVs('create')}`);
+  if (c != null) target('create ≤ 1.5× node floor', `${fmt(c)} ms`, `${fmt(1.5 * floorMs)} ms`, c <= 1.5 * floorMs, `${(c / floorMs).toFixed(2)}× floor${cpuVs('create')}`);
   const l = med('lifecycle', 'tsrun');
   if (l != null)
-    target(
-      'CLI lifecycle ≤ 1.2× three node floors',
-      `${fmt(l)} ms`,
-      `${fmt(3.6 * floorMs)} ms`,
-      l <= 3.6 * floorMs,
-      `${(l / (3 * floorMs)).toFixed(2)}× 3 floors${cpuVs('lifecycle', 3)}`,
-    );
+    target('CLI lifecycle ≤ 1.2× three node floors', `${fmt(l)} ms`, `${fmt(3.6 * floorMs)} ms`, l <= 3.6 * floorMs, `${(l / (3 * floorMs)).toFixed(2)}× 3 floors${cpuVs('lifecycle', 3)}`);
 }
 {
   const u = med('floor:unshare_true', 'host');
@@ -743,9 +725,7 @@ const md = [
     `${meta.tsrun}; ${meta.runc}; ${meta.crun}. N=${meta.n} per measure (+${meta.warmup} warm-up), ${meta.parallel.repetitions}× the parallel measure, interleaved in shuffled order (seed ${meta.seed}). ` +
     `Load average ${meta.loadavgStart.map((x) => x.toFixed(2)).join(' ')} at the start, ${meta.loadavgEnd.map((x) => x.toFixed(2)).join(' ')} at the end; ${meta.seconds} s in all.` +
     ` State roots (--root) on ${meta.stateFs}.` +
-    (meta.hideCgroup2
-      ? ' Run in a private mount namespace with the hybrid cgroup2 mount /sys/fs/cgroup/unified unmounted (crun 1.8 refuses hybrid hosts), so all three see cgroup v1 only.'
-      : ''),
+    (meta.hideCgroup2 ? ' Run in a private mount namespace with the hybrid cgroup2 mount /sys/fs/cgroup/unified unmounted (crun 1.8 refuses hybrid hosts), so all three see cgroup v1 only.' : ''),
   '',
   ...runtimeTable(),
   '',

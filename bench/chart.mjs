@@ -68,15 +68,10 @@ export function renderChart({ title, subtitle, floor, panels }) {
     y += 34;
   });
   // Legend.
-  const legend = ORDER.map(
-    (n, i) =>
-      `<rect x="${LABEL_W + i * 90}" y="${y - 18}" width="12" height="12" fill="${COLORS[n]}"/><text x="${LABEL_W + i * 90 + 17}" y="${y - 8}">${n}</text>`,
-  );
+  const legend = ORDER.map((n, i) => `<rect x="${LABEL_W + i * 90}" y="${y - 18}" width="12" height="12" fill="${COLORS[n]}"/><text x="${LABEL_W + i * 90 + 17}" y="${y - 8}">${n}</text>`);
   if (floor) {
     const lx = LABEL_W + ORDER.length * 90;
-    legend.push(
-      `<line x1="${lx}" y1="${y - 12}" x2="${lx + 22}" y2="${y - 12}" class="floor"/><text x="${lx + 28}" y="${y - 8}">node -e 0 (the floor of a Node CLI command): ${num(floor)} ms</text>`,
-    );
+    legend.push(`<line x1="${lx}" y1="${y - 12}" x2="${lx + 22}" y2="${y - 12}" class="floor"/><text x="${lx + 28}" y="${y - 8}">node -e 0 (the floor of a Node CLI command): ${num(floor)} ms</text>`);
   }
   const H = y + 4;
   out.push(

@@ -93,7 +93,16 @@ await libLifecycle();
 await libRunCapture();
 for (const c of CLIS) await cliLifecycle(c), await cliRun(c);
 
-const times = { lib: [], run: [], ...Object.fromEntries(CLIS.flatMap((c) => [[c.name, []], [`${c.name}-run`, []]])) };
+const times = {
+  lib: [],
+  run: [],
+  ...Object.fromEntries(
+    CLIS.flatMap((c) => [
+      [c.name, []],
+      [`${c.name}-run`, []],
+    ]),
+  ),
+};
 for (let i = 0; i < ROUNDS; i++) {
   times.lib.push(await libLifecycle());
   times.run.push(await libRunCapture());
@@ -150,13 +159,28 @@ const crunMs = crun ? median(times.crun) : NaN;
 const crunRunMs = crun ? median(times['crun-run']) : NaN;
 const fmt = (v, unit = 'ms') => `${v.toFixed(1)} ${unit}`;
 const rows = [
-  ['library lifecycle (create, start, wait, delete of /bin/true) ≤ 0.5× crun CLI lifecycle', fmt(median(times.lib)), `${(median(times.lib) / crunMs).toFixed(2)}× crun`, median(times.lib) <= 0.5 * crunMs],
+  [
+    'library lifecycle (create, start, wait, delete of /bin/true) ≤ 0.5× crun CLI lifecycle',
+    fmt(median(times.lib)),
+    `${(median(times.lib) / crunMs).toFixed(2)}× crun`,
+    median(times.lib) <= 0.5 * crunMs,
+  ],
   ['library run with captured output ≤ 0.5× crun CLI lifecycle', fmt(median(times.run)), `${(median(times.run) / crunMs).toFixed(2)}× crun`, median(times.run) <= 0.5 * crunMs],
   ['(for reference, not a target) library lifecycle against one `crun run`', fmt(median(times.lib)), `${(median(times.lib) / crunRunMs).toFixed(2)}× crun run`, null],
-  ['10 concurrent library lifecycles ≥ 2× 10 parallel `crun run`', fmt(tput.lib10, '/s'), `${(tput.lib10 / tput.crun10).toFixed(2)}× crun (${fmt(tput.crun10 ?? NaN, '/s')})`, tput.lib10 >= 2 * tput.crun10],
+  [
+    '10 concurrent library lifecycles ≥ 2× 10 parallel `crun run`',
+    fmt(tput.lib10, '/s'),
+    `${(tput.lib10 / tput.crun10).toFixed(2)}× crun (${fmt(tput.crun10 ?? NaN, '/s')})`,
+    tput.lib10 >= 2 * tput.crun10,
+  ],
   ['50 concurrent library lifecycles ≥ 2× 10 parallel `crun run`', fmt(tput.lib50, '/s'), `${(tput.lib50 / tput.crun10).toFixed(2)}× crun`, tput.lib50 >= 2 * tput.crun10],
   ['longest event-loop block during 50 concurrent lifecycles ≤ 20 ms', fmt(delay.max / 1e6), '', delay.max / 1e6 <= 20],
-  [`RSS of this process over ${SOAK} lifecycles after ${WARM}: flat (≤ +10%)`, `${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} KiB without the young generation (${newBefore.toFixed(0)} → ${newAfter.toFixed(0)} KiB); heap in use ${heapBefore.toFixed(0)} → ${heapAfter.toFixed(0)} KiB`, `${(((rssAfter - rssBefore) / rssBefore) * 100).toFixed(1)}%`, rssAfter <= rssBefore * 1.1],
+  [
+    `RSS of this process over ${SOAK} lifecycles after ${WARM}: flat (≤ +10%)`,
+    `${rssBefore.toFixed(0)} → ${rssAfter.toFixed(0)} KiB without the young generation (${newBefore.toFixed(0)} → ${newAfter.toFixed(0)} KiB); heap in use ${heapBefore.toFixed(0)} → ${heapAfter.toFixed(0)} KiB`,
+    `${(((rssAfter - rssBefore) / rssBefore) * 100).toFixed(1)}%`,
+    rssAfter <= rssBefore * 1.1,
+  ],
   ['RSS of a waiting container’s monitor (the executor) ≤ 1 MiB', `${monitorRss} KiB`, '', monitorRss <= 1024],
 ];
 console.log(`\n## Library (${ROUNDS} interleaved rounds; medians)\n`);

@@ -138,9 +138,7 @@ for (const h of ['tsrun', 'runc']) {
 }
 cri.close();
 const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
-console.log(
-  `## CRI: RunPodSandbox (host network) + one container of /bin/true, to its exit seen by ContainerStatus: median of ${N}, ms (same run, interleaved; load ${load})\n`,
-);
+console.log(`## CRI: RunPodSandbox (host network) + one container of /bin/true, to its exit seen by ContainerStatus: median of ${N}, ms (same run, interleaved; load ${load})\n`);
 console.log('| handler | wall ms | vs runc | CPU ms (containerd, shims, runtimes) | vs runc |');
 console.log('|---|---|---|---|---|');
 for (const h of HANDLERS) {

@@ -40,4 +40,9 @@ const byCode = new Map<number | null, number>();
 for (const r of results) if (r) byCode.set(r.exitCode, (byCode.get(r.exitCode) ?? 0) + 1);
 for (const [i, r] of results.entries()) if (r && r.stdout!.toString() !== `job ${i}\n`) throw new Error(`job ${i}: unexpected output ${r.stdout}`);
 console.log(`${jobs} jobs, ${concurrency} at a time, in ${seconds.toFixed(1)} s (${(jobs / seconds).toFixed(1)} containers/s)`);
-console.log(`exit codes: ${[...byCode].sort().map(([c, n]) => `${c}: ${n}`).join(', ')}`);
+console.log(
+  `exit codes: ${[...byCode]
+    .sort()
+    .map(([c, n]) => `${c}: ${n}`)
+    .join(', ')}`,
+);

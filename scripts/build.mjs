@@ -76,7 +76,4 @@ chmodSync(join(top, 'dist/shim.cjs'), 0o755);
 // CommonJS bundle rather than being a second build of it: import and require
 // then share one copy of the library's state and one TsrunError class. Node
 // finds the names through esbuild's export annotation in index.cjs.
-writeFileSync(
-  join(top, 'dist/index.mjs'),
-  "export * from './index.cjs';\nimport lib from './index.cjs';\nexport default lib;\n",
-);
+writeFileSync(join(top, 'dist/index.mjs'), "export * from './index.cjs';\nimport lib from './index.cjs';\nexport default lib;\n");

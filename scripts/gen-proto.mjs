@@ -72,9 +72,7 @@ function precompiled(root, nfiles) {
         const fn = (g) => g.toString().replace(/^function\s*\w*\(/, 'function(');
         entries.push(
           `  ${JSON.stringify(o.fullName.slice(1))}: (Writer, Reader, types, util) => [\n` +
-            [protobuf.encoder(o), protobuf.decoder(o), protobuf.converter.fromObject(o), protobuf.converter.toObject(o)]
-              .map((g) => `    ${fn(g)}`)
-              .join(',\n') +
+            [protobuf.encoder(o), protobuf.decoder(o), protobuf.converter.fromObject(o), protobuf.converter.toObject(o)].map((g) => `    ${fn(g)}`).join(',\n') +
             ',\n  ],',
         );
       }

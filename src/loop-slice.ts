@@ -28,7 +28,8 @@ interface SliceState {
 }
 
 const KEY = Symbol.for('tsrun.loop-slice');
-const state: SliceState = ((globalThis as Record<symbol, unknown>)[KEY] as SliceState | undefined) ??
+const state: SliceState =
+  ((globalThis as Record<symbol, unknown>)[KEY] as SliceState | undefined) ??
   ((globalThis as Record<symbol, unknown>)[KEY] = { turnStart: 0, turnOpen: false, queue: [], granting: false } as SliceState);
 
 /** Starts the clock of this loop turn, once per turn. */

@@ -16,5 +16,10 @@ export function quote(s: string, max = SHOWN): string {
 
 /** Each line of a message cut to max characters: the last guard before stderr and the log. */
 export function cutLines(msg: string, max = 1000): string {
-  return msg.length <= max ? msg : msg.split('\n').map((l) => cut(l, max)).join('\n');
+  return msg.length <= max
+    ? msg
+    : msg
+        .split('\n')
+        .map((l) => cut(l, max))
+        .join('\n');
 }

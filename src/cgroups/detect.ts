@@ -13,10 +13,7 @@ import type { CgroupMode } from './types.js';
 import { CgroupError } from './errors.js';
 
 /** Controllers a v1 hierarchy can carry (a named hierarchy such as name=systemd has none). */
-export const V1_CONTROLLERS = [
-  'cpuset', 'cpu', 'cpuacct', 'blkio', 'memory', 'devices', 'freezer', 'net_cls',
-  'perf_event', 'net_prio', 'hugetlb', 'pids', 'rdma', 'misc',
-] as const;
+export const V1_CONTROLLERS = ['cpuset', 'cpu', 'cpuacct', 'blkio', 'memory', 'devices', 'freezer', 'net_cls', 'perf_event', 'net_prio', 'hugetlb', 'pids', 'rdma', 'misc'] as const;
 
 export interface CgroupMount {
   /** Where it is mounted, e.g. /sys/fs/cgroup/cpu,cpuacct. */

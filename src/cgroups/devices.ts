@@ -110,7 +110,11 @@ export class DeviceEmulator {
     // v1 silently ignores removing part of a wildcard exception (it cannot
     // split "c *:* rwm"); runc refuses such rules rather than let a user
     // believe a hole was punched. So do we.
-    for (const [maj, min] of [[-1, r.minor], [r.major, -1], [-1, -1]]) {
+    for (const [maj, min] of [
+      [-1, r.minor],
+      [r.major, -1],
+      [-1, -1],
+    ]) {
       if (maj === r.major && min === r.minor) continue;
       const wild = this.rules.get(this.key(r.type, maj, min));
       if (wild && intersect(wild.access, r.access) !== '') {
@@ -132,9 +136,7 @@ export class DeviceEmulator {
 
   /** Exceptions sorted by (major, minor, type), each with action !defaultAllow. */
   exceptions(): DeviceRule[] {
-    return [...this.rules.values()]
-      .sort((a, b) => a.major - b.major || a.minor - b.minor || a.type.localeCompare(b.type))
-      .map((r) => ({ ...r, allow: !this.defaultAllow }));
+    return [...this.rules.values()].sort((a, b) => a.major - b.major || a.minor - b.minor || a.type.localeCompare(b.type)).map((r) => ({ ...r, allow: !this.defaultAllow }));
   }
 
   /**
@@ -150,8 +152,7 @@ export class DeviceEmulator {
       out.push({ type: 'a', major: -1, minor: -1, access: 'rwm', allow: target.defaultAllow });
       old = new Map();
     }
-    const sorted = (m: DeviceEmulator['rules']) =>
-      [...m.entries()].sort(([, a], [, b]) => a.major - b.major || a.minor - b.minor || a.type.localeCompare(b.type));
+    const sorted = (m: DeviceEmulator['rules']) => [...m.entries()].sort(([, a], [, b]) => a.major - b.major || a.minor - b.minor || a.type.localeCompare(b.type));
     for (const [k, r] of sorted(old)) {
       const dropped = minus(r.access, target.rules.get(k)?.access ?? '');
       if (dropped) out.push({ ...r, access: dropped, allow: target.defaultAllow });

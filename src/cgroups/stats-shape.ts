@@ -73,8 +73,15 @@ export function emptyStats(): RuncStats {
   return {
     cpu: { usage: { kernel: 0, user: 0 }, throttling: {} },
     cpuset: {
-      cpu_exclusive: 0, mem_hardwall: 0, mem_exclusive: 0, memory_migrate: 0, memory_spread_page: 0,
-      memory_spread_slab: 0, memory_pressure: 0, sched_load_balance: 0, sched_relax_domain_level: 0,
+      cpu_exclusive: 0,
+      mem_hardwall: 0,
+      mem_exclusive: 0,
+      memory_migrate: 0,
+      memory_spread_page: 0,
+      memory_spread_slab: 0,
+      memory_pressure: 0,
+      sched_load_balance: 0,
+      sched_relax_domain_level: 0,
     },
     memory: { usage: mem(), swap: mem(), kernel: mem(), kernelTCP: mem() },
     pids: {},
@@ -91,4 +98,3 @@ export function setNZ<T extends object, K extends keyof T>(obj: T, key: K, value
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0) return;
   obj[key] = value;
 }
-

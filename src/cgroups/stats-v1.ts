@@ -39,8 +39,16 @@ function cpuacct(dir: string, s: RuncStats): void {
   const all = readCgOpt(dir, 'cpuacct.usage_all');
   if (all) {
     const rows = all.trim().split('\n').slice(1).map(nums);
-    setNZ(u, 'percpu_kernel', rows.map((r) => r[2]));
-    setNZ(u, 'percpu_user', rows.map((r) => r[1]));
+    setNZ(
+      u,
+      'percpu_kernel',
+      rows.map((r) => r[2]),
+    );
+    setNZ(
+      u,
+      'percpu_user',
+      rows.map((r) => r[1]),
+    );
   }
 }
 

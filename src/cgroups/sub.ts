@@ -30,7 +30,15 @@ export function subCgroupDirs(rec: CgroupRecord, values: readonly string[]): str
   const byDir = new Map<string, string[]>();
   for (const [controller, dir] of Object.entries(rec.dirs)) byDir.set(dir, [...(byDir.get(dir) ?? []), controller]);
   const known = new Set(Object.keys(rec.dirs).map((c) => (rec.mode === 'v2' ? '' : c)));
-  for (const c of subs.keys()) if (c && !known.has(c)) throw new CgroupError(`--cgroup ${c}:...: the container has no ${c} cgroup (it has: ${[...known].filter(Boolean).join(', ') || 'one unified hierarchy'})`, undefined, undefined, undefined, 'ERR_INVALID_ARGUMENT');
+  for (const c of subs.keys())
+    if (c && !known.has(c))
+      throw new CgroupError(
+        `--cgroup ${c}:...: the container has no ${c} cgroup (it has: ${[...known].filter(Boolean).join(', ') || 'one unified hierarchy'})`,
+        undefined,
+        undefined,
+        undefined,
+        'ERR_INVALID_ARGUMENT',
+      );
   const out: string[] = [];
   for (const [dir, controllers] of byDir) {
     const named = controllers.map((c) => subs.get(rec.mode === 'v2' ? '' : c)).find((s) => s !== undefined);

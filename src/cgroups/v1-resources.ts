@@ -13,7 +13,6 @@ type Memory = NonNullable<Resources['memory']>;
 type Cpu = NonNullable<Resources['cpu']>;
 type BlockIO = NonNullable<Resources['blockIO']>;
 
-
 /** The directory of a controller, or an error naming the field and what is mounted. */
 function need(dirs: Dirs, controller: string, field: string): string {
   const dir = dirs[controller];
@@ -92,11 +91,17 @@ function check(dirs: Dirs, r: Resources): void {
   if (r.pids && set(r.pids.limit)) need(dirs, 'pids', 'pids.limit');
   const b = r.blockIO;
   if (b) {
-    const any = set(b.weight) || set(b.leafWeight) || !!b.weightDevice?.length || !!b.throttleReadBpsDevice?.length ||
-      !!b.throttleWriteBpsDevice?.length || !!b.throttleReadIOPSDevice?.length || !!b.throttleWriteIOPSDevice?.length;
+    const any =
+      set(b.weight) ||
+      set(b.leafWeight) ||
+      !!b.weightDevice?.length ||
+      !!b.throttleReadBpsDevice?.length ||
+      !!b.throttleWriteBpsDevice?.length ||
+      !!b.throttleReadIOPSDevice?.length ||
+      !!b.throttleWriteIOPSDevice?.length;
     if (any) {
       const dir = need(dirs, 'blkio', 'blockIO');
-      const noWeight = 'the blkio controller here has no weight files (neither CFQ\'s blkio.weight nor BFQ\'s blkio.bfq.weight)';
+      const noWeight = "the blkio controller here has no weight files (neither CFQ's blkio.weight nor BFQ's blkio.bfq.weight)";
       if ((set(b.weight) && b.weight !== 0) || b.weightDevice?.some((d) => set(d.weight) && d.weight !== 0)) {
         if (!weightFile(dir)) throw unsupportedField(set(b.weight) ? 'blockIO.weight' : 'blockIO.weightDevice', noWeight);
       }
@@ -290,9 +295,7 @@ function blockIO(dir: string, b: BlockIO): void {
 function devices(dir: string, list: NonNullable<Resources['devices']>, update: boolean): void {
   const rules = normalizeRules(list);
   const target = DeviceEmulator.from(rules);
-  const writes = update
-    ? DeviceEmulator.fromList(readCg(dir, 'devices.list')).transitionTo(target)
-    : [{ type: 'a' as const, major: -1, minor: -1, access: 'rwm', allow: false }, ...rules];
+  const writes = update ? DeviceEmulator.fromList(readCg(dir, 'devices.list')).transitionTo(target) : [{ type: 'a' as const, major: -1, minor: -1, access: 'rwm', allow: false }, ...rules];
   for (const w of writes) {
     put(dir, w.allow ? 'devices.allow' : 'devices.deny', w.type === 'a' ? 'a' : ruleText(w), 'devices');
   }

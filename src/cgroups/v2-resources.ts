@@ -52,8 +52,11 @@ function check(dir: string, r: Resources): void {
   const have = controllersOf(dir);
   const need = (controller: string, field: string) => {
     if (have.has(controller)) return;
-    throw unsupportedField(field, `the ${controller} controller is not available in ${dir} (its cgroup.controllers: ${[...have].join(' ') || 'none'}; ` +
-      `it must be offered by the hierarchy and enabled in the parent's cgroup.subtree_control)`);
+    throw unsupportedField(
+      field,
+      `the ${controller} controller is not available in ${dir} (its cgroup.controllers: ${[...have].join(' ') || 'none'}; ` +
+        `it must be offered by the hierarchy and enabled in the parent's cgroup.subtree_control)`,
+    );
   };
   const m = r.memory;
   if (m && [m.limit, m.reservation, m.swap].some((v) => set(v) && v !== 0)) need('memory', 'memory');

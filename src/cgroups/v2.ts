@@ -120,7 +120,9 @@ export function enableControllers(mountpoint: string, dir: string): void {
   let cur = mountpoint;
   for (const part of rel.split('/').filter(Boolean)) {
     const have = new Set(readCg(cur, 'cgroup.subtree_control').split(/\s+/).filter(Boolean));
-    const missing = readCg(cur, 'cgroup.controllers').split(/\s+/).filter((c) => c && !have.has(c));
+    const missing = readCg(cur, 'cgroup.controllers')
+      .split(/\s+/)
+      .filter((c) => c && !have.has(c));
     if (missing.length > 0) {
       try {
         writeCg(cur, 'cgroup.subtree_control', missing.map((c) => '+' + c).join(' '));

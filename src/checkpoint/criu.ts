@@ -11,15 +11,7 @@ import { writeSync } from 'node:fs';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { TsrunError } from '../errors.js';
 import { closeFd, receiveMessage, seqpacketPair } from '../linux/unix-socket.js';
-import {
-  criu_featuresSchema,
-  criu_reqSchema,
-  criu_req_type,
-  criu_respSchema,
-  type criu_features,
-  type criu_opts,
-  type criu_resp,
-} from './generated/rpc_pb.js';
+import { criu_featuresSchema, criu_reqSchema, criu_req_type, criu_respSchema, type criu_features, type criu_opts, type criu_resp } from './generated/rpc_pb.js';
 
 /** The oldest CRIU we drive: 3.15 answers VERSION, handles external pid namespaces and cgroup v2 freezing. */
 export const MIN_CRIU = { major: 3, minor: 15, sublevel: 0 };
@@ -126,7 +118,13 @@ export class CriuFailed extends TsrunError {
 }
 
 function spawnError(binary: string, e: NodeJS.ErrnoException): TsrunError {
-  if (e.code === 'ENOENT') return new TsrunError(`criu binary ${JSON.stringify(binary)} not found: install CRIU ${MIN_CRIU.major}.${MIN_CRIU.minor} or newer, or name it with --criu PATH`, { code: 'ERR_NOT_FOUND', path: binary, errno: 'ENOENT', cause: e });
+  if (e.code === 'ENOENT')
+    return new TsrunError(`criu binary ${JSON.stringify(binary)} not found: install CRIU ${MIN_CRIU.major}.${MIN_CRIU.minor} or newer, or name it with --criu PATH`, {
+      code: 'ERR_NOT_FOUND',
+      path: binary,
+      errno: 'ENOENT',
+      cause: e,
+    });
   if (e.code === 'EACCES') return new TsrunError(`criu binary ${JSON.stringify(binary)} is not executable`, { code: 'ERR_SYSCALL', syscall: 'execve', path: binary, errno: 'EACCES', cause: e });
   return new TsrunError(`starting criu ${JSON.stringify(binary)}: ${e.code ?? e.message}`, { code: 'ERR_SYSCALL', syscall: 'spawn', path: binary, errno: e.code, cause: e });
 }
@@ -137,7 +135,8 @@ export async function criuVersion(binary: string): Promise<CriuVersion> {
   try {
     resp = await criuRequest(criu_req_type.VERSION, undefined, { binary, stdio: ['ignore', 'ignore', 'inherit'] });
   } catch (e) {
-    if (e instanceof CriuFailed) throw new TsrunError(`criu ${JSON.stringify(binary)} does not answer a VERSION request: CRIU ${MIN_CRIU.major}.${MIN_CRIU.minor} or newer is needed`, { code: 'ERR_UNSUPPORTED', path: binary });
+    if (e instanceof CriuFailed)
+      throw new TsrunError(`criu ${JSON.stringify(binary)} does not answer a VERSION request: CRIU ${MIN_CRIU.major}.${MIN_CRIU.minor} or newer is needed`, { code: 'ERR_UNSUPPORTED', path: binary });
     throw e;
   }
   const v = resp.version;

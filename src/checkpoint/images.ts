@@ -85,10 +85,12 @@ export function readCheckpoint(imageDir: string): string[] {
     fds = JSON.parse(readFileSync(join(imageDir, DESCRIPTORS), 'utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new TsrunError(`image path ${imageDir} has no ${DESCRIPTORS}: it was not made by tsrun or runc checkpoint`, { code: 'ERR_NOT_FOUND', path: join(imageDir, DESCRIPTORS) });
+    if (code === 'ENOENT')
+      throw new TsrunError(`image path ${imageDir} has no ${DESCRIPTORS}: it was not made by tsrun or runc checkpoint`, { code: 'ERR_NOT_FOUND', path: join(imageDir, DESCRIPTORS) });
     throw new TsrunError(`image path ${imageDir}: ${DESCRIPTORS} is not valid JSON`, { code: 'ERR_INVALID_ARGUMENT', path: join(imageDir, DESCRIPTORS) });
   }
-  if (!Array.isArray(fds) || !fds.every((f) => typeof f === 'string')) throw new TsrunError(`image path ${imageDir}: ${DESCRIPTORS} is not a list of strings`, { code: 'ERR_INVALID_ARGUMENT', path: join(imageDir, DESCRIPTORS) });
+  if (!Array.isArray(fds) || !fds.every((f) => typeof f === 'string'))
+    throw new TsrunError(`image path ${imageDir}: ${DESCRIPTORS} is not a list of strings`, { code: 'ERR_INVALID_ARGUMENT', path: join(imageDir, DESCRIPTORS) });
   return fds as string[];
 }
 
@@ -98,7 +100,10 @@ export function criuLogErrors(dir: string, file: string): string {
     const lines = readFileSync(join(dir, file), 'utf8').split('\n');
     // Every dump and restore logs a harmless RLIMIT_NOFILE error (CRIU's own limit): leave it out.
     const errors = lines.filter((l) => /Error|error/.test(l) && !/RLIMIT_NOFILE/.test(l));
-    return errors.slice(-5).map((l) => l.trim()).join('\n');
+    return errors
+      .slice(-5)
+      .map((l) => l.trim())
+      .join('\n');
   } catch {
     return '';
   }

@@ -68,12 +68,20 @@ function makeInRoot(root: string, dest: string, file: boolean, pointer: string):
       todo.unshift(...target.split('/').filter(Boolean));
       continue;
     }
-    if (todo.length && !st.isDirectory()) throw new TsrunError(`${pointer}: ${join(...cur, comp)} in the rootfs is not a directory, so ${dest} cannot be made for the restore`, { code: 'ERR_CONFIG_INVALID', pointer, errno: 'ENOTDIR' });
+    if (todo.length && !st.isDirectory())
+      throw new TsrunError(`${pointer}: ${join(...cur, comp)} in the rootfs is not a directory, so ${dest} cannot be made for the restore`, { code: 'ERR_CONFIG_INVALID', pointer, errno: 'ENOTDIR' });
     cur.push(comp);
   }
 }
 
 function mkError(dest: string, pointer: string, e: unknown): TsrunError {
   const errno = (e as NodeJS.ErrnoException).code;
-  return new TsrunError(`${pointer}: making the mount point ${dest} in the rootfs for the restore: ${errno ?? (e as Error).message}`, { code: 'ERR_SYSCALL', pointer, syscall: 'mkdir', path: dest, errno, cause: e });
+  return new TsrunError(`${pointer}: making the mount point ${dest} in the rootfs for the restore: ${errno ?? (e as Error).message}`, {
+    code: 'ERR_SYSCALL',
+    pointer,
+    syscall: 'mkdir',
+    path: dest,
+    errno,
+    cause: e,
+  });
 }

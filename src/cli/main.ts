@@ -60,7 +60,9 @@ async function mainHelp(): Promise<string> {
     '   tsrun [global options] command [command options] [arguments...]',
     '',
     'VERSION:',
-    `   ${versionText().replace(/^tsrun version /, '').trimEnd()}`,
+    `   ${versionText()
+      .replace(/^tsrun version /, '')
+      .trimEnd()}`,
     '',
     'COMMANDS:',
     ...rows.map(([n, d]) => `   ${n.padEnd(w)}  ${d}`),

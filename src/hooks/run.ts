@@ -68,7 +68,14 @@ export async function runHook(kind: HookKind, index: number, hook: Hook, state: 
   const tail = output.trim() ? `: ${output.trim()}` : '';
   // The executor that runs the hook reports a failed set-up op before it exits: by now it has arrived.
   const setup = started ? await Promise.race([started.setupFailure, Promise.resolve(null)]) : null;
-  if (error) throw new TsrunError(`${what}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { code: 'ERR_HOOK', pointer: `/hooks/${kind}/${index}`, path: hook.path, errno: (error as NodeJS.ErrnoException).code, cause: error });
+  if (error)
+    throw new TsrunError(`${what}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, {
+      code: 'ERR_HOOK',
+      pointer: `/hooks/${kind}/${index}`,
+      path: hook.path,
+      errno: (error as NodeJS.ErrnoException).code,
+      cause: error,
+    });
   if (timedOut) throw new TsrunError(`${what}: timed out after ${hook.timeout}s`, { code: 'ERR_TIMEOUT', pointer: `/hooks/${kind}/${index}`, path: hook.path });
   if (setup) {
     const facts = setup instanceof TsrunError ? { ...(setup.errno ? { errno: setup.errno } : {}), ...(setup.op !== undefined ? { op: setup.op } : {}) } : {};

@@ -92,7 +92,8 @@ export class ExecProcess extends WatchedProcess {
     try {
       process.kill(this.pid, signal);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw new TsrunError(`kill ${this.pid}: ${(e as NodeJS.ErrnoException).code}`, { syscall: 'kill', errno: (e as NodeJS.ErrnoException).code, cause: e });
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH')
+        throw new TsrunError(`kill ${this.pid}: ${(e as NodeJS.ErrnoException).code}`, { syscall: 'kill', errno: (e as NodeJS.ErrnoException).code, cause: e });
     }
   }
 }

@@ -23,10 +23,12 @@ export interface PlanData {
 
 export function planData(plan: Plan): PlanData {
   const names = new Map<number, string>(Object.entries(OpCode).map(([k, v]) => [v, k]));
-  const steps = plan.ops.map((o, i): PlanStep => ({
-    op: names.get(o.code) ?? String(o.code),
-    side: i < plan.cloneIndex ? 'runtime' : i === plan.cloneIndex ? 'clone' : 'init',
-    what: o.what,
-  }));
+  const steps = plan.ops.map(
+    (o, i): PlanStep => ({
+      op: names.get(o.code) ?? String(o.code),
+      side: i < plan.cloneIndex ? 'runtime' : i === plan.cloneIndex ? 'clone' : 'init',
+      what: o.what,
+    }),
+  );
   return { steps, text: describePlan(plan), warnings: plan.warnings };
 }

@@ -153,13 +153,7 @@ function makePlan(
  * state.json (with the cgroup to remove) before the cgroup exists, and the
  * init's pid recorded before the init is released to do anything.
  */
-export async function createContainer(
-  ctx: RuntimeContext,
-  id: string,
-  givenOpts: CreateOptions,
-  mode: 'create' | 'run',
-  internals: CreateInternals = {},
-): Promise<Created> {
+export async function createContainer(ctx: RuntimeContext, id: string, givenOpts: CreateOptions, mode: 'create' | 'run', internals: CreateInternals = {}): Promise<Created> {
   checkId(id);
   const timer = new PhaseTimer(ctx.log, 'create');
   const loaded = loadConfig(givenOpts);
@@ -281,7 +275,6 @@ function hasNewUserNs(spec: Spec): boolean {
   return (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
 }
 
-
 /** The caller's user name from /etc/passwd, as runc reports the container's owner. */
 function userName(uid: number): string {
   try {
@@ -294,8 +287,6 @@ function userName(uid: number): string {
   }
   return `#${uid}`;
 }
-
-
 
 export interface AttachedOptions extends CreateOptions {
   /** The process's fds 0-2, as child_process.spawn takes them. Default: inherit. */

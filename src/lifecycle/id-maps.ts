@@ -46,10 +46,13 @@ export function planIdMaps(spec: Spec, newUserNs: boolean, caller: Caller = self
   if (!newUserNs) {
     // runc: "rootless container requires user namespaces" (joining one by path is fine).
     if (!(linux.namespaces ?? []).some((n) => n.type === 'user')) {
-      throw new TsrunError(`a container run by an unprivileged user (uid ${caller.euid}) needs a user namespace: add {"type": "user"} with /linux/uidMappings and /linux/gidMappings (tsrun spec --rootless writes such a config)`, {
-        code: 'ERR_CONFIG_INVALID',
-        pointer: '/linux/namespaces',
-      });
+      throw new TsrunError(
+        `a container run by an unprivileged user (uid ${caller.euid}) needs a user namespace: add {"type": "user"} with /linux/uidMappings and /linux/gidMappings (tsrun spec --rootless writes such a config)`,
+        {
+          code: 'ERR_CONFIG_INVALID',
+          pointer: '/linux/namespaces',
+        },
+      );
     }
     return { denySetgroups: false };
   }
@@ -76,7 +79,12 @@ function helperFor(kind: 'uid' | 'gid', maps: Mapping[] | undefined, own: number
     if (m.size === 1 && m.hostID === own) return; // the helpers allow one's own id
     if (ranges && covered(ranges, m.hostID, m.size)) return;
     const who = `${name ?? 'the user'} (uid ${caller.euid})`;
-    const why = ranges === undefined ? `${file} does not exist` : ranges.length === 0 ? `${file} has no range for ${who}` : `${file} gives ${who} only ${ranges.map((r) => `${r.start}-${r.start + r.count - 1}`).join(', ')}`;
+    const why =
+      ranges === undefined
+        ? `${file} does not exist`
+        : ranges.length === 0
+          ? `${file} has no range for ${who}`
+          : `${file} gives ${who} only ${ranges.map((r) => `${r.start}-${r.start + r.count - 1}`).join(', ')}`;
     throw new TsrunError(`${field}/${i}: host ${kind}s ${m.hostID}-${m.hostID + m.size - 1} are not delegated to ${who}: ${why}`, {
       code: 'ERR_CONFIG_INVALID',
       pointer: `${field}/${i}`,

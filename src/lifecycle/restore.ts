@@ -46,8 +46,10 @@ export async function restore(ctx: RuntimeContext, id: string, opts: RestoreOpti
   const descriptors = readCheckpoint(imagePath);
   const { spec, bundle, rootfs } = loadBundle(opts.bundle ?? '.');
   const terminal = spec.process?.terminal === true;
-  if (terminal && !opts.consoleSocket) throw new TsrunError('/process/terminal: restoring a terminal container needs --console-socket for the new pty master', { code: 'ERR_INVALID_ARGUMENT', pointer: '/process/terminal' });
-  if (!terminal && opts.consoleSocket) throw new TsrunError('--console-socket: process.terminal is not set, so there is no terminal to send', { code: 'ERR_INVALID_ARGUMENT', pointer: '/process/terminal' });
+  if (terminal && !opts.consoleSocket)
+    throw new TsrunError('/process/terminal: restoring a terminal container needs --console-socket for the new pty master', { code: 'ERR_INVALID_ARGUMENT', pointer: '/process/terminal' });
+  if (!terminal && opts.consoleSocket)
+    throw new TsrunError('--console-socket: process.terminal is not set, so there is no terminal to send', { code: 'ERR_INVALID_ARGUMENT', pointer: '/process/terminal' });
   const cgMode = cgroupMode(opts.manageCgroupsMode);
   await criuVersion(binary);
   if (opts.lazyPages && (await missingFeatures(binary, { lazyPages: true })).length) {

@@ -17,7 +17,7 @@ export function explainSetupDeath(e: unknown, cg: CgroupHandle | null, spec: Spe
   if (cg && oomKillCount(cg.record) > 0) {
     return new TsrunError(
       `config.json: /linux/resources/memory/limit: the OOM killer killed the container's init before ${e.before}: ` +
-        `the limit ${limit ?? '(none set: a parent cgroup\'s)'} is too low to start the container`,
+        `the limit ${limit ?? "(none set: a parent cgroup's)"} is too low to start the container`,
       { code: 'ERR_CONFIG_INVALID', pointer: '/linux/resources/memory/limit', cause: e },
     );
   }

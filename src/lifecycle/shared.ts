@@ -82,4 +82,3 @@ export function containerProcessState(rec: ContainerRecord, pid: number): string
     state: JSON.parse(hookState(rec, 'creating')),
   });
 }
-

@@ -66,4 +66,3 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
     unlock();
   }
 }
-

@@ -84,7 +84,6 @@ function check(ret: number, call: string): number {
   return ret;
 }
 
-
 const MNT_DETACH = 2;
 
 /** Lazily detaches the mount at target. */

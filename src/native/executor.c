@@ -72,17 +72,17 @@ static uint32_t nops;
 
 static int sync_fd = -1;
 static int console_fd = -1;
-static int listener_sock = -1;  /* connected to linux.seccomp.listenerPath */
-static int notify_fd = -1;      /* from seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER) */
+static int listener_sock = -1;    /* connected to linux.seccomp.listenerPath */
+static int notify_fd = -1;        /* from seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER) */
 static volatile int *helper_page; /* shared with the OP_LISTENER_HELPER child: state, fd, errno */
 static pid_t helper_pid;
-static char go_payload[65536];  /* what the runtime sent with "G" */
+static char go_payload[65536]; /* what the runtime sent with "G" */
 static size_t go_payload_len;
 static int fifo_fd = -1;
 static int root_fd = -1;
-static int copyup_fd = -1;      /* the image's directory under a tmpcopyup mount */
-static int oom_fd = -1;         /* eventfd (v1) or inotify fd (v2) the monitor polls */
-static int *tree_fds;           /* per op index: the fd OP_OPEN_TREE or OP_RECV_SOURCES got, or 0 */
+static int copyup_fd = -1;               /* the image's directory under a tmpcopyup mount */
+static int oom_fd = -1;                  /* eventfd (v1) or inotify fd (v2) the monitor polls */
+static int *tree_fds;                    /* per op index: the fd OP_OPEN_TREE or OP_RECV_SOURCES got, or 0 */
 static int source_socks[2] = { -1, -1 }; /* OP_BIND_SOURCE fds go from [0] (parent) to [1] (init) */
 static char exec_path[4096];
 static uint32_t current_op;
@@ -442,13 +442,20 @@ static unsigned long locked_flags(const char *path)
 	unsigned long f = 0;
 	if (statvfs(path, &sv) < 0)
 		return 0;
-	if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
-	if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
-	if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
-	if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
-	if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
-	if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
-	if (sv.f_flag & ST_RDONLY) f |= MS_RDONLY;
+	if (sv.f_flag & ST_NOSUID)
+		f |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		f |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		f |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		f |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		f |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		f |= MS_RELATIME;
+	if (sv.f_flag & ST_RDONLY)
+		f |= MS_RDONLY;
 	return f;
 }
 
@@ -608,7 +615,8 @@ static void copy_tree(int src, int dst, int depth)
 					fail(errno);
 			} else {
 				/* devices, fifos, sockets */
-				if (mknodat(dst, name, st.st_mode, st.st_rdev) < 0 || fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+				if (mknodat(dst, name, st.st_mode, st.st_rdev) < 0 ||
+				    fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 ||
 				    fchmodat(dst, name, st.st_mode & 07777, 0) < 0)
 					fail(errno);
 			}
@@ -1246,7 +1254,6 @@ static void op_recv_sources(const struct op *o)
 	source_socks[1] = -1;
 }
 
-
 static void op_clone(const struct op *o)
 {
 	unsigned long flags = (unsigned long)N(o, 0);
@@ -1300,8 +1307,20 @@ static void ignore_group_signals(void)
 	unsigned long ksa[4] = { (unsigned long)SIG_IGN, 0, 0, 0 };
 	for (int sig = 1; sig <= 64; sig++) {
 		switch (sig) {
-		case SIGKILL: case SIGSTOP: case SIGCHLD: case SIGCONT: case SIGTSTP: case SIGTTIN: case SIGTTOU:
-		case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL: case SIGTRAP: case SIGSYS: case SIGABRT:
+		case SIGKILL:
+		case SIGSTOP:
+		case SIGCHLD:
+		case SIGCONT:
+		case SIGTSTP:
+		case SIGTTIN:
+		case SIGTTOU:
+		case SIGSEGV:
+		case SIGBUS:
+		case SIGFPE:
+		case SIGILL:
+		case SIGTRAP:
+		case SIGSYS:
+		case SIGABRT:
 			continue;
 		}
 		syscall(SYS_rt_sigaction, sig, ksa, NULL, sizeof(uint64_t));
@@ -1494,8 +1513,7 @@ static void run_op(const struct op *o)
 		op_write_file(o);
 		break;
 	case OP_PRCTL:
-		if (prctl((int)N(o, 0), (unsigned long)N(o, 1), (unsigned long)N(o, 2),
-			  (unsigned long)N(o, 3), (unsigned long)N(o, 4)) < 0)
+		if (prctl((int)N(o, 0), (unsigned long)N(o, 1), (unsigned long)N(o, 2), (unsigned long)N(o, 3), (unsigned long)N(o, 4)) < 0)
 			fail(errno);
 		break;
 	case OP_CAPSET:
@@ -1570,7 +1588,7 @@ static void run_op(const struct op *o)
 		send_line(MSG_HOOKS, 1, (uint64_t)N(o, 0), 0, 0);
 		if (read_full(sync_fd, c, 2) < 0)
 			_exit(1);
-		if (c[0] != MSG_GO) /* MSG_REFUSE */
+		if (c[0] != MSG_GO)      /* MSG_REFUSE */
 			fail(ECANCELED); /* the runtime refused to go on (a hook failed) */
 		break;
 	}
@@ -1647,7 +1665,7 @@ static void run_op(const struct op *o)
 	case OP_SET_MEMPOLICY:
 		/* maxnode counts bits; the kernel reads one fewer than it is given. */
 		if (syscall(SYS_set_mempolicy, (int)N(o, 0), o->args[1].len ? o->args[1].bytes : NULL,
-			    o->args[1].len ? (unsigned long)o->args[1].len * 8 + 1 : 0UL) < 0)
+		            o->args[1].len ? (unsigned long)o->args[1].len * 8 + 1 : 0UL) < 0)
 			fail(errno);
 		break;
 	case OP_LISTENER_HELPER:

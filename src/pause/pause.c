@@ -9,19 +9,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void quit(int sig) {
+static void quit(int sig)
+{
 	(void)sig;
 	_exit(0);
 }
 
-static void reap(int sig) {
+static void reap(int sig)
+{
 	(void)sig;
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 }
 
-int main(void) {
-	struct sigaction q = {.sa_handler = quit}, r = {.sa_handler = reap, .sa_flags = SA_NOCLDSTOP | SA_RESTART};
+int main(void)
+{
+	struct sigaction q = { .sa_handler = quit }, r = { .sa_handler = reap, .sa_flags = SA_NOCLDSTOP | SA_RESTART };
 	if (sigaction(SIGTERM, &q, NULL) || sigaction(SIGINT, &q, NULL) || sigaction(SIGCHLD, &r, NULL))
 		return 1;
 	for (;;)

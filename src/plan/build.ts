@@ -85,7 +85,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   // namespace; a new one without its own netns binds the host's /sys read-only (as runc 1.2, crun).
   const sysfsBind = ns.newUserNs && !(linux.namespaces ?? []).some((n) => n.type === 'network');
   if (sysfsBind && (spec.mounts ?? []).some((m) => m.type === 'sysfs')) {
-    warnings.push('mounts: sysfs cannot be mounted in a new user namespace without its own network namespace: the host\'s /sys is bound read-only instead');
+    warnings.push("mounts: sysfs cannot be mounted in a new user namespace without its own network namespace: the host's /sys is bound read-only instead");
   }
   ops.push(...planMounts(spec.mounts ?? [], ctx, ns.newCgroupNs, linux.mountLabel, sysfsBind, ns.newUserNs || ctx.host.inUserNs === true, trees.at));
   // As runc: devices are bound from the host, not made, in any user namespace but the initial one.
@@ -119,9 +119,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
  */
 function planTimeNamespace(offsets: NonNullable<Spec['linux']>['timeOffsets']): Op[] {
   const ops = [Op.unshare('unshare a time namespace for the init', { flags: CLONE.NEWTIME })];
-  const lines = (['monotonic', 'boottime'] as const)
-    .filter((clock) => offsets?.[clock])
-    .map((clock) => `${clock} ${offsets![clock]!.secs ?? 0} ${offsets![clock]!.nanosecs ?? 0}\n`);
+  const lines = (['monotonic', 'boottime'] as const).filter((clock) => offsets?.[clock]).map((clock) => `${clock} ${offsets![clock]!.secs ?? 0} ${offsets![clock]!.nanosecs ?? 0}\n`);
   if (lines.length) ops.push(Op.writeFile(`time offsets: ${lines.join('').trim().replace(/\n/g, ', ')}`, { path: '/proc/self/timens_offsets', data: Buffer.from(lines.join('')) }));
   return ops;
 }

@@ -50,14 +50,15 @@ export function planCredentials(proc: Process, facts: CredentialFacts, warnings:
   if (!facts.setgroupsDenied) ops.push(Op.setgroups(`setgroups [${groups.join(', ')}]`, { gids: groups }));
   else if (groups.length) {
     // runc: "cannot set any additional groups in a rootless container".
-    throw configError(`/process/user/additionalGids`, `cannot be set: the user namespace denies setgroups (an unprivileged caller mapping only its own gid; map more gids through /etc/subgid to allow it)`);
+    throw configError(
+      `/process/user/additionalGids`,
+      `cannot be set: the user namespace denies setgroups (an unprivileged caller mapping only its own gid; map more gids through /etc/subgid to allow it)`,
+    );
   }
   ops.push(Op.setresgid(`setresgid ${gid}`, { gid }));
   ops.push(Op.setresuid(`setresuid ${uid}`, { uid }));
   ops.push(Op.prctl('stop keeping capabilities', { option: PR.SET_KEEPCAPS, arg2: 0, arg3: 0, arg4: 0, arg5: 0 }));
-  ops.push(
-    Op.capset(`capset effective=${hex(effective)} permitted=${hex(permitted)} inheritable=${hex(inheritable)}`, { effective, permitted, inheritable }),
-  );
+  ops.push(Op.capset(`capset effective=${hex(effective)} permitted=${hex(permitted)} inheritable=${hex(inheritable)}`, { effective, permitted, inheritable }));
   for (let c = 0; c <= facts.capLastCap; c++) {
     if ((ambient >> BigInt(c)) & 1n) ops.push(Op.prctl(`raise ambient ${capName(c)}`, { option: PR.CAP_AMBIENT, arg2: PR.CAP_AMBIENT_RAISE, arg3: c, arg4: 0, arg5: 0 }));
   }

@@ -47,7 +47,14 @@ export function planInit(proc: Process, ctx: ProcessPlanContext, seccomp: Op[] |
   if (proc.terminal) {
     const { height = 0, width = 0 } = proc.consoleSize ?? {};
     const uid = proc.user?.uid ?? 0;
-    ops.push(Op.setupPty(`open a pty owned by uid ${uid}, send its master to the console socket, make it the terminal${ctx.bindConsole ? ' and /dev/console' : ''}`, { rows: height, cols: width, bindConsole: ctx.bindConsole ? 1 : 0, uid }));
+    ops.push(
+      Op.setupPty(`open a pty owned by uid ${uid}, send its master to the console socket, make it the terminal${ctx.bindConsole ? ' and /dev/console' : ''}`, {
+        rows: height,
+        cols: width,
+        bindConsole: ctx.bindConsole ? 1 : 0,
+        uid,
+      }),
+    );
   }
   // As root and before any seccomp filter: real-time classes need privilege, and a profile may deny these calls.
   ops.push(...planSchedulingAsRoot(proc), ...planFinalAffinity(proc));

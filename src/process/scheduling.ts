@@ -6,11 +6,22 @@ import { Op } from '../native/generated/instruction-set.js';
 import type { Process, Spec } from '../spec/types.js';
 
 const POLICIES: Record<string, number> = {
-  SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6,
+  SCHED_OTHER: 0,
+  SCHED_FIFO: 1,
+  SCHED_RR: 2,
+  SCHED_BATCH: 3,
+  SCHED_ISO: 4,
+  SCHED_IDLE: 5,
+  SCHED_DEADLINE: 6,
 };
 const SCHED_FLAGS: Record<string, number> = {
-  SCHED_FLAG_RESET_ON_FORK: 0x1, SCHED_FLAG_RECLAIM: 0x2, SCHED_FLAG_DL_OVERRUN: 0x4, SCHED_FLAG_KEEP_POLICY: 0x8,
-  SCHED_FLAG_KEEP_PARAMS: 0x10, SCHED_FLAG_UTIL_CLAMP_MIN: 0x20, SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
+  SCHED_FLAG_RESET_ON_FORK: 0x1,
+  SCHED_FLAG_RECLAIM: 0x2,
+  SCHED_FLAG_DL_OVERRUN: 0x4,
+  SCHED_FLAG_KEEP_POLICY: 0x8,
+  SCHED_FLAG_KEEP_PARAMS: 0x10,
+  SCHED_FLAG_UTIL_CLAMP_MIN: 0x20,
+  SCHED_FLAG_UTIL_CLAMP_MAX: 0x40,
 };
 const IOPRIO_CLASSES: Record<string, number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
 const PERSONALITIES: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
@@ -42,7 +53,15 @@ export function planSchedulingAsRoot(proc: Process, at = '/process'): Op[] {
       flags |= bit;
     });
     ops.push(
-      Op.sched(`sched_setattr ${s.policy} nice=${s.nice ?? 0} priority=${s.priority ?? 0}`, { policy, flags, nice: s.nice ?? 0, priority: s.priority ?? 0, runtime: BigInt(s.runtime ?? 0), deadline: BigInt(s.deadline ?? 0), period: BigInt(s.period ?? 0) }),
+      Op.sched(`sched_setattr ${s.policy} nice=${s.nice ?? 0} priority=${s.priority ?? 0}`, {
+        policy,
+        flags,
+        nice: s.nice ?? 0,
+        priority: s.priority ?? 0,
+        runtime: BigInt(s.runtime ?? 0),
+        deadline: BigInt(s.deadline ?? 0),
+        period: BigInt(s.period ?? 0),
+      }),
     );
   }
   const io = proc.ioPriority;

@@ -40,7 +40,11 @@ export function planDevices(configured: readonly Device[] = [], inUserNs = false
     }
     const mode = TYPE_BITS[d.type]! | (d.fileMode ?? 0o666);
     ops.push(
-      Op.mknodInRoot(`mknod ${d.path} ${d.type} ${d.major ?? 0}:${d.minor ?? 0} mode ${(d.fileMode ?? 0o666).toString(8)} owner ${d.uid ?? 0}:${d.gid ?? 0}`, { path: d.path, mode, major: d.major ?? 0, minor: d.minor ?? 0, uid: d.uid ?? 0, gid: d.gid ?? 0 }, { ignoreExist: true }),
+      Op.mknodInRoot(
+        `mknod ${d.path} ${d.type} ${d.major ?? 0}:${d.minor ?? 0} mode ${(d.fileMode ?? 0o666).toString(8)} owner ${d.uid ?? 0}:${d.gid ?? 0}`,
+        { path: d.path, mode, major: d.major ?? 0, minor: d.minor ?? 0, uid: d.uid ?? 0, gid: d.gid ?? 0 },
+        { ignoreExist: true },
+      ),
     );
   }
   for (const [target, link] of DEFAULT_LINKS) {

@@ -77,14 +77,24 @@ export function planMountTrees(spec: Spec, ctx: RootfsPlanContext, newUserNs: bo
       [uid, gid] = [m.uidMappings, m.gidMappings];
     } else {
       // runtime-spec 1.2: idmap with no mappings of its own takes the container's.
-      if (!newUserNs) throw configError(`${at}/options`, `${opts.idmap} without uidMappings and gidMappings takes the container's user namespace mappings, and /linux/namespaces has no new user namespace`);
+      if (!newUserNs)
+        throw configError(`${at}/options`, `${opts.idmap} without uidMappings and gidMappings takes the container's user namespace mappings, and /linux/namespaces has no new user namespace`);
       [uid, gid] = [spec.linux!.uidMappings!, spec.linux!.gidMappings!];
     }
     const source = bindSource(m, i, ctx);
     const recursive = opts.idmap === 'ridmap';
     trees.at.set(i, { index: firstIndex + trees.ops.length, kind: 'tree' });
     trees.ops.push(
-      Op.openTree(`copy ${source} for ${m.destination}${opts.recursive ? ' (recursive)' : ''}, idmapped${recursive ? ' recursively' : ''} (uid ${mapText(uid).trim().replace(/\n/g, ', ')}; gid ${mapText(gid).trim().replace(/\n/g, ', ')})`, { source, openTreeFlags: OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (opts.recursive ? AT_RECURSIVE : 0), uidMap: Buffer.from(mapText(uid)), gidMap: Buffer.from(mapText(gid)), setattrFlags: AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0) }),
+      Op.openTree(
+        `copy ${source} for ${m.destination}${opts.recursive ? ' (recursive)' : ''}, idmapped${recursive ? ' recursively' : ''} (uid ${mapText(uid).trim().replace(/\n/g, ', ')}; gid ${mapText(gid).trim().replace(/\n/g, ', ')})`,
+        {
+          source,
+          openTreeFlags: OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (opts.recursive ? AT_RECURSIVE : 0),
+          uidMap: Buffer.from(mapText(uid)),
+          gidMap: Buffer.from(mapText(gid)),
+          setattrFlags: AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0),
+        },
+      ),
     );
   });
   return trees;

@@ -32,10 +32,15 @@ export function planMounts(
     else if (m.type === 'cgroup' || m.type === 'cgroup2') ops.push(...cgroupMount(m, opts.flags, ctx, ownCgroupNs, inUserNs));
     // linux.mountLabel: the SELinux context of the filesystems the runtime
     // mounts, as runc gives it (not binds, proc, sysfs or mqueue, which take none).
-    else ops.push(...fsMount(m, isReadonlyDev(m, opts.flags) ? opts.flags & ~MS.RDONLY : opts.flags, mountLabel && !NO_CONTEXT.has(m.type ?? '') ? [...opts.data, `context="${mountLabel}"`] : opts.data));
+    else
+      ops.push(...fsMount(m, isReadonlyDev(m, opts.flags) ? opts.flags & ~MS.RDONLY : opts.flags, mountLabel && !NO_CONTEXT.has(m.type ?? '') ? [...opts.data, `context="${mountLabel}"`] : opts.data));
     if (opts.attrSet || opts.attrClr) {
       ops.push(
-        Op.mountSetattr(`set recursive attributes on ${m.destination} (${m.options!.filter((o) => /^r(?!bind$|private$|shared$|slave$|unbindable$)/.test(o)).join(',')})`, { path: m.destination, attrSet: opts.attrSet, attrClr: opts.attrClr }),
+        Op.mountSetattr(`set recursive attributes on ${m.destination} (${m.options!.filter((o) => /^r(?!bind$|private$|shared$|slave$|unbindable$)/.test(o)).join(',')})`, {
+          path: m.destination,
+          attrSet: opts.attrSet,
+          attrClr: opts.attrClr,
+        }),
       );
     }
     for (const p of opts.propagation) {
@@ -66,7 +71,13 @@ export function planReadonlyDev(mounts: readonly Mount[]): Op[] {
   mounts.forEach((m, i) => {
     const opts = mountOptionsAt(m, i);
     if (opts.copyUp || !isReadonlyDev(m, opts.flags)) return;
-    ops.push(Op.mount(`remount ${m.destination} read-only (${describeMountFlags(opts.flags)})`, { source: '', target: m.destination, fstype: '', flags: opts.flags | MS.REMOUNT, data: opts.data.join(',') }, { targetInRoot: true }));
+    ops.push(
+      Op.mount(
+        `remount ${m.destination} read-only (${describeMountFlags(opts.flags)})`,
+        { source: '', target: m.destination, fstype: '', flags: opts.flags | MS.REMOUNT, data: opts.data.join(',') },
+        { targetInRoot: true },
+      ),
+    );
   });
   return ops;
 }
@@ -75,7 +86,11 @@ function fsMount(m: Mount, flags: number, data: string[]): Op[] {
   const type = m.type ?? 'none';
   return [
     Op.mkdirInRoot(`mkdir ${m.destination}`, { path: m.destination, mode: 0o755 }),
-    Op.mount(`mount ${type} on ${m.destination} (${describeMountFlags(flags)}${data.length ? ', ' + data.join(',') : ''})`, { source: m.source ?? type, target: m.destination, fstype: type, flags, data: data.join(',') }, { targetInRoot: true }),
+    Op.mount(
+      `mount ${type} on ${m.destination} (${describeMountFlags(flags)}${data.length ? ', ' + data.join(',') : ''})`,
+      { source: m.source ?? type, target: m.destination, fstype: type, flags, data: data.join(',') },
+      { targetInRoot: true },
+    ),
   ];
 }
 
@@ -101,20 +116,26 @@ function bindMount(m: Mount, i: number, opts: ParsedMountOptions, ctx: RootfsPla
   const kind = ctx.host.pathKind(source);
   const bindFlags = MS.BIND | (opts.recursive ? MS.REC : 0);
   const ops = [
-    kind === 'dir'
-      ? Op.mkdirInRoot(`mkdir ${m.destination}`, { path: m.destination, mode: 0o755 })
-      : Op.mkfileInRoot(`create file ${m.destination}`, { path: m.destination, mode: 0o644 }),
+    kind === 'dir' ? Op.mkdirInRoot(`mkdir ${m.destination}`, { path: m.destination, mode: 0o755 }) : Op.mkfileInRoot(`create file ${m.destination}`, { path: m.destination, mode: 0o644 }),
     !tree
       ? Op.mount(`bind ${source} on ${m.destination}${opts.recursive ? ' (recursive)' : ''}`, { source, target: m.destination, fstype: '', flags: bindFlags, data: '' }, { targetInRoot: true })
       : tree.kind === 'fd'
-        ? Op.mount(`bind ${source} (opened at op ${tree.index}) on ${m.destination}${opts.recursive ? ' (recursive)' : ''}`, { source: String(tree.index), target: m.destination, fstype: '', flags: bindFlags, data: '' }, { targetInRoot: true, srcFd: true })
+        ? Op.mount(
+            `bind ${source} (opened at op ${tree.index}) on ${m.destination}${opts.recursive ? ' (recursive)' : ''}`,
+            { source: String(tree.index), target: m.destination, fstype: '', flags: bindFlags, data: '' },
+            { targetInRoot: true, srcFd: true },
+          )
         : Op.moveMount(`attach the copy of ${source} (op ${tree.index}) on ${m.destination}`, { treeOp: tree.index, target: m.destination }),
   ];
   // A bind mount ignores every flag but MS_BIND|MS_REC: the rest needs a remount.
   const extra = opts.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
   if (extra) {
     ops.push(
-      Op.mount(`remount ${m.destination} (${describeMountFlags(extra)})`, { source: '', target: m.destination, fstype: '', flags: extra | MS.BIND | MS.REMOUNT, data: '' }, { targetInRoot: true, keepLocked: true }),
+      Op.mount(
+        `remount ${m.destination} (${describeMountFlags(extra)})`,
+        { source: '', target: m.destination, fstype: '', flags: extra | MS.BIND | MS.REMOUNT, data: '' },
+        { targetInRoot: true, keepLocked: true },
+      ),
     );
   }
   return ops;
@@ -141,7 +162,15 @@ function cgroupMount(m: Mount, flags: number, ctx: RootfsPlanContext, ownNs: boo
     return [
       mkdir(dest),
       Op.mount(`bind ${dir} on ${dest} (user namespace)`, { source: dir, target: dest, fstype: '', flags: MS.BIND, data: '' }, { targetInRoot: true }),
-      ...(extra ? [Op.mount(`remount ${dest} (${describeMountFlags(extra)})`, { source: '', target: dest, fstype: '', flags: extra | MS.BIND | MS.REMOUNT, data: '' }, { targetInRoot: true, keepLocked: true })] : []),
+      ...(extra
+        ? [
+            Op.mount(
+              `remount ${dest} (${describeMountFlags(extra)})`,
+              { source: '', target: dest, fstype: '', flags: extra | MS.BIND | MS.REMOUNT, data: '' },
+              { targetInRoot: true, keepLocked: true },
+            ),
+          ]
+        : []),
     ];
   }
   if (cg.mode === 'v2') {
@@ -159,11 +188,16 @@ function cgroupMount(m: Mount, flags: number, ctx: RootfsPlanContext, ownNs: boo
     } else {
       ops.push(Op.mount(`bind ${s.hostDir} on ${d}`, { source: s.hostDir, target: d, fstype: '', flags: MS.BIND, data: '' }, { targetInRoot: true }));
       const extra = flags & ~(MS.BIND | MS.REC);
-      if (extra) ops.push(Op.mount(`remount ${d} (${describeMountFlags(extra)})`, { source: '', target: d, fstype: '', flags: extra | MS.BIND | MS.REMOUNT, data: '' }, { targetInRoot: true, keepLocked: true }));
+      if (extra)
+        ops.push(
+          Op.mount(`remount ${d} (${describeMountFlags(extra)})`, { source: '', target: d, fstype: '', flags: extra | MS.BIND | MS.REMOUNT, data: '' }, { targetInRoot: true, keepLocked: true }),
+        );
     }
   }
   if (flags & MS.RDONLY) {
-    ops.push(Op.mount(`remount ${dest} read-only`, { source: '', target: dest, fstype: '', flags: MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'mode=755' }, { targetInRoot: true }));
+    ops.push(
+      Op.mount(`remount ${dest} read-only`, { source: '', target: dest, fstype: '', flags: MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'mode=755' }, { targetInRoot: true }),
+    );
   }
   return ops;
 }

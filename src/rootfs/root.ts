@@ -46,9 +46,7 @@ export function planEnterRoot(ctx: RootfsPlanContext, ownMountNs: boolean): Op[]
   }
   return [
     ...(ctx.noPivot ? planHideHostProcSys(ctx) : []),
-    ctx.noPivot
-      ? Op.moveRoot(`move ${ctx.rootfs} to / and chroot (--no-pivot)`, { path: ctx.rootfs })
-      : Op.pivotRoot(`pivot_root to ${ctx.rootfs}`, { path: ctx.rootfs }),
+    ctx.noPivot ? Op.moveRoot(`move ${ctx.rootfs} to / and chroot (--no-pivot)`, { path: ctx.rootfs }) : Op.pivotRoot(`pivot_root to ${ctx.rootfs}`, { path: ctx.rootfs }),
     Op.openRoot('open root /', { path: '/' }),
   ];
 }

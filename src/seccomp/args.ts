@@ -32,10 +32,14 @@ const ARGS_OFF = 16; // offsetof(struct seccomp_data, args): nr, arch, instructi
 
 function test(op: JumpOp, a: number, k: number): boolean {
   switch (op) {
-    case OP.JEQ: return a === k;
-    case OP.JGT: return a > k;
-    case OP.JGE: return a >= k;
-    default: return (a & k) !== 0;
+    case OP.JEQ:
+      return a === k;
+    case OP.JGT:
+      return a > k;
+    case OP.JGE:
+      return a >= k;
+    default:
+      return (a & k) !== 0;
   }
 }
 
@@ -57,8 +61,7 @@ function rawSteps(c: Cmp): { hi: boolean; step: Step }[] {
     ...(vh === 0 ? [] : [s(true, OP.JEQ, vh, NEXT, FAIL)]), // hi <= 0 means hi == 0
     s(false, loOp, vl, PASS, FAIL),
   ];
-  const negate = (steps: { hi: boolean; step: Step }[]) =>
-    steps.map(({ hi: h, step }) => ({ hi: h, step: { ...step, t: swap(step.t), f: swap(step.f) } }));
+  const negate = (steps: { hi: boolean; step: Step }[]) => steps.map(({ hi: h, step }) => ({ hi: h, step: { ...step, t: swap(step.t), f: swap(step.f) } }));
   switch (c.op) {
     case 'EQ':
       return [s(true, OP.JEQ, vh, NEXT, FAIL), s(false, OP.JEQ, vl, PASS, FAIL)];

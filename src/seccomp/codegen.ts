@@ -105,8 +105,7 @@ export function collect(profile: Profile, abis: Abi[], warnings: Set<string>): {
         if (e === undefined) r.slots[nr - r.base] = e = { cond: [], uncond: undefined };
         if (plain) {
           if (e.uncond === undefined) e.uncond = rule.ret;
-          else if (e.uncond !== rule.ret)
-            warnings.add(`${rule.where}: ${name} already has an unconditional rule with another action; the first one applies`);
+          else if (e.uncond !== rule.ret) warnings.add(`${rule.where}: ${name} already has an unconditional rule with another action; the first one applies`);
           continue;
         }
         let f: WRule | null;
@@ -255,4 +254,3 @@ function emitSteps(asm: Assembler, steps: Step[], pass: Label, fail: Label): voi
     if (next !== -1) asm.bind(next);
   }
 }
-

@@ -46,7 +46,11 @@ export function compileSeccomp(seccomp: Seccomp, opts: CompileOptions = {}): Com
   const sections = archSections(seccomp.architectures, opts.nativeArch ?? hostArch(), warnings);
 
   const late = new Set<string>();
-  const { byAbi, unknown } = collect(profile, sections.flatMap((s) => s.abis), late);
+  const { byAbi, unknown } = collect(
+    profile,
+    sections.flatMap((s) => s.abis),
+    late,
+  );
   const ctx: CodegenContext = { profile, badArchRet: BAD_ARCH_RET, warnings: late, byAbi };
   const asm = new Assembler();
   asm.load(ARCH_OFF);

@@ -81,8 +81,7 @@ function retFor(action: unknown, errnoRet: unknown, where: string, errnoField: s
   if (!a) throw configError(where, `unknown action ${JSON.stringify(action)}`);
   if (errnoRet === undefined) return a.data ? (a.ret | EPERM) >>> 0 : a.ret;
   if (!a.data) throw configError(errnoField, `only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno, not ${action}`);
-  if (typeof errnoRet !== 'number' || !Number.isInteger(errnoRet) || errnoRet < 0 || errnoRet > SECCOMP.RET_DATA)
-    throw configError(errnoField, `must be an integer from 0 to ${SECCOMP.RET_DATA}`);
+  if (typeof errnoRet !== 'number' || !Number.isInteger(errnoRet) || errnoRet < 0 || errnoRet > SECCOMP.RET_DATA) throw configError(errnoField, `must be an integer from 0 to ${SECCOMP.RET_DATA}`);
   return (a.ret | errnoRet) >>> 0;
 }
 
@@ -105,8 +104,7 @@ function u64(v: unknown, where: string, warnings: string[]): bigint {
 function parseCmp(a: unknown, where: string, warnings: string[]): Cmp {
   if (!isObject(a)) throw configError(where, 'must be an object');
   const { index, op } = a;
-  if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index > 5)
-    throw configError(`${where}/index`, 'must be an integer from 0 to 5');
+  if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index > 5) throw configError(`${where}/index`, 'must be an integer from 0 to 5');
   const cop = typeof op === 'string' && Object.hasOwn(OPS, op) ? OPS[op] : undefined;
   if (!cop) throw configError(`${where}/op`, `unknown operator ${JSON.stringify(op)}`);
   const value = u64(a.value, `${where}/value`, warnings);
@@ -117,8 +115,7 @@ function parseCmp(a: unknown, where: string, warnings: string[]): Cmp {
 export function parseProfile(seccomp: Seccomp, warnings: string[]): Profile {
   const base = '/linux/seccomp';
   if (!isObject(seccomp)) throw configError(base, 'must be an object');
-  if (seccomp.defaultAction === 'SCMP_ACT_NOTIFY')
-    throw configError(`${base}/defaultAction`, 'SCMP_ACT_NOTIFY cannot be the default action (the runtime itself must keep running)');
+  if (seccomp.defaultAction === 'SCMP_ACT_NOTIFY') throw configError(`${base}/defaultAction`, 'SCMP_ACT_NOTIFY cannot be the default action (the runtime itself must keep running)');
   const defaultRet = retFor(seccomp.defaultAction, seccomp.defaultErrnoRet, `${base}/defaultAction`, `${base}/defaultErrnoRet`);
 
   let flags = 0;
@@ -138,8 +135,7 @@ export function parseProfile(seccomp: Seccomp, warnings: string[]): Profile {
     if (!isObject(s)) throw configError(where, 'must be an object');
     const names = s.names;
     if (!Array.isArray(names) || names.length === 0) throw configError(`${where}/names`, 'must list at least one syscall');
-    for (let j = 0; j < names.length; j++)
-      if (typeof names[j] !== 'string' || names[j] === '') throw configError(`${where}/names/${j}`, 'must be a syscall name');
+    for (let j = 0; j < names.length; j++) if (typeof names[j] !== 'string' || names[j] === '') throw configError(`${where}/names/${j}`, 'must be a syscall name');
     const ret = retFor(s.action, s.errnoRet, `${where}/action`, `${where}/errnoRet`);
     if (ret === SECCOMP.RET_USER_NOTIF) {
       // Any syscall, write included: the init makes none the filter could
@@ -165,15 +161,13 @@ export function parseProfile(seccomp: Seccomp, warnings: string[]): Profile {
     // The kernel refuses TSYNC with a listener unless told to report a
     // sibling thread conflict as ESRCH instead of its thread id.
     if (flags & SECCOMP.FILTER_FLAG_TSYNC) flags |= SECCOMP.FILTER_FLAG_TSYNC_ESRCH;
-    if (typeof seccomp.listenerPath !== 'string' || seccomp.listenerPath === '')
-      throw configError(`${base}/listenerPath`, 'seccomp listenerPath is not set (SCMP_ACT_NOTIFY needs a listener socket)');
+    if (typeof seccomp.listenerPath !== 'string' || seccomp.listenerPath === '') throw configError(`${base}/listenerPath`, 'seccomp listenerPath is not set (SCMP_ACT_NOTIFY needs a listener socket)');
   } else if (flags & SECCOMP.FILTER_FLAG_WAIT_KILLABLE_RECV) {
     // Only meaningful with a listener; the kernel rejects it (EINVAL) otherwise.
     flags &= ~SECCOMP.FILTER_FLAG_WAIT_KILLABLE_RECV;
     warnings.push(`${base}/flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV ignored: no SCMP_ACT_NOTIFY rule`);
   }
-  if (seccomp.listenerMetadata !== undefined && !seccomp.listenerPath)
-    throw configError(`${base}/listenerMetadata`, 'must not be set without listenerPath');
+  if (seccomp.listenerMetadata !== undefined && !seccomp.listenerPath) throw configError(`${base}/listenerMetadata`, 'must not be set without listenerPath');
 
   // runc adds its stub unless the default action lets calls through anyway
   // (ALLOW, LOG, and TRACE: a tracer handles unknown syscalls itself).

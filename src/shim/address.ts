@@ -11,7 +11,9 @@ import { join } from 'node:path';
 export const SOCKET_DIR = '/run/containerd/s';
 
 export function socketAddress(containerdAddress: string, namespace: string, group: string): string {
-  const d = createHash('sha256').update(join(containerdAddress, namespace, group)).digest('hex');
+  const d = createHash('sha256')
+    .update(join(containerdAddress, namespace, group))
+    .digest('hex');
   return `unix://${join(SOCKET_DIR, d)}`;
 }
 

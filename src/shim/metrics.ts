@@ -14,8 +14,7 @@ export function metricsAny(s: ContainerStats): Any {
 function v1({ stats: st }: ContainerStats) {
   const raw = st.memory.raw ?? {};
   const entry = (e: { limit: number; usage?: number; max?: number; failcnt: number }) => ({ limit: e.limit, usage: e.usage ?? 0, max: e.max ?? 0, failcnt: e.failcnt });
-  const blk = (l?: Array<{ major?: number; minor?: number; op?: string; value?: number }>) =>
-    (l ?? []).map((e) => ({ op: e.op ?? '', major: e.major ?? 0, minor: e.minor ?? 0, value: e.value ?? 0 }));
+  const blk = (l?: Array<{ major?: number; minor?: number; op?: string; value?: number }>) => (l ?? []).map((e) => ({ op: e.op ?? '', major: e.major ?? 0, minor: e.minor ?? 0, value: e.value ?? 0 }));
   return {
     pids: { current: st.pids.current ?? 0, limit: st.pids.limit ?? 0 },
     cpu: {

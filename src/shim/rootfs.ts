@@ -51,7 +51,7 @@ export function mountRootfs(bundle: string, mounts: Mount[]): void {
         else if (!CLEARS.has(o)) data.push(o);
       }
       const where = m.target ? join(target, m.target) : target;
-      mount(m.source, where, m.type === 'bind' ? '' : m.type, flags & ~MS_RDONLY | (flags & MS_BIND ? 0 : flags & MS_RDONLY), data.join(','));
+      mount(m.source, where, m.type === 'bind' ? '' : m.type, (flags & ~MS_RDONLY) | (flags & MS_BIND ? 0 : flags & MS_RDONLY), data.join(','));
       done.push(where);
       // A bind mount takes MS_RDONLY only on a remount.
       if (flags & MS_BIND && flags & MS_RDONLY) mount('', where, '', flags | MS_REMOUNT, '');

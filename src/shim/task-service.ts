@@ -261,10 +261,7 @@ export class TaskService {
       throw new TtrpcError(Code.InvalidArgument, `exec ${req.execId}: spec is not a runtime-spec process: ${(e as Error).message}`);
     }
     spec.terminal = !!req.terminal;
-    const io = await ProcessIO.open(
-      { stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal },
-      { id: t.id, namespace: this.host.namespace },
-    );
+    const io = await ProcessIO.open({ stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal }, { id: t.id, namespace: this.host.namespace });
     if (t.execs.has(req.execId)) {
       // The same exec id came in again while a binary:// logger started.
       await io.close();

@@ -21,7 +21,6 @@ export function defaultRoot(env: NodeJS.ProcessEnv = process.env, euid = process
   return env.USER === undefined || env.USER !== 'root' ? join(xdg, 'tsrun') : DEFAULT_ROOT;
 }
 
-
 /**
  * defaultRoot(), made ready as runc does when it is under $XDG_RUNTIME_DIR:
  * mode 0700 with the sticky bit, which the XDG base directory spec asks of

@@ -18,7 +18,8 @@ t.test('the build leaves a cache for create that this Node accepts', async (t) =
 t.test('a damaged or stale cache only costs time: create still works', async (t) => {
   // A private copy of the built runtime, so the real dist/ stays untouched.
   const copy = tempDir(t, 'dist');
-  for (const f of ['dist', 'bin', 'package.json', 'node_modules/koffi', 'node_modules/@koromix']) cpSync(join(TOP, f), join(copy, f), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  for (const f of ['dist', 'bin', 'package.json', 'node_modules/koffi', 'node_modules/@koromix'])
+    cpSync(join(TOP, f), join(copy, f), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
   const tsrun = join(copy, 'bin/tsrun');
   const cache = join(copy, 'dist/commands/create.v8cache');
   const { root } = stateRoot(t);

@@ -20,7 +20,8 @@ if (!host.unified) {
 
   t.test('deny by default, allow the listed; re-attach replaces', async (t) => {
     mkdirSync(dir);
-    const script = 'busybox cat /dev/null && echo null-ok; busybox head -c1 /dev/zero >/dev/null 2>&1 && echo zero-ok || echo zero-denied; ' +
+    const script =
+      'busybox cat /dev/null && echo null-ok; busybox head -c1 /dev/zero >/dev/null 2>&1 && echo zero-ok || echo zero-denied; ' +
       'busybox mknod /tmp/tsrun-test-cg-node-$$ c 1 7 2>/dev/null && echo mknod-ok || echo mknod-denied; busybox rm -f /tmp/tsrun-test-cg-node-$$';
     const p1 = startWaiting(script);
     const p2 = startWaiting(script);
@@ -30,7 +31,10 @@ if (!host.unified) {
       rmTree(dir);
     });
 
-    const rules = normalizeRules([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' }]);
+    const rules = normalizeRules([
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' },
+    ]);
     attachDeviceFilter(dir, deviceFilterProgram(rules));
     t.equal(deviceFilterIds(dir).length, 1);
     for (const p of [p1, p2]) writeFileSync(`${dir}/cgroup.procs`, String(p.pid));
@@ -40,7 +44,12 @@ if (!host.unified) {
     t.match(p1.stdout(), /zero-denied/, 'an unlisted one does not');
     t.match(p1.stdout(), /mknod-denied/, 'mknod is denied without "m"');
 
-    const more = normalizeRules([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' }, { allow: true, type: 'c', major: 1, minor: 5, access: 'r' }, { allow: true, type: 'c', access: 'm' }]);
+    const more = normalizeRules([
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' },
+      { allow: true, type: 'c', major: 1, minor: 5, access: 'r' },
+      { allow: true, type: 'c', access: 'm' },
+    ]);
     attachDeviceFilter(dir, deviceFilterProgram(more));
     t.equal(deviceFilterIds(dir).length, 1, 'the old program was detached');
     p2.go();

@@ -23,16 +23,34 @@ function run(insns: BpfInsn[], type: 'b' | 'c', major: number, minor: number, ac
   for (let pc = 0, steps = 0; pc < insns.length && steps < 10000; pc++, steps++) {
     const i = insns[pc];
     switch (i.code) {
-      case 0x61: r[i.dst] = ctx[i.off / 4] >>> 0; break;
-      case 0x54: r[i.dst] = (r[i.dst] & i.imm) >>> 0; break;
-      case 0x74: r[i.dst] = r[i.dst] >>> i.imm; break;
-      case 0xbc: r[i.dst] = r[i.src] >>> 0; break;
-      case 0xb4: r[i.dst] = i.imm >>> 0; break;
-      case 0x55: if (r[i.dst] !== i.imm) pc += i.off; break;
-      case 0x5d: if (r[i.dst] !== r[i.src]) pc += i.off; break;
-      case 0x15: if (r[i.dst] === i.imm) pc += i.off; break;
-      case 0x95: return r[0];
-      default: throw new Error(`unknown opcode ${i.code.toString(16)}`);
+      case 0x61:
+        r[i.dst] = ctx[i.off / 4] >>> 0;
+        break;
+      case 0x54:
+        r[i.dst] = (r[i.dst] & i.imm) >>> 0;
+        break;
+      case 0x74:
+        r[i.dst] = r[i.dst] >>> i.imm;
+        break;
+      case 0xbc:
+        r[i.dst] = r[i.src] >>> 0;
+        break;
+      case 0xb4:
+        r[i.dst] = i.imm >>> 0;
+        break;
+      case 0x55:
+        if (r[i.dst] !== i.imm) pc += i.off;
+        break;
+      case 0x5d:
+        if (r[i.dst] !== r[i.src]) pc += i.off;
+        break;
+      case 0x15:
+        if (r[i.dst] === i.imm) pc += i.off;
+        break;
+      case 0x95:
+        return r[0];
+      default:
+        throw new Error(`unknown opcode ${i.code.toString(16)}`);
     }
   }
   throw new Error('program did not exit');
@@ -83,13 +101,24 @@ t.test('emulator merges and subtracts permissions; wildcard holes are refused', 
 t.test('transition: minimal rules, disruptive only when needed', async (t) => {
   const from = DeviceEmulator.fromList('c 1:3 rwm\nc 1:5 rwm\n');
   const to = DeviceEmulator.from([rule('a *:* rwm', false), rule('c 1:3 rwm'), rule('c 1:9 rw')]);
-  t.same(from.transitionTo(to).map((r) => `${r.allow ? 'allow' : 'deny'} ${ruleText(r)}`), ['deny c 1:5 rwm', 'allow c 1:9 rw']);
+  t.same(
+    from.transitionTo(to).map((r) => `${r.allow ? 'allow' : 'deny'} ${ruleText(r)}`),
+    ['deny c 1:5 rwm', 'allow c 1:9 rw'],
+  );
   const fromAll = DeviceEmulator.fromList('a *:* rwm\n');
-  t.same(fromAll.transitionTo(to).map((r) => `${r.allow ? 'allow' : 'deny'} ${ruleText(r)}`), ['deny a *:* rwm', 'allow c 1:3 rwm', 'allow c 1:9 rw']);
+  t.same(
+    fromAll.transitionTo(to).map((r) => `${r.allow ? 'allow' : 'deny'} ${ruleText(r)}`),
+    ['deny a *:* rwm', 'allow c 1:3 rwm', 'allow c 1:9 rw'],
+  );
 });
 
 t.test('eBPF program: structure', async (t) => {
-  const insns = deviceFilterInsns(normalizeRules([{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }]));
+  const insns = deviceFilterInsns(
+    normalizeRules([
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+    ]),
+  );
   // 6 loads, one block (type, major, minor, mov, exit), default (mov, exit).
   t.equal(insns.length, 6 + 5 + 2);
   t.same(insns.at(-1), { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 });

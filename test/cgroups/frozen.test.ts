@@ -40,7 +40,7 @@ t.test('a frozen cgroup in cgroupsPath: create is refused at once, nothing is le
   t.ok(Date.now() - started < 15_000, 'without hanging');
   t.match(r.stderr, /container's cgroup \/integ2-frozen\S* is frozen/);
   t.same(readdirSync(root), [], 'no state left');
-  t.ok(existsSync(f.dir), "the cgroup it did not make is not removed");
+  t.ok(existsSync(f.dir), 'the cgroup it did not make is not removed');
 });
 
 t.test('a cgroup that already has processes: a warning, as runc gives', async (t) => {

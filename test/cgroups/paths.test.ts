@@ -14,7 +14,9 @@ const v1Host: CgroupHost = {
 5 0 0:5 / /sys/fs/cgroup/other rw - cgroup cgroup rw,name=other`).v1,
 };
 const v2Host: CgroupHost = { mode: 'v2', v1: {}, unified: { mountpoint: '/sys/fs/cgroup', root: '/', controllers: ['memory'] } };
-const own = parseProcCgroup('4:name=systemd:/user.slice/session-1.scope\n3:devices:/user.slice\n2:memory:/user.slice/user-0.slice/session-1.scope\n1:cpu,cpuacct:/\n0::/user.slice/user-0.slice/session-1.scope\n');
+const own = parseProcCgroup(
+  '4:name=systemd:/user.slice/session-1.scope\n3:devices:/user.slice\n2:memory:/user.slice/user-0.slice/session-1.scope\n1:cpu,cpuacct:/\n0::/user.slice/user-0.slice/session-1.scope\n',
+);
 
 t.test('cleanPath is runc utils.CleanPath', async (t) => {
   t.equal(cleanPath(''), '');
@@ -35,13 +37,17 @@ t.test('resolveCgroupPath: default is the id, relative', async (t) => {
 
 t.test('v1: absolute paths are below each mount point', async (t) => {
   const dirs = v1Dirs(v1Host, '/tsrun/abc', own);
-  t.same(dirs, {
-    cpu: '/sys/fs/cgroup/cpu,cpuacct/tsrun/abc',
-    cpuacct: '/sys/fs/cgroup/cpu,cpuacct/tsrun/abc',
-    memory: '/sys/fs/cgroup/memory/tsrun/abc',
-    devices: '/sys/fs/cgroup/devices/tsrun/abc',
-    'name=systemd': '/sys/fs/cgroup/systemd/tsrun/abc',
-  }, 'name=other is not joined');
+  t.same(
+    dirs,
+    {
+      cpu: '/sys/fs/cgroup/cpu,cpuacct/tsrun/abc',
+      cpuacct: '/sys/fs/cgroup/cpu,cpuacct/tsrun/abc',
+      memory: '/sys/fs/cgroup/memory/tsrun/abc',
+      devices: '/sys/fs/cgroup/devices/tsrun/abc',
+      'name=systemd': '/sys/fs/cgroup/systemd/tsrun/abc',
+    },
+    'name=other is not joined',
+  );
 });
 
 t.test('v1: relative paths are below our own cgroup, per controller', async (t) => {

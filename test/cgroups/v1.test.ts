@@ -189,7 +189,15 @@ function run(): void {
     t.match(p.stdout(), /null-ok/);
     t.match(p.stdout(), /zero-denied/);
     // An update only adds and removes what changed.
-    cg.setResources({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }] }, { update: true });
+    cg.setResources(
+      {
+        devices: [
+          { allow: false, access: 'rwm' },
+          { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
+        ],
+      },
+      { update: true },
+    );
     t.equal(read(cg.record.dirs.devices, 'devices.list'), 'c 1:3 rwm');
   });
 
@@ -223,7 +231,10 @@ function run(): void {
 
   t.test('an error names the file and errno', async (t) => {
     const cg = open(t);
-    t.throws(() => cg.setResources({ cpu: { cpus: '999' } }), /\/linux\/resources\/cpu\/cpus=999: write \/sys\/fs\/cgroup\/cpuset\/tsrun-test-cg-\w+\/cpuset\.cpus: (EINVAL \(Invalid argument\)|ERANGE \(Result too large\))/);
+    t.throws(
+      () => cg.setResources({ cpu: { cpus: '999' } }),
+      /\/linux\/resources\/cpu\/cpus=999: write \/sys\/fs\/cgroup\/cpuset\/tsrun-test-cg-\w+\/cpuset\.cpus: (EINVAL \(Invalid argument\)|ERANGE \(Result too large\))/,
+    );
     t.throws(() => cg.setResources({ cpu: { shares: 1 } }), /cpu\/shares=1: the kernel clamped it to 2/);
   });
 
@@ -232,7 +243,9 @@ function run(): void {
     const p = startWaiting('exec busybox sleep 30');
     const cg = open(t, [p], { pids: { limit: 100 } });
     await cg.addProcessAsync(p.pid);
-    const lines = read('/proc/' + p.pid, 'cgroup').trim().split('\n');
+    const lines = read('/proc/' + p.pid, 'cgroup')
+      .trim()
+      .split('\n');
     const inside = lines.filter((l) => l.split(':')[2] === cg.record.path);
     t.ok(inside.length >= Object.keys(cg.record.dirs).length - 1, `in the container's cgroup in ${inside.length} of ${lines.length} hierarchies`);
     t.match(read(cg.record.dirs.pids, 'cgroup.procs'), new RegExp(`^${p.pid}$`, 'm'));

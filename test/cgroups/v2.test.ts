@@ -178,7 +178,10 @@ function run(): void {
     const script = 'busybox cat /dev/null && echo null-ok; busybox head -c1 /dev/zero >/dev/null 2>&1 && echo zero-ok || echo zero-denied';
     const p1 = startWaiting(script);
     const p2 = startWaiting(script);
-    const devices = [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' }];
+    const devices = [
+      { allow: false, access: 'rwm' },
+      { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' },
+    ];
     const cg = open(t, [p1, p2], { devices });
     const dir = cg.record.dirs.unified;
     t.equal(deviceFilterIds(dir).length, 1, 'one program attached');

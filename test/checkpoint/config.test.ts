@@ -44,7 +44,9 @@ function observe(pid: number): Seen {
         return [ctrl!, path!];
       }),
   );
-  const mem = existsSync('/sys/fs/cgroup/memory') ? readFileSync(`/sys/fs/cgroup/memory${cg.memory}/memory.limit_in_bytes`, 'utf8').trim() : readFileSync(`/sys/fs/cgroup${cg['']}/memory.max`, 'utf8').trim();
+  const mem = existsSync('/sys/fs/cgroup/memory')
+    ? readFileSync(`/sys/fs/cgroup/memory${cg.memory}/memory.limit_in_bytes`, 'utf8').trim()
+    : readFileSync(`/sys/fs/cgroup${cg['']}/memory.max`, 'utf8').trim();
   const pids = existsSync('/sys/fs/cgroup/pids') ? readFileSync(`/sys/fs/cgroup/pids${cg.pids}/pids.max`, 'utf8').trim() : readFileSync(`/sys/fs/cgroup${cg['']}/pids.max`, 'utf8').trim();
   const mounts: Seen['mounts'] = {};
   for (const m of parseMountinfo(readFileSync(`/proc/${pid}/mountinfo`, 'utf8'))) {
@@ -55,7 +57,10 @@ function observe(pid: number): Seen {
 
 /** Without CAP_SYS_RESOURCE CRIU cannot read another user's rlimits: tsrun refuses such a checkpoint (see errors.test.ts). */
 const capEff = BigInt('0x' + /^CapEff:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
-const noSysResource = (capEff & (1n << 24n)) === 0n ? 'CRIU cannot dump a non-root process here: this runtime lacks CAP_SYS_RESOURCE (not in the bounding set), which prlimit(2) of another user needs; runc fails the same way' : false;
+const noSysResource =
+  (capEff & (1n << 24n)) === 0n
+    ? 'CRIU cannot dump a non-root process here: this runtime lacks CAP_SYS_RESOURCE (not in the bounding set), which prlimit(2) of another user needs; runc fails the same way'
+    : false;
 
 for (const uid of [0, 1000]) {
   t.test(`mounts, user ${uid}, seccomp and cgroup limits are all in force after restore`, { skip: skip || (uid !== 0 && noSysResource) }, (t) => restoresConfig(t, uid));

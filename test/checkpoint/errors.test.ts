@@ -39,7 +39,11 @@ async function failedRestore(t: Test, root: string, args: string[], pattern: Reg
   t.same(cgroupDirsNamed(id), [], 'no cgroup');
   // Other tests mount under /tmp at the same time: look at ours only.
   const ours = newHostMounts(before, ['/']).filter((m) => m.mountPoint.startsWith(root) || m.mountPoint.includes(id) || m.mountPoint.includes('criu-root'));
-  t.same(ours.map((m) => m.mountPoint), [], 'no mount left (the bound root for CRIU is gone)');
+  t.same(
+    ours.map((m) => m.mountPoint),
+    [],
+    'no mount left (the bound root for CRIU is gone)',
+  );
   t.notOk((await tsrun(['--root', root, 'list', '--format', 'json'])).stdout.includes(id), 'not listed');
 }
 
@@ -160,10 +164,7 @@ t.test('checkpoint of a created (not started) container is refused, as runc 1.1.
 function oldCriu(t: Test, major: number, minor: number): string {
   const resp = toBinary(criu_respSchema, create(criu_respSchema, { type: criu_req_type.VERSION, success: true, version: { majorNumber: major, minorNumber: minor } }));
   const fake = join(tempDir(t, 'criu-old'), 'criu');
-  writeFileSync(
-    fake,
-    `#!${process.execPath}\nconst fs = require('fs');\nfs.readSync(3, Buffer.alloc(65536));\nfs.writeSync(3, Buffer.from('${Buffer.from(resp).toString('hex')}', 'hex'));\n`,
-  );
+  writeFileSync(fake, `#!${process.execPath}\nconst fs = require('fs');\nfs.readSync(3, Buffer.alloc(65536));\nfs.writeSync(3, Buffer.from('${Buffer.from(resp).toString('hex')}', 'hex'));\n`);
   chmodSync(fake, 0o755);
   return fake;
 }

@@ -45,11 +45,44 @@ t.test('features says checkpoint is built in, with the key runc uses; checkpoint
   t.equal(JSON.parse(f.stdout).annotations['org.opencontainers.runc.checkpoint.enabled'], 'true');
   const h = await tsrun(['checkpoint', '--help']);
   t.equal(h.code, 0);
-  for (const flag of ['image-path', 'work-path', 'parent-path', 'leave-running', 'tcp-established', 'ext-unix-sk', 'shell-job', 'lazy-pages', 'status-fd', 'page-server', 'file-locks', 'pre-dump', 'manage-cgroups-mode', 'empty-ns', 'auto-dedup']) {
+  for (const flag of [
+    'image-path',
+    'work-path',
+    'parent-path',
+    'leave-running',
+    'tcp-established',
+    'ext-unix-sk',
+    'shell-job',
+    'lazy-pages',
+    'status-fd',
+    'page-server',
+    'file-locks',
+    'pre-dump',
+    'manage-cgroups-mode',
+    'empty-ns',
+    'auto-dedup',
+  ]) {
     t.match(h.stdout, `--${flag}`, `checkpoint --${flag}`);
   }
   const r = await tsrun(['restore', '--help']);
-  for (const flag of ['bundle', 'image-path', 'work-path', 'console-socket', 'detach', 'pid-file', 'no-subreaper', 'no-pivot', 'tcp-established', 'ext-unix-sk', 'shell-job', 'file-locks', 'manage-cgroups-mode', 'empty-ns', 'auto-dedup', 'lazy-pages']) {
+  for (const flag of [
+    'bundle',
+    'image-path',
+    'work-path',
+    'console-socket',
+    'detach',
+    'pid-file',
+    'no-subreaper',
+    'no-pivot',
+    'tcp-established',
+    'ext-unix-sk',
+    'shell-job',
+    'file-locks',
+    'manage-cgroups-mode',
+    'empty-ns',
+    'auto-dedup',
+    'lazy-pages',
+  ]) {
     t.match(r.stdout, `--${flag}`, `restore --${flag}`);
   }
 });

@@ -23,7 +23,8 @@ t.setTimeout(900_000);
 const which = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
 const RUNC = which('runc');
 const PODMAN = which('podman');
-const skip = SKIP ?? (!PODMAN ? 'podman is not installed (make criu installs it with the other checkpoint test packages)' : !RUNC ? 'runc (the reference) is not installed (make criu installs it)' : false);
+const skip =
+  SKIP ?? (!PODMAN ? 'podman is not installed (make criu installs it with the other checkpoint test packages)' : !RUNC ? 'runc (the reference) is not installed (make criu installs it)' : false);
 
 interface Out {
   code: number;

@@ -116,11 +116,21 @@ t.test('the leftover checks see a live container (so their silence means somethi
 });
 
 t.test('malformed JSON', async (t) => {
-  await badCreate(t, () => {}, /^config\.json: invalid JSON/m, (dir) => writeFileSync(join(dir, 'config.json'), '{"ociVersion": "1.3.0",'));
+  await badCreate(
+    t,
+    () => {},
+    /^config\.json: invalid JSON/m,
+    (dir) => writeFileSync(join(dir, 'config.json'), '{"ociVersion": "1.3.0",'),
+  );
 });
 
 t.test('no config.json in the bundle', async (t) => {
-  await badCreate(t, () => {}, /config\.json/, (dir) => rmSync(join(dir, 'config.json')));
+  await badCreate(
+    t,
+    () => {},
+    /config\.json/,
+    (dir) => rmSync(join(dir, 'config.json')),
+  );
 });
 
 t.test('a schema violation names the JSON pointer', async (t) => {
@@ -145,11 +155,7 @@ t.test('a relative mount destination', async (t) => {
 });
 
 t.test('a bind mount whose source does not exist', async (t) => {
-  await badCreate(
-    t,
-    (s) => s.mounts!.push({ destination: '/b', type: 'bind', source: '/nonexistent/tsrun-src', options: ['bind'] }),
-    /mounts\/\d+\/source: \/nonexistent\/tsrun-src does not exist/,
-  );
+  await badCreate(t, (s) => s.mounts!.push({ destination: '/b', type: 'bind', source: '/nonexistent/tsrun-src', options: ['bind'] }), /mounts\/\d+\/source: \/nonexistent\/tsrun-src does not exist/);
 });
 
 t.test('a mount the kernel refuses fails in the init and is cleaned up', async (t) => {

@@ -78,7 +78,11 @@ t.test('a memory limit too low to start: a clear refusal naming the limit', asyn
 
 t.test('JSON nested 100,000 deep under an unknown key', async (t) => {
   const depth = 100_000;
-  const res = await runConfig(t, () => {}, (json) => json.replace(/}\s*$/, `, "x-deep": ${'['.repeat(depth)}${']'.repeat(depth)} }`));
+  const res = await runConfig(
+    t,
+    () => {},
+    (json) => json.replace(/}\s*$/, `, "x-deep": ${'['.repeat(depth)}${']'.repeat(depth)} }`),
+  );
   assertRefused(t, res, /config\.json: \/x-deep\/0\/0\/… \(\d+ levels\): nested deeper than 1000 levels/);
   t.notMatch(res.r.stderr, /state\.json|call stack/);
 });

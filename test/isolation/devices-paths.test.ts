@@ -20,9 +20,7 @@ t.test('the default devices: type, numbers, mode and owner; and they work', asyn
   const devs = ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty'];
   const r = await runScript(
     t,
-    STAT(devs) +
-      '; echo discard > /dev/null && echo null-ok; head -c 5 /dev/zero | od -An -tx1; ' +
-      'echo x 2>&1 > /dev/full; echo full=$?; echo urandom=$(head -c 16 /dev/urandom | wc -c)',
+    STAT(devs) + '; echo discard > /dev/null && echo null-ok; head -c 5 /dev/zero | od -An -tx1; ' + 'echo x 2>&1 > /dev/full; echo full=$?; echo urandom=$(head -c 16 /dev/urandom | wc -c)',
   );
   t.equal(r.code, 0, r.stderr);
   const s = stats(r.stdout);
@@ -55,29 +53,21 @@ t.test('the /dev symlinks', async (t) => {
 });
 
 const hostKcore = existsSync('/proc/kcore');
-t.test(
-  '/dev/core -> /proc/kcore only when the kernel has /proc/kcore (as runc)',
-  {},
-  async (t) => {
-    const r = await runScript(t, 'readlink /dev/core || echo no-core');
-    t.equal(r.stdout, hostKcore ? '/proc/kcore\n' : 'no-core\n');
-  },
-);
+t.test('/dev/core -> /proc/kcore only when the kernel has /proc/kcore (as runc)', {}, async (t) => {
+  const r = await runScript(t, 'readlink /dev/core || echo no-core');
+  t.equal(r.stdout, hostKcore ? '/proc/kcore\n' : 'no-core\n');
+});
 
 t.test('linux.devices: type, major/minor, fileMode, uid and gid as configured, and usable', async (t) => {
-  const r = await runScript(
-    t,
-    STAT(['/dev/mydev', '/dev/sub/blk', '/dev/myfifo', '/dev/bignum', '/dev/opennull']) + '; echo x > /dev/opennull && echo opennull-ok',
-    (s) => {
-      s.linux!.devices = [
-        { path: '/dev/mydev', type: 'c', major: 1, minor: 3, fileMode: 0o640, uid: 1000, gid: 1001 },
-        { path: '/dev/sub/blk', type: 'b', major: 7, minor: 0, fileMode: 0o600, uid: 0, gid: 6 },
-        { path: '/dev/myfifo', type: 'p', fileMode: 0o620 },
-        { path: '/dev/bignum', type: 'c', major: 10, minor: 200, fileMode: 0o604, uid: 2, gid: 3 },
-        { path: '/dev/opennull', type: 'c', major: 1, minor: 3, fileMode: 0o666 },
-      ];
-    },
-  );
+  const r = await runScript(t, STAT(['/dev/mydev', '/dev/sub/blk', '/dev/myfifo', '/dev/bignum', '/dev/opennull']) + '; echo x > /dev/opennull && echo opennull-ok', (s) => {
+    s.linux!.devices = [
+      { path: '/dev/mydev', type: 'c', major: 1, minor: 3, fileMode: 0o640, uid: 1000, gid: 1001 },
+      { path: '/dev/sub/blk', type: 'b', major: 7, minor: 0, fileMode: 0o600, uid: 0, gid: 6 },
+      { path: '/dev/myfifo', type: 'p', fileMode: 0o620 },
+      { path: '/dev/bignum', type: 'c', major: 10, minor: 200, fileMode: 0o604, uid: 2, gid: 3 },
+      { path: '/dev/opennull', type: 'c', major: 1, minor: 3, fileMode: 0o666 },
+    ];
+  });
   t.equal(r.code, 0, r.stderr);
   const s = stats(r.stdout);
   t.equal(s['/dev/mydev'], 'character special file|1|3|640|1000|1001');
@@ -115,9 +105,7 @@ t.test('maskedPaths: files read empty, directories are empty and read-only', asy
 });
 
 t.test('readonlyPaths: writes fail with EROFS; other paths stay writable', async (t) => {
-  const script =
-    'echo 123456 > /proc/sys/kernel/shmmax; echo shmmax=$?; touch /home/x; echo home=$?; touch /root/x; echo root=$?; ' +
-    'grep -E " /proc/sys | /home " /proc/self/mountinfo';
+  const script = 'echo 123456 > /proc/sys/kernel/shmmax; echo shmmax=$?; touch /home/x; echo home=$?; touch /root/x; echo root=$?; ' + 'grep -E " /proc/sys | /home " /proc/self/mountinfo';
   const ro = await runScript(t, script, (s) => s.linux!.readonlyPaths!.push('/home', '/not/there'));
   t.equal(ro.code, 0, ro.stderr);
   t.match(ro.stdout, /^shmmax=1$/m, 'writing under /proc/sys fails');

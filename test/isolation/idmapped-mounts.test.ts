@@ -131,4 +131,3 @@ t.test('features lists idmap and ridmap, and says idmapped mounts are enabled', 
   t.ok(f.mountOptions.includes('idmap') && f.mountOptions.includes('ridmap'));
   t.equal(f.linux.mountExtensions.idmap.enabled, true);
 });
-

@@ -34,7 +34,6 @@ function at(mounts: MountInfo[], point: string): MountInfo | undefined {
   return mounts.filter((m) => m.mountPoint === point).pop();
 }
 
-
 t.test('the default mounts, with their types and flags', async (t) => {
   const r = await runScript(t, MOUNTINFO + 'stat -c "%a" /dev/shm /tmp; touch /sys/x 2>&1; echo sys-write=$?');
   t.equal(r.code, 0, r.stderr);
@@ -63,12 +62,8 @@ t.test('the default mounts, with their types and flags', async (t) => {
 });
 
 t.test('a tmpfs with mode and size; noexec is enforced, exec elsewhere works', async (t) => {
-  const r = await runScript(
-    t,
-    MOUNTINFO +
-      'stat -c "mode=%a" /t1; cp /bin/busybox /t1/true; /t1/true; echo noexec-run=$?; ' +
-      'cp /bin/busybox /tmp/true; /tmp/true; echo exec-run=$?',
-    (s) => s.mounts!.push({ destination: '/t1', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'mode=700', 'size=8m'] }),
+  const r = await runScript(t, MOUNTINFO + 'stat -c "mode=%a" /t1; cp /bin/busybox /t1/true; /t1/true; echo noexec-run=$?; ' + 'cp /bin/busybox /tmp/true; /tmp/true; echo exec-run=$?', (s) =>
+    s.mounts!.push({ destination: '/t1', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'mode=700', 'size=8m'] }),
   );
   t.equal(r.code, 0, r.stderr);
   const m = at(mountsOf(r.stdout), '/t1');
@@ -126,22 +121,18 @@ t.test('bind, rbind, read-only bind and file bind of host paths', async (t) => {
   writeFileSync(join(src, 'host-still-writable'), 'x');
   t.ok(existsSync(join(src, 'host-still-writable')), 'the host side of the ro bind stays writable');
   t.same(newHostMounts(before, [host]), [], 'no new host mount below the source');
-  t.ok(parseMountinfo(hostMountinfo()).every((m) => !m.mountPoint.startsWith(host) || m.options.includes('rw')), 'host mounts below the source stay rw');
+  t.ok(
+    parseMountinfo(hostMountinfo()).every((m) => !m.mountPoint.startsWith(host) || m.options.includes('rw')),
+    'host mounts below the source stay rw',
+  );
 });
 
 t.test('nodev and nosuid on a bind: device nodes stop working', async (t) => {
   const host = hostDir(t);
   sh('mknod', '-m', '666', join(host, 'null'), 'c', '1', '3');
-  const r = await runScript(
-    t,
-    MOUNTINFO + 'echo x > /with-dev/null; echo dev=$?; echo x > /without-dev/null 2>/dev/null; echo nodev=$?',
-    (s) => {
-      s.mounts!.push(
-        { destination: '/with-dev', type: 'bind', source: host, options: ['bind'] },
-        { destination: '/without-dev', type: 'bind', source: host, options: ['bind', 'nodev', 'nosuid'] },
-      );
-    },
-  );
+  const r = await runScript(t, MOUNTINFO + 'echo x > /with-dev/null; echo dev=$?; echo x > /without-dev/null 2>/dev/null; echo nodev=$?', (s) => {
+    s.mounts!.push({ destination: '/with-dev', type: 'bind', source: host, options: ['bind'] }, { destination: '/without-dev', type: 'bind', source: host, options: ['bind', 'nodev', 'nosuid'] });
+  });
   t.equal(r.code, 0, r.stderr);
   const mi = mountsOf(r.stdout);
   t.notOk(at(mi, '/with-dev')?.options.includes('nodev'), 'no nodev unless asked');
@@ -155,7 +146,11 @@ t.test('nodev and nosuid on a bind: device nodes stop working', async (t) => {
  * Runs a container with `mounts` bound from a shared host tmpfs; once it is
  * up, mounts a tmpfs at src/late on the host and lets the container look.
  */
-async function propagation(t: Teardown, options: string[], rootfsPropagation?: 'private' | 'shared' | 'slave' | 'unbindable'): Promise<{ ready: boolean; code: number; stderr: string; dest?: MountInfo; lateSeen: boolean }> {
+async function propagation(
+  t: Teardown,
+  options: string[],
+  rootfsPropagation?: 'private' | 'shared' | 'slave' | 'unbindable',
+): Promise<{ ready: boolean; code: number; stderr: string; dest?: MountInfo; lateSeen: boolean }> {
   const host = hostDir(t);
   const src = join(host, 'src');
   const ctl = join(host, 'ctl');
@@ -166,11 +161,7 @@ async function propagation(t: Teardown, options: string[], rootfsPropagation?: '
   mkdirSync(join(src, 'late'));
   const { run } = stateRoot(t);
   const { dir } = makeBundle(t, (s: Spec) => {
-    s.process!.args = [
-      'sh',
-      '-c',
-      'touch /ctl/ready; while [ ! -e /ctl/go ]; do sleep 0.05; done; ' + MOUNTINFO + 'grep -q " /dest/late " /proc/self/mountinfo && echo late-seen; true',
-    ];
+    s.process!.args = ['sh', '-c', 'touch /ctl/ready; while [ ! -e /ctl/go ]; do sleep 0.05; done; ' + MOUNTINFO + 'grep -q " /dest/late " /proc/self/mountinfo && echo late-seen; true'];
     s.mounts!.push({ destination: '/ctl', type: 'bind', source: ctl, options: ['bind'] });
     s.mounts!.push({ destination: '/dest', type: 'bind', source: src, options });
     if (rootfsPropagation) s.linux!.rootfsPropagation = rootfsPropagation;
@@ -190,8 +181,14 @@ t.test('propagation: rslave receives host mounts and shows master:N', async (t) 
   t.ok(p.ready, 'container came up');
   t.equal(p.code, 0, p.stderr);
   t.ok(p.dest, '/dest mounted');
-  t.ok(p.dest?.optional.some((o) => /^master:\d+$/.test(o)), `master:N in the optional fields (${p.dest?.optional})`);
-  t.notOk(p.dest?.optional.some((o) => o.startsWith('shared:')), 'not shared');
+  t.ok(
+    p.dest?.optional.some((o) => /^master:\d+$/.test(o)),
+    `master:N in the optional fields (${p.dest?.optional})`,
+  );
+  t.notOk(
+    p.dest?.optional.some((o) => o.startsWith('shared:')),
+    'not shared',
+  );
   t.ok(p.lateSeen, 'a mount made on the host afterwards shows up in the container');
 });
 
@@ -207,7 +204,10 @@ t.test('propagation: rprivate receives nothing and shows no optional field', asy
 t.test('propagation: shared shows shared:N (the default rslave root gives master:N only)', async (t) => {
   const p = await propagation(t, ['rbind', 'shared']);
   t.equal(p.code, 0, p.stderr);
-  t.ok(p.dest?.optional.some((o) => /^shared:\d+$/.test(o)), `shared:N in the optional fields (${p.dest?.optional})`);
+  t.ok(
+    p.dest?.optional.some((o) => /^shared:\d+$/.test(o)),
+    `shared:N in the optional fields (${p.dest?.optional})`,
+  );
 });
 
 t.test('root.readonly: / is read-only, /tmp (a tmpfs) is writable', async (t) => {
@@ -225,7 +225,10 @@ t.test('root.readonly: / is read-only, /tmp (a tmpfs) is writable', async (t) =>
 t.test('rootfsPropagation is applied to /', async (t) => {
   const shared = await runScript(t, MOUNTINFO, (s) => (s.linux!.rootfsPropagation = 'shared'));
   t.equal(shared.code, 0, shared.stderr);
-  t.ok(at(mountsOf(shared.stdout), '/')?.optional.some((o) => /^shared:\d+$/.test(o)), 'shared: / has shared:N');
+  t.ok(
+    at(mountsOf(shared.stdout), '/')?.optional.some((o) => /^shared:\d+$/.test(o)),
+    'shared: / has shared:N',
+  );
   const priv = await runScript(t, MOUNTINFO, (s) => (s.linux!.rootfsPropagation = 'private'));
   t.equal(priv.code, 0, priv.stderr);
   t.same(at(mountsOf(priv.stdout), '/')?.optional, [], 'private: / has no optional field');
@@ -268,8 +271,15 @@ t.test('--no-pivot: the rootfs becomes / without pivot_root', async (t) => {
   t.match(r.stdout, /^ok$/m, '/tmp tmpfs works');
   const root = at(mountsOf(r.stdout), '/');
   t.equal(root?.root, rootfs, '/ is the rootfs bind');
-  t.notOk(mountsOf(r.stdout).some((m) => m.mountPoint.startsWith('/work') || m.mountPoint === '/boot'), 'no host mount visible');
-  t.same(newHostMounts(before, ['/']).filter((m) => m.mountPoint === '/' || m.mountPoint.startsWith(dir)), [], 'no new mount on the host');
+  t.notOk(
+    mountsOf(r.stdout).some((m) => m.mountPoint.startsWith('/work') || m.mountPoint === '/boot'),
+    'no host mount visible',
+  );
+  t.same(
+    newHostMounts(before, ['/']).filter((m) => m.mountPoint === '/' || m.mountPoint.startsWith(dir)),
+    [],
+    'no new mount on the host',
+  );
 });
 
 t.test('/sys/fs/cgroup holds one directory per host hierarchy, named as on the host', async (t) => {

@@ -24,7 +24,7 @@ function parseNs(out: string): Record<string, string> {
   );
 }
 
-t.test('every listed namespace is a new one, the unlisted ones are the host\'s', async (t) => {
+t.test("every listed namespace is a new one, the unlisted ones are the host's", async (t) => {
   const r = await runScript(t, PRINT_NS + '; echo pid1=$$; cat /proc/self/cgroup');
   t.equal(r.code, 0, r.stderr);
   const inside = parseNs(r.stdout);
@@ -78,9 +78,7 @@ t.test('joining the namespaces of another container by path', async (t) => {
   const joined = ['network', 'ipc', 'uts', 'pid'];
   const b = makeBundle(t, (s: Spec) => {
     s.process!.args = ['sh', '-c', PRINT_NS + '; echo self=$$; echo one=$(cat /proc/1/cmdline | tr "\\0" " ")'];
-    s.linux!.namespaces = s.linux!.namespaces!.map((n) =>
-      joined.includes(n.type) ? { type: n.type, path: `/proc/${pidA}/ns/${LINK[n.type]}` } : n,
-    );
+    s.linux!.namespaces = s.linux!.namespaces!.map((n) => (joined.includes(n.type) ? { type: n.type, path: `/proc/${pidA}/ns/${LINK[n.type]}` } : n));
     delete s.hostname; // would rename A's uts namespace
   });
   const rb = await run(['run', '--bundle', b.dir, uniqueId('ns-b')]);

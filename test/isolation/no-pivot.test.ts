@@ -6,9 +6,7 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { makeBundle, stateRoot, uniqueId } from '../helpers.js';
 
-const NESTED =
-  'unshare -U -r true && echo userns-ok; ' +
-  'unshare -U -r -m -p -f sh -c "mount -t proc proc /tmp && echo MOUNTED" 2>&1; true';
+const NESTED = 'unshare -U -r true && echo userns-ok; ' + 'unshare -U -r -m -p -f sh -c "mount -t proc proc /tmp && echo MOUNTED" 2>&1; true';
 
 /** The host's own full proc and sysfs mounts, to see none is lost. */
 const hostProcSys = () =>

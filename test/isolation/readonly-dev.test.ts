@@ -7,7 +7,8 @@ import { makeBundle, parseMountinfo, runScript } from '../helpers.js';
 import { NO_RUNC, runcRun } from './runc-run.js';
 import type { Spec } from '../../src/spec/types.js';
 
-const SCRIPT = 'cat /proc/self/mountinfo; ls /dev/pts/ptmx /dev/null /dev/shm >/dev/null && echo made; echo > /dev/null && echo null-ok; touch /dev/new 2>/dev/null && echo dev-writable || echo dev-readonly';
+const SCRIPT =
+  'cat /proc/self/mountinfo; ls /dev/pts/ptmx /dev/null /dev/shm >/dev/null && echo made; echo > /dev/null && echo null-ok; touch /dev/new 2>/dev/null && echo dev-writable || echo dev-readonly';
 const roDev = (s: Spec) => {
   const dev = s.mounts!.find((m) => m.destination === '/dev')!;
   dev.options = [...(dev.options ?? []), 'ro'];
@@ -19,7 +20,10 @@ t.test('ro on the /dev tmpfs: everything below it is made, then it is read-only'
   const dev = parseMountinfo(r.stdout).find((m) => m.mountPoint === '/dev');
   t.ok(dev?.options.includes('ro'), `/dev is mounted ro (${dev?.options.join(',')})`);
   t.ok(dev?.superOptions.includes('size=65536k'), 'its tmpfs options stayed');
-  t.ok(parseMountinfo(r.stdout).some((m) => m.mountPoint === '/dev/pts'), '/dev/pts is mounted');
+  t.ok(
+    parseMountinfo(r.stdout).some((m) => m.mountPoint === '/dev/pts'),
+    '/dev/pts is mounted',
+  );
   t.match(r.stdout, /^made$/m, 'the devices and /dev/shm exist');
   t.match(r.stdout, /^null-ok$/m);
   t.match(r.stdout, /^dev-readonly$/m, 'a new file in /dev is refused');

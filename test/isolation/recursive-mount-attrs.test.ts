@@ -12,7 +12,10 @@ async function underDev(t: Test, options: string[]) {
   const r = await runScript(t, SCRIPT, (s) => s.mounts!.push({ destination: '/mnt/dev', type: 'bind', source: '/dev', options: ['rbind', ...options] }));
   t.equal(r.code, 0, r.stderr);
   const mounts = parseMountinfo(r.stdout).filter((m) => m.mountPoint === '/mnt/dev' || m.mountPoint.startsWith('/mnt/dev/'));
-  t.ok(mounts.some((m) => m.mountPoint === '/mnt/dev/shm'), 'the submounts came along (rbind)');
+  t.ok(
+    mounts.some((m) => m.mountPoint === '/mnt/dev/shm'),
+    'the submounts came along (rbind)',
+  );
   return { mounts, out: r.stdout };
 }
 
@@ -34,7 +37,11 @@ t.test('rnodiratime and rrelatime', async (t) => {
 
 t.test('rstrictatime', async (t) => {
   const { mounts } = await underDev(t, ['rstrictatime']);
-  for (const m of mounts) t.notOk(m.options.some((o) => o === 'relatime' || o === 'noatime'), `${m.mountPoint}: strictatime (${m.options.join(',')})`);
+  for (const m of mounts)
+    t.notOk(
+      m.options.some((o) => o === 'relatime' || o === 'noatime'),
+      `${m.mountPoint}: strictatime (${m.options.join(',')})`,
+    );
 });
 
 t.test('a later rrw undoes rro: the submounts stay writable', async (t) => {

@@ -111,7 +111,7 @@ t.test('typed errors: each code, with its facts; nothing left behind', async (t)
   };
   const bad = shSpec('true', (s) => ((s.process!.user as { uid: unknown }).uid = 'root'));
   await expectError(rt.create(uniqueId('lib'), { spec: bad }), 'ERR_CONFIG_INVALID', { pointer: '/process/user/uid' });
-  await expectError(rt.create(uniqueId('lib'), { spec: shSpec('true', (s) => (s.hostname = 'h')) , rootfs: '/nonexistent' }), 'ERR_CONFIG_INVALID', { pointer: '/root/path' });
+  await expectError(rt.create(uniqueId('lib'), { spec: shSpec('true', (s) => (s.hostname = 'h')), rootfs: '/nonexistent' }), 'ERR_CONFIG_INVALID', { pointer: '/root/path' });
   t.same(await rt.list(), [], 'nothing created by a bad spec');
   await expectError(rt.state('nope'), 'ERR_NOT_FOUND');
   await expectError(rt.container('nope').wait(), 'ERR_NOT_FOUND');
@@ -121,8 +121,16 @@ t.test('typed errors: each code, with its facts; nothing left behind', async (t)
   await expectError(rt.resume(id), 'ERR_BAD_STATE');
   await expectError(rt.create(uniqueId('lib'), { spec: shSpec('true'), stdio: ['ignore', new PassThrough(), 'ignore'] }), 'ERR_INVALID_ARGUMENT');
   await expectError(rt.create(uniqueId('lib'), { spec: shSpec('true', (s) => (s.process!.args = ['/no/such/program'])) }), 'ERR_NOT_FOUND', { path: '/no/such/program' });
-  await expectError(rt.create(uniqueId('lib'), { spec: shSpec('true', (s) => s.mounts!.push({ destination: '/mnt/x', type: 'bind', source: '/no/such/dir', options: ['bind'] })) }), 'ERR_CONFIG_INVALID', { pointer: /^\/mounts\/\d+\/source$/ });
-  await expectError(rt.create(uniqueId('lib'), { spec: shSpec('true', (s) => s.mounts!.push({ destination: '/mnt/x', type: 'nosuchfs', source: 'x' })) }), 'ERR_SYSCALL', { errno: 'ENODEV', syscall: 'mount', op: Number });
+  await expectError(
+    rt.create(uniqueId('lib'), { spec: shSpec('true', (s) => s.mounts!.push({ destination: '/mnt/x', type: 'bind', source: '/no/such/dir', options: ['bind'] })) }),
+    'ERR_CONFIG_INVALID',
+    { pointer: /^\/mounts\/\d+\/source$/ },
+  );
+  await expectError(rt.create(uniqueId('lib'), { spec: shSpec('true', (s) => s.mounts!.push({ destination: '/mnt/x', type: 'nosuchfs', source: 'x' })) }), 'ERR_SYSCALL', {
+    errno: 'ENODEV',
+    syscall: 'mount',
+    op: Number,
+  });
   const hook = (extra: object) => shSpec('true', (s) => (s.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 5; exit 9'], ...extra }] }));
   await expectError(rt.create(uniqueId('lib'), { spec: hook({}) }), 'ERR_HOOK', { pointer: '/hooks/createRuntime/0' });
   await expectError(rt.create(uniqueId('lib'), { spec: hook({ timeout: 1 }) }), 'ERR_TIMEOUT', { pointer: '/hooks/createRuntime/0' });
@@ -136,7 +144,11 @@ t.test('typed errors: each code, with its facts; nothing left behind', async (t)
   );
   await c.delete({ force: true });
   t.same(await rt.list(), [], 'only the containers that were made, and they are gone');
-  t.same(ERROR_CODES.filter((code) => !codes.has(code)), [], 'every code was seen');
+  t.same(
+    ERROR_CODES.filter((code) => !codes.has(code)),
+    [],
+    'every code was seen',
+  );
 });
 
 t.test('no process-wide side effects: no signal handlers, no MaxListeners warnings at 100 concurrent operations', async (t) => {
@@ -162,11 +174,23 @@ t.test('no process-wide side effects: no signal handlers, no MaxListeners warnin
   t.ok(await waitFor(async () => (await Promise.all(runs.map((r) => ready(r.id)))).every(Boolean), 60_000), '12 forwarding runs are running');
   t.equal(process.listenerCount('SIGTERM'), before[1]! + 1, 'one SIGTERM listener for all of them');
   process.kill(process.pid, 'SIGTERM');
-  t.same((await Promise.all(runs.map((r) => r.result))).map((r) => r.exitCode), Array(12).fill(42), 'each container got the SIGTERM sent to this program');
+  t.same(
+    (await Promise.all(runs.map((r) => r.result))).map((r) => r.exitCode),
+    Array(12).fill(42),
+    'each container got the SIGTERM sent to this program',
+  );
   const states = await Promise.all(Array.from({ length: 100 }, () => rt.list()));
   t.equal(states.length, 100);
-  t.same(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'].map((s) => process.listenerCount(s)), before, 'no signal listeners added');
-  t.same(warnings.map((w) => w.name), [], 'no warnings');
+  t.same(
+    ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'].map((s) => process.listenerCount(s)),
+    before,
+    'no signal listeners added',
+  );
+  t.same(
+    warnings.map((w) => w.name),
+    [],
+    'no warnings',
+  );
 });
 
 t.test('the host program dies: the container keeps running and the CLI can delete it', async (t) => {

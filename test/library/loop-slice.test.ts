@@ -9,7 +9,7 @@ const busy = (ms: number) => {
   while (performance.now() < end);
 };
 
-t.test("a timer set before twenty ready operations fires before they have all run", async (t) => {
+t.test('a timer set before twenty ready operations fires before they have all run', async (t) => {
   let done = 0;
   let firedAfter = -1;
   setTimeout(() => (firedAfter = done), 0);

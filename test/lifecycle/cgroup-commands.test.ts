@@ -86,8 +86,29 @@ t.test('events --stats, ps and kill --all', async (t) => {
   const table = await run(['ps', id]);
   t.match(table.stdout, /^UID\s+PID/, 'ps table has the header of ps -ef');
   t.equal((await run(['kill', '--all', id, 'KILL'])).code, 0);
-  await waitFor(() => pids.every((p) => { try { process.kill(p, 0); return false; } catch { return true; } }), 5000);
-  t.ok(pids.every((p) => { try { process.kill(p, 0); return false; } catch { return true; } }), 'every process is gone');
+  await waitFor(
+    () =>
+      pids.every((p) => {
+        try {
+          process.kill(p, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      }),
+    5000,
+  );
+  t.ok(
+    pids.every((p) => {
+      try {
+        process.kill(p, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    }),
+    'every process is gone',
+  );
 });
 
 t.test('an update waiting for the lock keeps what another update recorded meanwhile', async (t) => {

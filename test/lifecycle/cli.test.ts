@@ -89,7 +89,10 @@ t.test('spec writes a config.json that validates, and refuses to overwrite it', 
   }
   const validate = ajv.getSchema('config-schema.json')!;
 
-  for (const [sub, extra] of [['plain', []], ['rootless', ['--rootless']]] as const) {
+  for (const [sub, extra] of [
+    ['plain', []],
+    ['rootless', ['--rootless']],
+  ] as const) {
     const b = join(dir, sub);
     mkdirSync(join(b, 'rootfs'), { recursive: true });
     const r = await tsrun(['spec', ...extra, '--bundle', b]);
@@ -152,25 +155,25 @@ t.test('--log FILE --log-format json: lines with exactly level, msg, time', asyn
   t.match(readFileSync(text, 'utf8'), /^time="[^"]+" level=error msg="container does not exist"\n$/, 'the text format');
 });
 
-t.test('--systemd-cgroup on a host without systemd: refused with runc\'s reason, creating nothing', { skip: existsSync('/run/systemd/system') && 'systemd runs here: test/systemd covers the driver' }, async (t) => {
-  const { root } = stateRoot(t);
-  const { dir } = makeBundle(t, (s) => delete s.linux!.cgroupsPath);
-  const id = uniqueId('systemd');
-  const r = await tsrun(['--root', root, '--systemd-cgroup', 'create', '--bundle', dir, id]);
-  t.equal(r.code, 1);
-  t.match(r.stderr, /systemd not running on this host/);
-  t.same(readdirSync(root), []);
-  t.same(cgroupDirsNamed(id), []);
-});
+t.test(
+  "--systemd-cgroup on a host without systemd: refused with runc's reason, creating nothing",
+  { skip: existsSync('/run/systemd/system') && 'systemd runs here: test/systemd covers the driver' },
+  async (t) => {
+    const { root } = stateRoot(t);
+    const { dir } = makeBundle(t, (s) => delete s.linux!.cgroupsPath);
+    const id = uniqueId('systemd');
+    const r = await tsrun(['--root', root, '--systemd-cgroup', 'create', '--bundle', dir, id]);
+    t.equal(r.code, 1);
+    t.match(r.stderr, /systemd not running on this host/);
+    t.same(readdirSync(root), []);
+    t.same(cgroupDirsNamed(id), []);
+  },
+);
 
 /** A running container that appends the names of the signals it gets to rootfs/sigs. */
 async function trapContainer(t: Test, run: ReturnType<typeof stateRoot>['run']) {
   const { dir, rootfs } = makeBundle(t, (s) => {
-    s.process!.args = [
-      'sh',
-      '-c',
-      'for s in TERM USR1 USR2 HUP INT; do trap "echo $s >> /sigs" $s; done; touch /ready; while :; do sleep 0.05; done',
-    ];
+    s.process!.args = ['sh', '-c', 'for s in TERM USR1 USR2 HUP INT; do trap "echo $s >> /sigs" $s; done; touch /ready; while :; do sleep 0.05; done'];
   });
   const id = uniqueId('trap');
   t.equal((await run(['run', '-d', '--bundle', dir, id])).code, 0);
@@ -339,7 +342,10 @@ t.test('spec into a directory it cannot write: a clear error, no stack trace', a
   mkdirSync(ro);
   t.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tsrun-test-spec', ro]).status, 0, 'a read-only directory');
   t.teardown(() => void spawnSync('umount', ['-l', ro]));
-  for (const [bundle, errno] of [[ro, 'EROFS'], [join(dir, 'missing'), 'ENOENT']] as const) {
+  for (const [bundle, errno] of [
+    [ro, 'EROFS'],
+    [join(dir, 'missing'), 'ENOENT'],
+  ] as const) {
     const r = await tsrun(['spec', '--bundle', bundle]);
     t.equal(r.code, 1, `${errno}: exit 1`);
     t.match(r.stderr, `write ${join(bundle, 'config.json')}: ${errno}`, `${errno}: names the file and errno`);

@@ -52,13 +52,21 @@ t.test('all six kinds run once, in order, each in its namespace, with the state 
   t.equal((await run(['create', '--bundle', dir, id])).code, 0);
   const pid = Number(JSON.parse((await run(['state', id])).stdout).pid);
   const containerNs = nsOf(pid, 'mnt');
-  t.same(readLog(logs).map((e) => e.kind), ['prestart', 'createRuntime', 'createContainer'], 'create ran its three');
+  t.same(
+    readLog(logs).map((e) => e.kind),
+    ['prestart', 'createRuntime', 'createContainer'],
+    'create ran its three',
+  );
   t.equal((await run(['start', id])).code, 0);
   t.ok(await waitFor(async () => JSON.parse((await run(['state', id])).stdout).status === 'stopped'), 'the container ran');
   t.equal((await run(['delete', id])).code, 0);
 
   const log = readLog(logs);
-  t.same(log.map((e) => e.kind), KINDS, 'each kind once, in lifecycle order');
+  t.same(
+    log.map((e) => e.kind),
+    KINDS,
+    'each kind once, in lifecycle order',
+  );
   const hostNs = nsOf('self', 'mnt');
   for (const e of log) {
     t.equal(e.state.id, id, `${e.kind}: the id`);
@@ -85,7 +93,10 @@ t.test('a failing prestart hook fails create, leaves nothing, and poststop still
   t.match(r.stderr, /prestart hook 0 \(\/bin\/sh\): exit status 3: broken/);
   t.equal((await run(['state', id])).code, 1, 'no container');
   t.same(cgroupDirsNamed(id), [], 'no cgroup left');
-  t.same(readLog(logs).map((e) => e.kind), ['prestart', 'poststop']);
+  t.same(
+    readLog(logs).map((e) => e.kind),
+    ['prestart', 'poststop'],
+  );
 });
 
 t.test('a hook past its timeout is killed and fails create', async (t) => {

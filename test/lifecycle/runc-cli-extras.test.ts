@@ -62,7 +62,7 @@ t.test('create --pidfd-socket: a pidfd of the init', async (t) => {
   t.match(await rx.got, new RegExp(`^payload pidfd pid ${state.pid}$`, 'm'));
 });
 
-t.test('exec --pidfd-socket: a pidfd of the exec\'d process', async (t) => {
+t.test("exec --pidfd-socket: a pidfd of the exec'd process", async (t) => {
   const { run } = stateRoot(t);
   const { dir } = makeBundle(t, (s) => (s.process!.args = ['sleep', '600']));
   const id = uniqueId('spec13-pidfd');
@@ -88,10 +88,13 @@ t.test('exec --cgroup: the process runs in an existing sub-cgroup', async (t) =>
   const runtimes: [string, (args: string[]) => Promise<{ code: number; stdout: string; stderr: string }>][] = [['tsrun', stateRoot(t).run]];
   if (!NO_RUNC) {
     const root = tempDir(t, 'runc-root');
-    runtimes.push(['runc', async (args) => {
-      const r = spawnSync('runc', ['--root', root, ...args], { encoding: 'utf8', timeout: 30_000 });
-      return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
-    }]);
+    runtimes.push([
+      'runc',
+      async (args) => {
+        const r = spawnSync('runc', ['--root', root, ...args], { encoding: 'utf8', timeout: 30_000 });
+        return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+      },
+    ]);
   }
   for (const [name, run] of runtimes) {
     const cid = `${id}-${name}`;

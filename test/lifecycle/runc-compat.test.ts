@@ -67,74 +67,94 @@ t.setTimeout(900_000);
 if (!RUNC) t.comment('runc is not installed: the cases run against tsrun only');
 
 t.test('kill --all / kill -a 0 on a stopped container exit 0; plain kill says "container not running"', (t) =>
-  each(t, () => {}, async (t, r, dir, id) => {
-    t.equal((await r.run(['run', '-d', '--bundle', dir, id])).code, 0);
-    t.equal((await r.run(['kill', id, 'KILL'])).code, 0);
-    for (let i = 0; i < 100 && JSON.parse((await r.run(['state', id])).stdout).status !== 'stopped'; i++) await new Promise((res) => setTimeout(res, 20));
-    t.equal((await r.run(['kill', '--all', id, '9'])).code, 0, 'kill --all ID 9 (containerd CRI, after every exit)');
-    t.equal((await r.run(['kill', '-a', id, '0'])).code, 0, 'kill -a ID 0 (a liveness probe)');
-    const k = await r.run(['kill', id, '9']);
-    t.equal(k.code, 1);
-    t.match(logMessages(k.stderr), /container not running/);
-    const p = await r.run(['pause', id]);
-    t.equal(p.code, 1, 'pause of a stopped container');
-    t.match(logMessages(p.stderr), /container not running/);
-    const e = await r.run(['exec', id, 'true']);
-    t.equal(e.code, 255, 'exec into a stopped container: a failure of exec itself');
-    t.match(logMessages(e.stderr), /cannot exec in a stopped container/);
-  }),
+  each(
+    t,
+    () => {},
+    async (t, r, dir, id) => {
+      t.equal((await r.run(['run', '-d', '--bundle', dir, id])).code, 0);
+      t.equal((await r.run(['kill', id, 'KILL'])).code, 0);
+      for (let i = 0; i < 100 && JSON.parse((await r.run(['state', id])).stdout).status !== 'stopped'; i++) await new Promise((res) => setTimeout(res, 20));
+      t.equal((await r.run(['kill', '--all', id, '9'])).code, 0, 'kill --all ID 9 (containerd CRI, after every exit)');
+      t.equal((await r.run(['kill', '-a', id, '0'])).code, 0, 'kill -a ID 0 (a liveness probe)');
+      const k = await r.run(['kill', id, '9']);
+      t.equal(k.code, 1);
+      t.match(logMessages(k.stderr), /container not running/);
+      const p = await r.run(['pause', id]);
+      t.equal(p.code, 1, 'pause of a stopped container');
+      t.match(logMessages(p.stderr), /container not running/);
+      const e = await r.run(['exec', id, 'true']);
+      t.equal(e.code, 255, 'exec into a stopped container: a failure of exec itself');
+      t.match(logMessages(e.stderr), /cannot exec in a stopped container/);
+    },
+  ),
 );
 
 t.test('kill ID 99 goes to the kernel (EINVAL); kill ID 0 probes a running container', (t) =>
-  each(t, () => {}, async (t, r, dir, id) => {
-    t.equal((await r.run(['run', '-d', '--bundle', dir, id])).code, 0);
-    const k = await r.run(['kill', id, '99']);
-    t.equal(k.code, 1);
-    t.match(logMessages(k.stderr), /unable to signal init: invalid argument/);
-    t.equal((await r.run(['kill', id, '0'])).code, 0);
-    t.equal(JSON.parse((await r.run(['state', id])).stdout).status, 'running', 'still running');
-  }),
+  each(
+    t,
+    () => {},
+    async (t, r, dir, id) => {
+      t.equal((await r.run(['run', '-d', '--bundle', dir, id])).code, 0);
+      const k = await r.run(['kill', id, '99']);
+      t.equal(k.code, 1);
+      t.match(logMessages(k.stderr), /unable to signal init: invalid argument/);
+      t.equal((await r.run(['kill', id, '0'])).code, 0);
+      t.equal(JSON.parse((await r.run(['state', id])).stdout).status, 'running', 'still running');
+    },
+  ),
 );
 
 t.test("runc's error words, as logrus lines on stderr", (t) =>
-  each(t, () => {}, async (t, r, dir, id) => {
-    t.equal((await r.run(['create', '--bundle', dir, id])).code, 0);
-    const dup = await r.run(['create', '--bundle', dir, id]);
-    t.equal(dup.code, 1);
-    t.match(dup.stderr, LOGRUS_ERROR, 'a logrus text line');
-    t.match(logMessages(dup.stderr), /container with given ID already exists/);
-    const bad = await r.run(['create', '--bundle', dir, 'bad/id']);
-    t.equal(bad.code, 1);
-    t.match(logMessages(bad.stderr), /invalid container ID format/);
-    const nob = await r.run(['create', '--bundle', '/nonexistent-spec12', uniqueId('spec12')]);
-    t.equal(nob.code, 1);
-    t.match(logMessages(nob.stderr), /chdir \/nonexistent-spec12: no such file or directory/, 'the bundle path and the errno');
-    const unk = await r.run(['no-such-command']);
-    t.equal(unk.code, 3, 'an unknown command exits 3');
-    t.match(logMessages(unk.stderr), /No help topic for 'no-such-command'/);
-  }),
+  each(
+    t,
+    () => {},
+    async (t, r, dir, id) => {
+      t.equal((await r.run(['create', '--bundle', dir, id])).code, 0);
+      const dup = await r.run(['create', '--bundle', dir, id]);
+      t.equal(dup.code, 1);
+      t.match(dup.stderr, LOGRUS_ERROR, 'a logrus text line');
+      t.match(logMessages(dup.stderr), /container with given ID already exists/);
+      const bad = await r.run(['create', '--bundle', dir, 'bad/id']);
+      t.equal(bad.code, 1);
+      t.match(logMessages(bad.stderr), /invalid container ID format/);
+      const nob = await r.run(['create', '--bundle', '/nonexistent-spec12', uniqueId('spec12')]);
+      t.equal(nob.code, 1);
+      t.match(logMessages(nob.stderr), /chdir \/nonexistent-spec12: no such file or directory/, 'the bundle path and the errno');
+      const unk = await r.run(['no-such-command']);
+      t.equal(unk.code, 3, 'an unknown command exits 3');
+      t.match(logMessages(unk.stderr), /No help topic for 'no-such-command'/);
+    },
+  ),
 );
 
 t.test('exec failures exit 255: paused container, --pid-file in a missing directory', (t) =>
-  each(t, () => {}, async (t, r, dir, id) => {
-    t.equal((await r.run(['run', '-d', '--bundle', dir, id])).code, 0);
-    t.equal((await r.run(['pause', id])).code, 0);
-    t.equal((await r.run(['exec', id, 'true'])).code, 255, 'exec into a paused container');
-    t.equal((await r.run(['resume', id])).code, 0);
-    t.equal((await r.run(['exec', '--pid-file', '/nonexistent-spec12/dir/pid', id, 'true'])).code, 255, '--pid-file in a missing directory');
-    t.equal((await r.run(['exec', id, 'sh', '-c', 'exit 7'])).code, 7, "the process's own status passes through");
-  }),
+  each(
+    t,
+    () => {},
+    async (t, r, dir, id) => {
+      t.equal((await r.run(['run', '-d', '--bundle', dir, id])).code, 0);
+      t.equal((await r.run(['pause', id])).code, 0);
+      t.equal((await r.run(['exec', id, 'true'])).code, 255, 'exec into a paused container');
+      t.equal((await r.run(['resume', id])).code, 0);
+      t.equal((await r.run(['exec', '--pid-file', '/nonexistent-spec12/dir/pid', id, 'true'])).code, 255, '--pid-file in a missing directory');
+      t.equal((await r.run(['exec', id, 'sh', '-c', 'exit 7'])).code, 7, "the process's own status passes through");
+    },
+  ),
 );
 
 t.test('state: the runtime\'s own ociVersion, created in RFC 3339 with nanoseconds, owner ""', (t) =>
-  each(t, (s) => (s.ociVersion = '1.0.0'), async (t, r, dir, id) => {
-    t.equal((await r.run(['create', '--bundle', dir, id])).code, 0);
-    const s = JSON.parse((await r.run(['state', id])).stdout);
-    const own = /^spec: (\S+)$/m.exec((await r.run(['--version'])).stdout)![1];
-    t.equal(s.ociVersion, own, `the runtime's spec version (${own}), not the config's 1.0.0`);
-    t.match(s.created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{4,9}Z$/, `nanosecond precision (${s.created})`);
-    t.equal(s.owner, '', 'owner empty for root');
-  }),
+  each(
+    t,
+    (s) => (s.ociVersion = '1.0.0'),
+    async (t, r, dir, id) => {
+      t.equal((await r.run(['create', '--bundle', dir, id])).code, 0);
+      const s = JSON.parse((await r.run(['state', id])).stdout);
+      const own = /^spec: (\S+)$/m.exec((await r.run(['--version'])).stdout)![1];
+      t.equal(s.ociVersion, own, `the runtime's spec version (${own}), not the config's 1.0.0`);
+      t.match(s.created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{4,9}Z$/, `nanosecond precision (${s.created})`);
+      t.equal(s.owner, '', 'owner empty for root');
+    },
+  ),
 );
 
 /** True when the table is laid out as Go's tabwriter(minwidth 12, padding 3) lays it. */
@@ -152,13 +172,17 @@ function tabwriterLayout(text: string): string | true {
 }
 
 t.test('list: tabwriter columns, RFC 3339 nanosecond times, the owner by name', (t) =>
-  each(t, () => {}, async (t, r, dir, id) => {
-    t.equal((await r.run(['create', '--bundle', dir, id])).code, 0);
-    const l = await r.run(['list']);
-    t.equal(l.code, 0);
-    t.equal(tabwriterLayout(l.stdout), true, l.stdout);
-    t.match(l.stdout, new RegExp(`^${id}\\s+\\d+\\s+created\\s+${dir}\\s+\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d+Z\\s+root$`, 'm'));
-  }),
+  each(
+    t,
+    () => {},
+    async (t, r, dir, id) => {
+      t.equal((await r.run(['create', '--bundle', dir, id])).code, 0);
+      const l = await r.run(['list']);
+      t.equal(l.code, 0);
+      t.equal(tabwriterLayout(l.stdout), true, l.stdout);
+      t.match(l.stdout, new RegExp(`^${id}\\s+\\d+\\s+created\\s+${dir}\\s+\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d+Z\\s+root$`, 'm'));
+    },
+  ),
 );
 
 t.test('device access "rwa" is accepted (the "a" grants nothing more)', (t) =>
@@ -166,7 +190,12 @@ t.test('device access "rwa" is accepted (the "a" grants nothing more)', (t) =>
     t,
     (s) => {
       s.process!.args = ['sh', '-c', 'head -c 1 /dev/zero | wc -c'];
-      s.linux!.resources = { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 5, access: 'rwa' }] };
+      s.linux!.resources = {
+        devices: [
+          { allow: false, access: 'rwm' },
+          { allow: true, type: 'c', major: 1, minor: 5, access: 'rwa' },
+        ],
+      };
     },
     async (t, r, dir, id) => {
       const x = await r.run(['run', '--bundle', dir, id]);
@@ -177,13 +206,17 @@ t.test('device access "rwa" is accepted (the "a" grants nothing more)', (t) =>
 );
 
 t.test('--debug --log FILE exec writes level=debug lines to FILE', (t) =>
-  each(t, () => {}, async (t, r, dir, id) => {
-    t.equal((await r.run(['run', '-d', '--bundle', dir, id])).code, 0);
-    const log = join(dir, `${r.name}-debug.log`);
-    t.equal((await r.run(['--debug', '--log', log, 'exec', id, 'true'])).code, 0);
-    t.ok(existsSync(log), 'the log file exists');
-    t.match(existsSync(log) ? readFileSync(log, 'utf8') : '', /^time="[^"]+" level=debug msg=/m);
-  }),
+  each(
+    t,
+    () => {},
+    async (t, r, dir, id) => {
+      t.equal((await r.run(['run', '-d', '--bundle', dir, id])).code, 0);
+      const log = join(dir, `${r.name}-debug.log`);
+      t.equal((await r.run(['--debug', '--log', log, 'exec', id, 'true'])).code, 0);
+      t.ok(existsSync(log), 'the log file exists');
+      t.match(existsSync(log) ? readFileSync(log, 'utf8') : '', /^time="[^"]+" level=debug msg=/m);
+    },
+  ),
 );
 
 t.test('help: runc layout, help COMMAND, unknown topic exits 3', async (t) => {
@@ -218,19 +251,23 @@ t.test('spec: a cgroup namespace only on a cgroup v2 host', async (t) => {
 });
 
 t.test('exec -t: the pty slave belongs to the process user and the tty group', (t) =>
-  each(t, () => {}, async (t, r, dir, id) => {
-    t.equal((await r.run(['run', '-d', '--bundle', dir, id])).code, 0);
-    const sock = join(dir, `${r.name}.sock`);
-    const rx = spawn('python3', [RECVTTY, sock], { stdio: ['ignore', 'pipe', 'ignore'] });
-    t.teardown(() => rx.kill('SIGKILL'));
-    let out = '';
-    const done = new Promise<string>((res) => rx.on('close', () => res(out)));
-    await new Promise<void>((res) => rx.stdout.on('data', (d) => ((out += d), out.startsWith('ready\n') && res())));
-    // -d: runc takes a console socket only for a detached exec.
-    const e = await r.run(['exec', '-d', '-t', '--console-socket', sock, '-u', '1000:1000', id, 'sh', '-c', 'stat -c "%u:%g" $(tty)']);
-    t.equal(e.code, 0, e.stderr);
-    const timer = setTimeout(() => rx.kill('SIGKILL'), 20_000);
-    t.match((await done).replace(/\r/g, ''), /^1000:5$/m);
-    clearTimeout(timer);
-  }),
+  each(
+    t,
+    () => {},
+    async (t, r, dir, id) => {
+      t.equal((await r.run(['run', '-d', '--bundle', dir, id])).code, 0);
+      const sock = join(dir, `${r.name}.sock`);
+      const rx = spawn('python3', [RECVTTY, sock], { stdio: ['ignore', 'pipe', 'ignore'] });
+      t.teardown(() => rx.kill('SIGKILL'));
+      let out = '';
+      const done = new Promise<string>((res) => rx.on('close', () => res(out)));
+      await new Promise<void>((res) => rx.stdout.on('data', (d) => ((out += d), out.startsWith('ready\n') && res())));
+      // -d: runc takes a console socket only for a detached exec.
+      const e = await r.run(['exec', '-d', '-t', '--console-socket', sock, '-u', '1000:1000', id, 'sh', '-c', 'stat -c "%u:%g" $(tty)']);
+      t.equal(e.code, 0, e.stderr);
+      const timer = setTimeout(() => rx.kill('SIGKILL'), 20_000);
+      t.match((await done).replace(/\r/g, ''), /^1000:5$/m);
+      clearTimeout(timer);
+    },
+  ),
 );

@@ -85,6 +85,9 @@ t.test('concurrent commands on one container are serialized by its lock', async 
   t.equal(starts.filter((r) => r.code === 0).length, 1, 'exactly one start wins');
   for (const r of starts.filter((r) => r.code !== 0)) t.match(r.stderr, /already running/);
   const deletes = await Promise.all([1, 2, 3].map(() => run(['delete', '--force', id])));
-  t.ok(deletes.every((r) => r.code === 0), 'delete --force is idempotent under concurrency');
+  t.ok(
+    deletes.every((r) => r.code === 0),
+    'delete --force is idempotent under concurrency',
+  );
   t.equal((await run(['state', id])).code, 1, 'gone');
 });

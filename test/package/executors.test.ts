@@ -78,8 +78,16 @@ t.test('the arm64 executor', { skip: typeof runner === 'string' ? runner : false
     let at = -1;
     const seen = order.filter((n) => (at = names.indexOf(n, at + 1)) >= 0);
     t.same(seen, order, `start-up calls, in order: ${order.join(', ')}`);
-    t.match(calls.find((c) => c.startsWith('close_range(')), /^close_range\(4,4294967295,0\)/, 'closes every fd above the sync fd');
-    t.match(calls.find((c) => c.startsWith('fcntl(')), /F_ADD_SEALS,0x0*f\)/, 'seals the memfd copy');
+    t.match(
+      calls.find((c) => c.startsWith('close_range(')),
+      /^close_range\(4,4294967295,0\)/,
+      'closes every fd above the sync fd',
+    );
+    t.match(
+      calls.find((c) => c.startsWith('fcntl(')),
+      /F_ADD_SEALS,0x0*f\)/,
+      'seals the memfd copy',
+    );
     execveatWorks = !/^execveat\(.*errno=38/.test(calls.find((c) => c.startsWith('execveat(')) ?? '');
   }
   const cannot = 'this qemu-user does not emulate execveat (qemu 7.2 returns ENOSYS), which the re-exec from the sealed copy needs';

@@ -123,15 +123,27 @@ t.test('npm pack, install into an empty project, type-check and run containers',
   const files = new Map(info!.files.map((f) => [f.path, f.mode]));
   t.comment(`${info!.filename}: ${info!.size} bytes packed, ${info!.unpackedSize} unpacked, ${files.size} files`);
   for (const f of [
-    'package.json', 'README.md', 'LICENSE', 'dist/cli.cjs', 'dist/index.cjs', 'dist/index.mjs', 'dist/commands/create.cjs',
-    'dist/executor/linux-x64/tsrun-executor', 'dist/executor/linux-arm64/tsrun-executor', 'dist/types/index.d.ts',
+    'package.json',
+    'README.md',
+    'LICENSE',
+    'dist/cli.cjs',
+    'dist/index.cjs',
+    'dist/index.mjs',
+    'dist/commands/create.cjs',
+    'dist/executor/linux-x64/tsrun-executor',
+    'dist/executor/linux-arm64/tsrun-executor',
+    'dist/types/index.d.ts',
   ]) {
     t.ok(files.has(f), `the tarball holds ${f}`);
   }
   for (const f of ['dist/cli.cjs', 'dist/executor/linux-x64/tsrun-executor', 'dist/executor/linux-arm64/tsrun-executor']) {
     t.ok(((files.get(f) ?? 0) & 0o111) !== 0, `${f} is executable`);
   }
-  t.same([...files.keys()].filter((f) => /^(src|test|bench|\.ci|scripts|schema|bundles|docs|bin|oom)\//.test(f)), [], 'no sources, tests, scripts or bundles');
+  t.same(
+    [...files.keys()].filter((f) => /^(src|test|bench|\.ci|scripts|schema|bundles|docs|bin|oom)\//.test(f)),
+    [],
+    'no sources, tests, scripts or bundles',
+  );
 
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   // koffi and @types/node from npm's cache where `make setup` left them, else from the registry.
@@ -163,7 +175,11 @@ t.test('npm pack, install into an empty project, type-check and run containers',
     const id = uniqueId(`pkg-${flavor}`);
     const r = runIn(dir, process.execPath, [`out/${flavor}.${flavor === 'esm' ? 'mjs' : 'cjs'}`, root, bundle, id]);
     t.equal(r.code, 0, `${flavor} consumer exits 0`);
-    t.match(result(r.out), { flavor, exitCode: 7, stdout: 'in the container: tsrun-busybox\n', deleted: 'ERR_NOT_FOUND' }, `${flavor}: the container ran, its output and exit code came back, it is gone`);
+    t.match(
+      result(r.out),
+      { flavor, exitCode: 7, stdout: 'in the container: tsrun-busybox\n', deleted: 'ERR_NOT_FOUND' },
+      `${flavor}: the container ran, its output and exit code came back, it is gone`,
+    );
     if (flavor === 'esm') t.match(result(r.out), { same: true }, 'import and require give the same Runtime');
   }
 

@@ -27,7 +27,7 @@ t.test('LISTEN_FDS passes the fds and sets the env', async (t) => {
   const on = await runWithFds(root, dir, uniqueId('lfd'), { ...process.env, LISTEN_FDS: '2' }, 2);
   const [vars, ...links] = on.trim().split('\n');
   t.equal(vars, '2 1');
-  t.same(links.slice(0, 2), ['/dev/null', '/dev/null'], 'fds 3 and 4 are the caller\'s');
+  t.same(links.slice(0, 2), ['/dev/null', '/dev/null'], "fds 3 and 4 are the caller's");
   const off = await runWithFds(root, dir, uniqueId('lfd'), { ...process.env, LISTEN_FDS: '' }, 2);
   t.equal(off.split('\n')[0], ' ', 'without LISTEN_FDS: no env');
   t.notMatch(off, /\/dev\/null/, 'and no fds beyond 0-2');

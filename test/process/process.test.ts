@@ -20,8 +20,17 @@ function status(out: string): Record<string, string> {
 
 // Capability numbers (linux/capability.h), spelled out here rather than taken from src/.
 const CAP: Record<string, number> = {
-  CAP_CHOWN: 0, CAP_DAC_OVERRIDE: 1, CAP_FOWNER: 3, CAP_KILL: 5, CAP_SETGID: 6, CAP_SETUID: 7,
-  CAP_NET_BIND_SERVICE: 10, CAP_NET_RAW: 13, CAP_SYS_CHROOT: 18, CAP_SYS_RESOURCE: 24, CAP_AUDIT_WRITE: 29,
+  CAP_CHOWN: 0,
+  CAP_DAC_OVERRIDE: 1,
+  CAP_FOWNER: 3,
+  CAP_KILL: 5,
+  CAP_SETGID: 6,
+  CAP_SETUID: 7,
+  CAP_NET_BIND_SERVICE: 10,
+  CAP_NET_RAW: 13,
+  CAP_SYS_CHROOT: 18,
+  CAP_SYS_RESOURCE: 24,
+  CAP_AUDIT_WRITE: 29,
 };
 const mask = (names: string[]) => names.reduce((m, n) => m | (1n << BigInt(CAP[n]!)), 0n);
 const hex = (m: bigint) => m.toString(16).padStart(16, '0');
@@ -274,10 +283,11 @@ t.test('signals the caller ignored or blocked, real-time ones included, do not r
   const { dir } = makeBundle(t, (s) => {
     s.process!.args = ['grep', '-E', '^Sig(Blk|Ign):', '/proc/self/status'];
   });
-  const launcher = 'import os, signal, sys; signal.signal(40, signal.SIG_IGN); signal.signal(50, signal.SIG_IGN); ' +
-    'signal.pthread_sigmask(signal.SIG_BLOCK, [41]); os.execv(sys.argv[1], sys.argv[1:])';
+  const launcher =
+    'import os, signal, sys; signal.signal(40, signal.SIG_IGN); signal.signal(50, signal.SIG_IGN); ' + 'signal.pthread_sigmask(signal.SIG_BLOCK, [41]); os.execv(sys.argv[1], sys.argv[1:])';
   const r = spawnSync('python3', ['-c', launcher, TSRUN, '--root', root, 'run', '--bundle', dir, uniqueId('sigs')], {
-    encoding: 'utf8', timeout: 30_000,
+    encoding: 'utf8',
+    timeout: 30_000,
   });
   t.equal(r.status, 0, r.stderr);
   t.match(r.stdout, /^SigBlk:\s+0000000000000000$/m, 'no signal blocked');

@@ -66,7 +66,7 @@ t.test('a terminal needs a console socket or a caller terminal', async (t) => {
   t.same(readdirSync(root), [], 'nothing left');
 });
 
-t.test('foreground run attaches the caller\'s terminal', async (t) => {
+t.test("foreground run attaches the caller's terminal", async (t) => {
   const { root } = stateRoot(t);
   const { dir } = makeBundle(t, (s) => {
     s.process!.terminal = true;
@@ -75,10 +75,10 @@ t.test('foreground run attaches the caller\'s terminal', async (t) => {
   // script(1) gives tsrun a pty of 24x80 as its stdio; -e returns the child's status.
   const cmd = `stty rows 24 cols 80; ${TSRUN} --root ${root} run --bundle ${dir} ${uniqueId('fg')}`;
   const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
-  t.equal(r.status, 3, 'the container\'s exit status');
+  t.equal(r.status, 3, "the container's exit status");
   const out = r.stdout.replace(/\r/g, '');
   t.match(out, /in=\/dev\/pts\/0/, 'the container has its own pty');
   // script(1) passes the end of its (empty) input into the pty, which the
   // container's terminal may echo as "^@" just before stty's line.
-  t.match(out, /^(\^@)?24 80$/m, 'with the caller\'s window size');
+  t.match(out, /^(\^@)?24 80$/m, "with the caller's window size");
 });

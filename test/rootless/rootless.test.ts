@@ -14,7 +14,7 @@ import type { Spec } from '../../src/spec/types.js';
 const RUNC = spawnSync('which', ['runc'], { encoding: 'utf8' }).stdout.trim();
 if (!RUNC) t.comment('runc is not installed: the side-by-side runs with runc are left out');
 
-t.test('the default --root: $XDG_RUNTIME_DIR/tsrun for a non-root caller (runc\'s rule)', async (t) => {
+t.test("the default --root: $XDG_RUNTIME_DIR/tsrun for a non-root caller (runc's rule)", async (t) => {
   t.equal(defaultRoot({ XDG_RUNTIME_DIR: '/run/user/1000' }, 1000), '/run/user/1000/tsrun');
   t.equal(defaultRoot({}, 1000), '/run/tsrun', 'no XDG_RUNTIME_DIR: /run/tsrun');
   t.equal(defaultRoot({ XDG_RUNTIME_DIR: '/run/user/0', USER: 'root' }, 0), '/run/tsrun', 'real root keeps /run/tsrun');
@@ -68,11 +68,13 @@ function tests(u: TestUser): void {
     t.equal(r.code, 0, r.stderr);
     specText = readFileSync(join(dir, 'config.json'), 'utf8');
     const spec = JSON.parse(specText) as Spec;
-    t.same(spec.linux!.uidMappings, [{ containerID: 0, hostID: u.uid, size: 1 }], 'maps the caller\'s uid');
+    t.same(spec.linux!.uidMappings, [{ containerID: 0, hostID: u.uid, size: 1 }], "maps the caller's uid");
     t.same(spec.linux!.gidMappings, [{ containerID: 0, hostID: u.gid, size: 1 }], 'and gid');
 
     const b = bundle(
-      script('id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; ls /dev; grep -c . /proc/self/mountinfo; grep " /sys " /proc/self/mountinfo | cut -d" " -f5,6; touch /x 2>/dev/null || echo read-only root; exit 3'),
+      script(
+        'id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; ls /dev; grep -c . /proc/self/mountinfo; grep " /sys " /proc/self/mountinfo | cut -d" " -f5,6; touch /x 2>/dev/null || echo read-only root; exit 3',
+      ),
     );
     const { ts, rc, tsRoot } = await both(b);
     t.equal(ts.code, 3, `tsrun's exit code is the container's: ${ts.stderr}`);
@@ -90,7 +92,7 @@ function tests(u: TestUser): void {
     t.equal((JSON.parse(f.stdout) as { annotations: Record<string, string> }).annotations['org.tsrun.rootless.enabled'], 'true', 'features says rootless works');
   });
 
-  t.test('create, state, start, exec, ps, pause, kill, delete under $XDG_RUNTIME_DIR/tsrun, with runc\'s exit codes', async (t) => {
+  t.test("create, state, start, exec, ps, pause, kill, delete under $XDG_RUNTIME_DIR/tsrun, with runc's exit codes", async (t) => {
     const b = bundle((s) => {
       s.process!.args = ['sleep', '1000'];
     });
@@ -135,8 +137,14 @@ function tests(u: TestUser): void {
   });
 
   const ranges = (s: Spec, start = u.subStart) => {
-    s.linux!.uidMappings = [{ containerID: 0, hostID: u.uid, size: 1 }, { containerID: 1, hostID: start, size: SUB_COUNT }];
-    s.linux!.gidMappings = [{ containerID: 0, hostID: u.gid, size: 1 }, { containerID: 1, hostID: start, size: SUB_COUNT }];
+    s.linux!.uidMappings = [
+      { containerID: 0, hostID: u.uid, size: 1 },
+      { containerID: 1, hostID: start, size: SUB_COUNT },
+    ];
+    s.linux!.gidMappings = [
+      { containerID: 0, hostID: u.gid, size: 1 },
+      { containerID: 1, hostID: start, size: SUB_COUNT },
+    ];
   };
 
   t.test('several id ranges through newuidmap and newgidmap, from /etc/subuid and /etc/subgid', async (t) => {
@@ -269,7 +277,7 @@ function tests(u: TestUser): void {
     if (rc) t.equal(rc.code, 1, `runc 1.1: ${logMessages(rc.stderr).trim()}`);
   });
 
-  t.test('a cgroup mount in a user namespace: the caller\'s cgroup bound read-only, with or without a cgroup namespace', async (t) => {
+  t.test("a cgroup mount in a user namespace: the caller's cgroup bound read-only, with or without a cgroup namespace", async (t) => {
     const own = readFileSync('/proc/self/cgroup', 'utf8');
     for (const cgroupNs of [false, true]) {
       const b = bundle((s) => {
@@ -314,7 +322,7 @@ function tests(u: TestUser): void {
     const r = await podman(['--runtime', u.tsrun, ...cmd]);
     t.equal(r.code, 5, r.stderr);
     const map = `\\s+0\\s+${u.uid}\\s+1\\n\\s+1\\s+${u.subStart}\\s+${SUB_COUNT}\\n`;
-    t.match(r.stdout, new RegExp(`^hello from podman\\n${map}$`), 'podman\'s user namespace, with the subuid range');
+    t.match(r.stdout, new RegExp(`^hello from podman\\n${map}$`), "podman's user namespace, with the subuid range");
     if (ref) t.equal(r.stdout, ref.stdout, 'the same as with runc');
     t.same(readdirSync(join(dir, 'xdg', 'tsrun')), [], 'conmon passes no --root: state went to $XDG_RUNTIME_DIR/tsrun, and --rm removed it');
   });

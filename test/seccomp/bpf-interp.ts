@@ -22,10 +22,26 @@ export interface Verdict {
 }
 
 // Instruction classes, sizes, modes, operations (include/uapi/linux/filter.h, bpf_common.h).
-const LD = 0x00, LDX = 0x01, ST = 0x02, STX = 0x03, ALU = 0x04, JMP = 0x05, RET = 0x06, MISC = 0x07;
-const W = 0x00, ABS = 0x20, IMM = 0x00, MEM = 0x60, LEN = 0x80;
-const SRC_X = 0x08, RVAL_A = 0x10;
-const JA = 0x00, JEQ = 0x10, JGT = 0x20, JGE = 0x30, JSET = 0x40;
+const LD = 0x00,
+  LDX = 0x01,
+  ST = 0x02,
+  STX = 0x03,
+  ALU = 0x04,
+  JMP = 0x05,
+  RET = 0x06,
+  MISC = 0x07;
+const W = 0x00,
+  ABS = 0x20,
+  IMM = 0x00,
+  MEM = 0x60,
+  LEN = 0x80;
+const SRC_X = 0x08,
+  RVAL_A = 0x10;
+const JA = 0x00,
+  JEQ = 0x10,
+  JGT = 0x20,
+  JGE = 0x30,
+  JSET = 0x40;
 const SECCOMP_DATA_SIZE = 64;
 
 export interface Insn {
@@ -38,8 +54,7 @@ export interface Insn {
 export function decode(prog: Buffer): Insn[] {
   if (prog.length % 8 !== 0) throw new Error('program length is not a multiple of 8');
   const out: Insn[] = [];
-  for (let o = 0; o < prog.length; o += 8)
-    out.push({ code: prog.readUInt16LE(o), jt: prog[o + 2], jf: prog[o + 3], k: prog.readUInt32LE(o + 4) });
+  for (let o = 0; o < prog.length; o += 8) out.push({ code: prog.readUInt16LE(o), jt: prog[o + 2], jf: prog[o + 3], k: prog.readUInt32LE(o + 4) });
   return out;
 }
 
@@ -93,14 +108,22 @@ function dataBytes(d: SeccompData): Buffer {
 
 export function actionOf(ret: number): Verdict['action'] {
   switch ((ret & 0xffff0000) >>> 0) {
-    case 0x80000000: return 'KILL_PROCESS';
-    case 0x00000000: return 'KILL_THREAD';
-    case 0x00030000: return 'TRAP';
-    case 0x00050000: return 'ERRNO';
-    case 0x7fc00000: return 'USER_NOTIF';
-    case 0x7ff00000: return 'TRACE';
-    case 0x7ffc0000: return 'LOG';
-    case 0x7fff0000: return 'ALLOW';
+    case 0x80000000:
+      return 'KILL_PROCESS';
+    case 0x00000000:
+      return 'KILL_THREAD';
+    case 0x00030000:
+      return 'TRAP';
+    case 0x00050000:
+      return 'ERRNO';
+    case 0x7fc00000:
+      return 'USER_NOTIF';
+    case 0x7ff00000:
+      return 'TRACE';
+    case 0x7ffc0000:
+      return 'LOG';
+    case 0x7fff0000:
+      return 'ALLOW';
   }
   return 'UNKNOWN';
 }
@@ -110,7 +133,10 @@ export function run(prog: Buffer | Insn[], d: SeccompData): Verdict {
   const insns = Array.isArray(prog) ? prog : validate(prog);
   const data = dataBytes(d);
   const mem = new Uint32Array(16);
-  let A = 0, X = 0, pc = 0, steps = 0;
+  let A = 0,
+    X = 0,
+    pc = 0,
+    steps = 0;
   for (;;) {
     if (pc >= insns.length) throw new Error('fell off the end of the program');
     const i = insns[pc++];
@@ -137,18 +163,41 @@ export function run(prog: Buffer | Insn[], d: SeccompData): Verdict {
         break;
       case ALU:
         switch (i.code & 0xf0) {
-          case 0x00: A = (A + src) >>> 0; break;
-          case 0x10: A = (A - src) >>> 0; break;
-          case 0x20: A = Number((BigInt(A) * BigInt(src)) & 0xffffffffn); break;
-          case 0x30: A = src === 0 ? 0 : Math.floor(A / src); break;
-          case 0x40: A = (A | src) >>> 0; break;
-          case 0x50: A = (A & src) >>> 0; break;
-          case 0x60: A = src >= 32 ? 0 : (A << src) >>> 0; break;
-          case 0x70: A = src >= 32 ? 0 : A >>> src; break;
-          case 0x80: A = -A >>> 0; break;
-          case 0x90: A = src === 0 ? 0 : A % src; break;
-          case 0xa0: A = (A ^ src) >>> 0; break;
-          default: throw new Error(`pc ${pc - 1}: bad alu op`);
+          case 0x00:
+            A = (A + src) >>> 0;
+            break;
+          case 0x10:
+            A = (A - src) >>> 0;
+            break;
+          case 0x20:
+            A = Number((BigInt(A) * BigInt(src)) & 0xffffffffn);
+            break;
+          case 0x30:
+            A = src === 0 ? 0 : Math.floor(A / src);
+            break;
+          case 0x40:
+            A = (A | src) >>> 0;
+            break;
+          case 0x50:
+            A = (A & src) >>> 0;
+            break;
+          case 0x60:
+            A = src >= 32 ? 0 : (A << src) >>> 0;
+            break;
+          case 0x70:
+            A = src >= 32 ? 0 : A >>> src;
+            break;
+          case 0x80:
+            A = -A >>> 0;
+            break;
+          case 0x90:
+            A = src === 0 ? 0 : A % src;
+            break;
+          case 0xa0:
+            A = (A ^ src) >>> 0;
+            break;
+          default:
+            throw new Error(`pc ${pc - 1}: bad alu op`);
         }
         break;
       case JMP: {

@@ -97,14 +97,22 @@ t.test('refused profiles name the field', async (t) => {
     [{ names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 1, valueTwo: 'x', op: 'SCMP_CMP_MASKED_EQ' }] }, /^\/linux\/seccomp\/syscalls\/3\/args\/0\/valueTwo/],
     [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }, /^\/linux\/seccomp\/listenerPath: seccomp listenerPath is not set/],
   ];
-  for (const [s, re] of cases) t.throws(() => compileSeccomp(bad(s), { nativeArch: 'x86_64' }), re, JSON.stringify(s, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)));
+  for (const [s, re] of cases)
+    t.throws(
+      () => compileSeccomp(bad(s), { nativeArch: 'x86_64' }),
+      re,
+      JSON.stringify(s, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)),
+    );
   // The field is also a fact of the error, as a JSON pointer: no parsing of the message.
   t.throws(() => compileSeccomp(bad({ names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0, op: 'SCMP_CMP_LIKE' }] }), { nativeArch: 'x86_64' }), {
     code: 'ERR_CONFIG_INVALID',
     pointer: '/linux/seccomp/syscalls/3/args/0/op',
   });
   t.throws(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_NOPE'] } as unknown as Seccomp), /^\/linux\/seccomp\/flags\/0: unknown flag/);
-  t.throws(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_Z80'] } as unknown as Seccomp), /^\/linux\/seccomp\/architectures\/1: unknown architecture/);
+  t.throws(
+    () => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_Z80'] } as unknown as Seccomp),
+    /^\/linux\/seccomp\/architectures\/1: unknown architecture/,
+  );
   t.throws(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', listenerMetadata: 'x' }), /^\/linux\/seccomp\/listenerMetadata/);
   t.throws(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', architectures: 'SCMP_ARCH_X86' } as unknown as Seccomp), /^\/linux\/seccomp\/architectures: must be an array/);
   t.throws(() => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', flags: 'SECCOMP_FILTER_FLAG_LOG' } as unknown as Seccomp), /^\/linux\/seccomp\/flags: must be an array/);
@@ -178,7 +186,14 @@ t.test('args in one rule are ANDed, rules for one syscall are ORed', async (t) =
   const p: Seccomp = {
     defaultAction: 'SCMP_ACT_ERRNO',
     syscalls: [
-      { names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 1, op: 'SCMP_CMP_EQ' }, { index: 1, value: 2, op: 'SCMP_CMP_EQ' }] },
+      {
+        names: ['socket'],
+        action: 'SCMP_ACT_ALLOW',
+        args: [
+          { index: 0, value: 1, op: 'SCMP_CMP_EQ' },
+          { index: 1, value: 2, op: 'SCMP_CMP_EQ' },
+        ],
+      },
       { names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 2, op: 'SCMP_CMP_EQ' }] },
       { names: ['socket'], action: 'SCMP_ACT_KILL_PROCESS', args: [{ index: 0, value: 40, op: 'SCMP_CMP_EQ' }] },
     ],
@@ -328,8 +343,7 @@ t.test('unknown syscall names are skipped with a warning', async (t) => {
 });
 
 t.test('flags', async (t) => {
-  const f = (flags: Seccomp['flags'], extra: Partial<Seccomp> = {}) =>
-    compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', flags, ...extra }, { nativeArch: 'x86_64' });
+  const f = (flags: Seccomp['flags'], extra: Partial<Seccomp> = {}) => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', flags, ...extra }, { nativeArch: 'x86_64' });
   t.equal(f(['SECCOMP_FILTER_FLAG_LOG']).flags, 2);
   t.equal(f(['SECCOMP_FILTER_FLAG_SPEC_ALLOW']).flags, 4);
   t.equal(f(['SECCOMP_FILTER_FLAG_TSYNC']).flags, 1);
@@ -381,7 +395,12 @@ t.test('long programs: jumps beyond 255 instructions use trampolines', async (t)
   let bad = 0;
   for (const name of names) {
     const n = nr(name);
-    for (const args of [[n, 3 * n], [n, 3 * n - 1], [n + 1, 3 * n], [n, 0x1_0000_0000 + 3 * n]]) {
+    for (const args of [
+      [n, 3 * n],
+      [n, 3 * n - 1],
+      [n + 1, 3 * n],
+      [n, 0x1_0000_0000 + 3 * n],
+    ]) {
       const a = args.map(BigInt);
       if (verdict(c.filter, X86_64, n, a).ret !== expected(p, 'x86_64', X86_64, n, a)) bad++;
     }

@@ -52,15 +52,9 @@ interface Outcome {
 }
 
 async function runUnder(filter: CompiledSeccomp | null, argv: string[]): Promise<Outcome> {
-  const ops: Op[] = [
-    Op.prlimit('no core dumps', { resource: RLIMIT_CORE, soft: 0, hard: 0 }),
-    Op.prctl('no_new_privs', { option: PR_SET_NO_NEW_PRIVS, arg2: 1, arg3: 0, arg4: 0, arg5: 0 }),
-  ];
+  const ops: Op[] = [Op.prlimit('no core dumps', { resource: RLIMIT_CORE, soft: 0, hard: 0 }), Op.prctl('no_new_privs', { option: PR_SET_NO_NEW_PRIVS, arg2: 1, arg3: 0, arg4: 0, arg5: 0 })];
   if (filter) ops.push(Op.seccomp('seccomp', { program: filter.filter, flags: filter.flags }));
-  ops.push(
-    Op.resolveExec('resolve', { name: argv[0], path: '/usr/bin:/bin' }),
-    Op.exec('exec', { argv, env: ['PATH=/usr/bin:/bin'] }),
-  );
+  ops.push(Op.resolveExec('resolve', { name: argv[0], path: '/usr/bin:/bin' }), Op.exec('exec', { argv, env: ['PATH=/usr/bin:/bin'] }));
   const s = new ExecutorSession(encodePlan(ops), { stdio: ['ignore', 'pipe', 'pipe'] });
   const child = s.child!; // 'pipe' entries: a Node child process
   let out = '';

@@ -39,13 +39,20 @@ export function retOf(action: string, errnoRet?: number): number {
 
 function holds(op: string, a: bigint, v: bigint, v2: bigint): boolean {
   switch (op) {
-    case 'SCMP_CMP_NE': return a !== v;
-    case 'SCMP_CMP_LT': return a < v;
-    case 'SCMP_CMP_LE': return a <= v;
-    case 'SCMP_CMP_EQ': return a === v;
-    case 'SCMP_CMP_GE': return a >= v;
-    case 'SCMP_CMP_GT': return a > v;
-    case 'SCMP_CMP_MASKED_EQ': return (a & v) === v2;
+    case 'SCMP_CMP_NE':
+      return a !== v;
+    case 'SCMP_CMP_LT':
+      return a < v;
+    case 'SCMP_CMP_LE':
+      return a <= v;
+    case 'SCMP_CMP_EQ':
+      return a === v;
+    case 'SCMP_CMP_GE':
+      return a >= v;
+    case 'SCMP_CMP_GT':
+      return a > v;
+    case 'SCMP_CMP_MASKED_EQ':
+      return (a & v) === v2;
   }
   throw new Error(op);
 }

@@ -17,8 +17,19 @@ type Caps = NonNullable<NonNullable<Spec['process']>['capabilities']>;
 
 // linux/capability.h, spelled out here rather than taken from src/.
 const CAP: Record<string, number> = {
-  CAP_CHOWN: 0, CAP_DAC_OVERRIDE: 1, CAP_FOWNER: 3, CAP_KILL: 5, CAP_SETGID: 6, CAP_SETUID: 7, CAP_SETPCAP: 8,
-  CAP_NET_BIND_SERVICE: 10, CAP_NET_RAW: 13, CAP_SYS_CHROOT: 18, CAP_SYS_ADMIN: 21, CAP_SYS_RESOURCE: 24, CAP_AUDIT_WRITE: 29,
+  CAP_CHOWN: 0,
+  CAP_DAC_OVERRIDE: 1,
+  CAP_FOWNER: 3,
+  CAP_KILL: 5,
+  CAP_SETGID: 6,
+  CAP_SETUID: 7,
+  CAP_SETPCAP: 8,
+  CAP_NET_BIND_SERVICE: 10,
+  CAP_NET_RAW: 13,
+  CAP_SYS_CHROOT: 18,
+  CAP_SYS_ADMIN: 21,
+  CAP_SYS_RESOURCE: 24,
+  CAP_AUDIT_WRITE: 29,
 };
 const mask = (names: string[] = []) => names.reduce((m, n) => m | (1n << BigInt(CAP[n]!)), 0n);
 const hex = (m: bigint) => m.toString(16).padStart(16, '0');
@@ -159,26 +170,22 @@ t.test('an unknown capability name is refused before anything is created', async
   }
 });
 
-t.test(
-  'exec: an unknown capability name (--cap, or in --process) is refused',
-  {},
-  async (t) => {
-    const { run } = stateRoot(t);
-    const { dir } = makeBundle(t, (s) => (s.process!.args = ['sleep', '30']));
-    const id = uniqueId('unkexec');
-    t.equal((await run(['run', '-d', '--bundle', dir, id])).code, 0, 'run -d');
-    const e = await run(['exec', '--cap', 'CAP_NO_SUCH_THING', id, 'sh', '-c', 'echo RAN']);
-    t.not(e.code, 0, 'exec --cap CAP_NO_SUCH_THING refused');
-    t.match(e.stderr, /CAP_NO_SUCH_THING/, 'the error names it');
-    t.notMatch(e.stdout, /RAN/, 'nothing ran');
-    const proc = join(tmpDir(t), 'process.json');
-    writeFileSync(proc, JSON.stringify({ args: ['sh', '-c', 'echo RAN'], cwd: '/', user: { uid: 0, gid: 0 }, capabilities: { bounding: ['CAP_NO_SUCH_THING'] } }));
-    const p = await run(['exec', '-p', proc, id]);
-    t.not(p.code, 0, 'exec -p with CAP_NO_SUCH_THING refused');
-    t.match(p.stderr, /CAP_NO_SUCH_THING/, 'the error names it');
-    t.notMatch(p.stdout, /RAN/, 'nothing ran');
-  },
-);
+t.test('exec: an unknown capability name (--cap, or in --process) is refused', {}, async (t) => {
+  const { run } = stateRoot(t);
+  const { dir } = makeBundle(t, (s) => (s.process!.args = ['sleep', '30']));
+  const id = uniqueId('unkexec');
+  t.equal((await run(['run', '-d', '--bundle', dir, id])).code, 0, 'run -d');
+  const e = await run(['exec', '--cap', 'CAP_NO_SUCH_THING', id, 'sh', '-c', 'echo RAN']);
+  t.not(e.code, 0, 'exec --cap CAP_NO_SUCH_THING refused');
+  t.match(e.stderr, /CAP_NO_SUCH_THING/, 'the error names it');
+  t.notMatch(e.stdout, /RAN/, 'nothing ran');
+  const proc = join(tmpDir(t), 'process.json');
+  writeFileSync(proc, JSON.stringify({ args: ['sh', '-c', 'echo RAN'], cwd: '/', user: { uid: 0, gid: 0 }, capabilities: { bounding: ['CAP_NO_SUCH_THING'] } }));
+  const p = await run(['exec', '-p', proc, id]);
+  t.not(p.code, 0, 'exec -p with CAP_NO_SUCH_THING refused');
+  t.match(p.stderr, /CAP_NO_SUCH_THING/, 'the error names it');
+  t.notMatch(p.stdout, /RAN/, 'nothing ran');
+});
 
 const HOST_HAS_SYS_RESOURCE = (HOST_BND & mask(['CAP_SYS_RESOURCE'])) !== 0n;
 
@@ -221,10 +228,7 @@ t.test('the waiting init is not dumpable: its /proc entries are closed to its ow
     t.not(r.status, 0, `uid 1000 cannot read /proc/PID/${f} of the created init: ${r.stderr.trim()}`);
   }
   t.equal((await run(['start', id])).code, 0, 'start');
-  t.ok(
-    await waitFor(() => owner() === '1000', 3000),
-    'after execve /proc/PID/environ belongs to uid 1000 (dumpable again): the check above can fail',
-  );
+  t.ok(await waitFor(() => owner() === '1000', 3000), 'after execve /proc/PID/environ belongs to uid 1000 (dumpable again): the check above can fail');
   const env = asUser('cat', `/proc/${pid}/environ`);
   t.equal(env.status, 0, 'and uid 1000 can read its environ');
   t.match(env.stdout, /SECRET=in-the-environment/);

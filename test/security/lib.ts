@@ -66,10 +66,7 @@ export interface Spawned {
  * stdin stays open until endStdin(), and `node` runs tsrun through another
  * node binary (a copy an attack may damage). Output goes through files.
  */
-export function spawnTsrun(
-  args: string[],
-  opts: { extraFds?: (number | null)[]; env?: NodeJS.ProcessEnv; node?: string; timeoutMs?: number } = {},
-): Spawned {
+export function spawnTsrun(args: string[], opts: { extraFds?: (number | null)[]; env?: NodeJS.ProcessEnv; node?: string; timeoutMs?: number } = {}): Spawned {
   const tmp = mkdtempSync('/tmp/tsrun-test-out-');
   const out = openSync(join(tmp, 'out'), 'w');
   const err = openSync(join(tmp, 'err'), 'w');

@@ -134,7 +134,10 @@ t.test('no mount namespace: symlinked mount, bind, masked and read-only destinat
   t.equal(at('d').filter((m) => m.fstype === 'tmpfs').length, 3, 'the three tmpfs landed on the rootfs copy of the directory');
   t.equal(at('secret').length, 1, 'the bind landed on the rootfs copy of the file');
   t.equal(at('secret2').length, 1, 'the mask landed on the rootfs copy of the file');
-  t.ok(at('ro').some((m) => m.options.includes('ro')), 'the read-only bind is on the rootfs copy of the directory');
+  t.ok(
+    at('ro').some((m) => m.options.includes('ro')),
+    'the read-only bind is on the rootfs copy of the directory',
+  );
   t.equal(readFileSync(join(v, 'secret'), 'utf8'), 'host-secret\n', 'the host file is not replaced by the bind');
   t.equal(readFileSync(join(v, 'secret2'), 'utf8'), 'host-secret2\n', 'the host file is not masked');
   t.same(readdirSync(v).sort(), victimBefore, 'the host directory is unchanged');
@@ -191,11 +194,7 @@ t.test('own mount namespace: masked and read-only paths through symlinks act on 
   symlinkSync(join(v, 'secret'), join(rootfs, 'file-link'));
   symlinkSync(dotdot(join(v, 'ro')), join(rootfs, 'dir-link'));
   symlinkSync(join(v, 'missing'), join(rootfs, 'dangling'));
-  spec.process!.args = [
-    'sh',
-    '-c',
-    MOUNTINFO + `echo secret=$(cat ${v}/secret); echo secret2=$(cat ${v}/secret2); echo x > ${v}/ro/new; echo write=$?; ls /dangling; true`,
-  ];
+  spec.process!.args = ['sh', '-c', MOUNTINFO + `echo secret=$(cat ${v}/secret); echo secret2=$(cat ${v}/secret2); echo x > ${v}/ro/new; echo write=$?; ls /dangling; true`];
   spec.linux!.maskedPaths = ['/file-link', '/dangling'];
   spec.linux!.readonlyPaths = ['/dir-link'];
   writeFileSync(join(dir, 'config.json'), JSON.stringify(spec));
@@ -207,8 +206,14 @@ t.test('own mount namespace: masked and read-only paths through symlinks act on 
   t.match(r.stdout, /^write=1$/m, "the rootfs's directory the link names is read-only");
   t.match(r.stderr, /Read-only file system/, 'EROFS');
   const ms = mountsOf(r.stdout);
-  t.ok(ms.some((m) => m.mountPoint === join(v, 'secret')), 'the mask is on the rootfs path');
-  t.ok(ms.some((m) => m.mountPoint === join(v, 'ro') && m.options.includes('ro')), 'the read-only bind is on the rootfs path');
+  t.ok(
+    ms.some((m) => m.mountPoint === join(v, 'secret')),
+    'the mask is on the rootfs path',
+  );
+  t.ok(
+    ms.some((m) => m.mountPoint === join(v, 'ro') && m.options.includes('ro')),
+    'the read-only bind is on the rootfs path',
+  );
   t.equal(readFileSync(join(v, 'secret'), 'utf8'), 'host-secret\n', 'the host file is unchanged');
   t.notOk(existsSync(join(v, 'ro', 'new')), 'nothing written to the host directory');
   t.notOk(existsSync(join(v, 'missing')), 'the dangling link made nothing on the host');
@@ -224,7 +229,10 @@ t.test('a bind mount whose destination is a symlink to a host file outside the r
   const bind = (destination: string) => ({ destination, type: 'bind', source: join(src, 'payload'), options: ['bind'] });
 
   // To a host file the rootfs does not have: refused (nothing to mount on), or bound onto a new rootfs file.
-  for (const [name, link] of [['link-abs', target], ['link-rel', dotdot(target)]] as const) {
+  for (const [name, link] of [
+    ['link-abs', target],
+    ['link-rel', dotdot(target)],
+  ] as const) {
     const { dir, rootfs, run } = setup(t, (s) => {
       s.process!.args = ['sh', '-c', MOUNTINFO];
       s.mounts!.push(bind(`/${name}`));
@@ -233,7 +241,11 @@ t.test('a bind mount whose destination is a symlink to a host file outside the r
     const r = await run(['run', '--bundle', dir, uniqueId('bindlink')]);
     t.comment(`${name} -> ${link}: ${r.code === 0 ? 'ran' : 'refused: ' + r.stderr.trim()}`);
     // The file is made inside the container's root: here under its /tmp, a tmpfs mounted before the bind.
-    if (r.code === 0) t.ok(mountsOf(r.stdout).some((m) => m.mountPoint === target), 'bound onto a file made inside the container root');
+    if (r.code === 0)
+      t.ok(
+        mountsOf(r.stdout).some((m) => m.mountPoint === target),
+        'bound onto a file made inside the container root',
+      );
     t.equal(readFileSync(target, 'utf8'), 'host-file\n', 'the host file the link names is unchanged');
   }
 
@@ -246,7 +258,10 @@ t.test('a bind mount whose destination is a symlink to a host file outside the r
   const r = await run(['run', '--bundle', dir, uniqueId('bindpasswd')]);
   t.equal(r.code, 0, `run: ${r.stderr}`);
   t.match(r.stdout, /^payload$/m, "the container's /etc/passwd is the bound file");
-  t.ok(mountsOf(r.stdout).some((m) => m.mountPoint === '/etc/passwd'), 'mounted at the rootfs /etc/passwd');
+  t.ok(
+    mountsOf(r.stdout).some((m) => m.mountPoint === '/etc/passwd'),
+    'mounted at the rootfs /etc/passwd',
+  );
   t.equal(readFileSync('/etc/passwd', 'utf8'), passwdBefore, "the host's /etc/passwd is unchanged");
   t.same(newHostMounts(before, [target, '/etc', src]), [], 'no host mount');
 });

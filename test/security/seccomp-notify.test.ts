@@ -66,7 +66,12 @@ for (const nnp of [false, true]) {
     t.equal(await agent.done, 0, 'the agent saw the container go');
     const nrs = new Set(JSON.parse(readFileSync(agent.out, 'utf8')).nrs as number[]);
     // x86_64: write 1, close 3, execve 59.
-    for (const [name, nr] of [['write', 1], ['close', 3], ['execve', 59]] as const) t.ok(nrs.has(nr), `the agent was asked about ${name}`);
+    for (const [name, nr] of [
+      ['write', 1],
+      ['close', 3],
+      ['execve', 59],
+    ] as const)
+      t.ok(nrs.has(nr), `the agent was asked about ${name}`);
   });
 }
 

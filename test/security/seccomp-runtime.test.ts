@@ -123,7 +123,6 @@ t.test('the default profile: unshare, mount, kexec_load and friends refused with
   t.equal(statusFields(off.stdout).Seccomp, '0', 'Seccomp: 0 without');
 });
 
-
 t.test('a process started with tsrun exec runs under the same filter', async (t) => {
   const { run } = stateRoot(t);
   const { dir, rootfs } = makeBundle(t, (s) => {

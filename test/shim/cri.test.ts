@@ -10,20 +10,7 @@
 // The last comment is the scenario table.
 import t, { type Test } from 'tap';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import {
-  chmodSync,
-  closeSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  readlinkSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CriClient, type Msg } from './cri-client.js';
 import { pauseImage, PAUSE, PAUSE_IMAGE } from './pause-image.js';
@@ -108,8 +95,7 @@ async function startContainerd(t: Test): Promise<Env> {
     env: { PATH: `${dir}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, HOME: '/root', TSRUN_SHIM_ROOT: join(dir, 'tsrun-state') },
   });
   closeSync(log);
-  const ctr = (...args: string[]) =>
-    execFileSync('ctr', ['--address', join(dir, 'containerd.sock'), '--namespace', 'k8s.io', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const ctr = (...args: string[]) => execFileSync('ctr', ['--address', join(dir, 'containerd.sock'), '--namespace', 'k8s.io', ...args], { encoding: 'utf8', timeout: 60_000 });
   t.teardown(async () => {
     // Whatever a failed scenario left: containerd's own view first, then by pid.
     for (const id of (() => {
@@ -137,8 +123,7 @@ async function startContainerd(t: Test): Promise<Env> {
     if (!process.env.TSRUN_KEEP) rmSync(dir, { recursive: true, force: true });
   });
   const sock = join(dir, 'containerd.sock');
-  if (!(await waitFor(() => existsSync(sock), 20_000)))
-    throw new Error(`containerd did not start: ${readFileSync(join(dir, 'containerd.log'), 'utf8').slice(-2000)}`);
+  if (!(await waitFor(() => existsSync(sock), 20_000))) throw new Error(`containerd did not start: ${readFileSync(join(dir, 'containerd.log'), 'utf8').slice(-2000)}`);
   const cri = CriClient.connect(sock);
   t.teardown(() => cri.close());
   await waitFor(async () => (await cri.call('Version').catch(() => null)) !== null, 20_000);
@@ -177,15 +162,7 @@ async function main() {
   const env = await startContainerd(t);
   for (const h of HANDLERS) await t.test(HANDLER_NAMES[h], (t) => pod(t, env, h));
   const rows = [...table.entries()].map(([s, r]) => `| ${s} | ${HANDLERS.map((h) => r[h] ?? '-').join(' | ')} |`);
-  t.comment(
-    [
-      'scenario table (CRI, containerd 1.6):',
-      '',
-      `| scenario | ${HANDLERS.map((h) => HANDLER_NAMES[h]).join(' | ')} |`,
-      `|---|${HANDLERS.map(() => '---').join('|')}|`,
-      ...rows,
-    ].join('\n'),
-  );
+  t.comment(['scenario table (CRI, containerd 1.6):', '', `| scenario | ${HANDLERS.map((h) => HANDLER_NAMES[h]).join(' | ')} |`, `|---|${HANDLERS.map(() => '---').join('|')}|`, ...rows].join('\n'));
 }
 
 async function pod(t: Test, env: Env, h: Handler): Promise<void> {

@@ -26,9 +26,7 @@ export function pauseImage(dir: string): string {
   };
   const arch = process.arch === 'x64' ? 'amd64' : process.arch;
   const l = blob(readFileSync(layer));
-  const config = blob(
-    Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', config: { Entrypoint: ['/pause'] }, rootfs: { type: 'layers', diff_ids: [l.digest] } })),
-  );
+  const config = blob(Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', config: { Entrypoint: ['/pause'] }, rootfs: { type: 'layers', diff_ids: [l.digest] } })));
   const manifest = blob(
     Buffer.from(
       JSON.stringify({

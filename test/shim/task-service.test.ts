@@ -197,7 +197,10 @@ t.test('Stats, Update, Pause/Resume and an OOM kill, with their events', async (
   t.equal(decode(T('StateResponse'), await call(env.client, 'State', 'StateRequest', { id })).status, 4, 'State: PAUSED');
   await call(env.client, 'Resume', 'ResumeRequest', { id });
   // 64 MiB of buffer under a 32 MiB limit: the kernel's OOM killer ends dd.
-  const spec = { type_url: 'types.containerd.io/opencontainers/runtime-spec/1/Process', value: Buffer.from(JSON.stringify({ args: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'], cwd: '/', env: ['PATH=/bin'] })) };
+  const spec = {
+    type_url: 'types.containerd.io/opencontainers/runtime-spec/1/Process',
+    value: Buffer.from(JSON.stringify({ args: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'], cwd: '/', env: ['PATH=/bin'] })),
+  };
   await call(env.client, 'Exec', 'ExecProcessRequest', { id, execId: 'oom', spec });
   await call(env.client, 'Start', 'StartRequest', { id, execId: 'oom' });
   const w = decode(T('WaitResponse'), await call(env.client, 'Wait', 'WaitRequest', { id, execId: 'oom' }));

@@ -86,7 +86,12 @@ t.test('every schema field is handled, refused or warned about', async (t) => {
 });
 
 t.test('every list entry names a field of the schema (no stale entries)', async (t) => {
-  for (const [name, l] of lists) for (const tpl of l) t.ok(leaves.some((p) => covers(tpl, p)), `${name} ${tpl}`);
+  for (const [name, l] of lists)
+    for (const tpl of l)
+      t.ok(
+        leaves.some((p) => covers(tpl, p)),
+        `${name} ${tpl}`,
+      );
 });
 
 t.test('refusedFields and warnedFields name the concrete pointers', async (t) => {

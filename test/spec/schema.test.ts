@@ -48,10 +48,14 @@ t.test('semantic rules', async (t) => {
     ['relative mount destination', (s) => (s.mounts![0]!.destination = 'proc'), /\/mounts\/0\/destination: "proc" must be an absolute path/],
     ['ociVersion 2', (s) => (s.ociVersion = '2.0.0'), /\/ociVersion: "2.0.0" is not a 1.x version/],
     ['hostname without uts', (s) => (s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'uts')), /\/hostname: needs a uts namespace/],
-    ['net sysctl without a network namespace', (s) => {
-      s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network');
-      s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
-    }, /needs a network namespace/],
+    [
+      'net sysctl without a network namespace',
+      (s) => {
+        s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network');
+        s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+      },
+      /needs a network namespace/,
+    ],
     ['host sysctl', (s) => (s.linux!.sysctl = { 'vm.swappiness': '1' }), /not a namespaced sysctl/],
   ];
   for (const [name, edit, re] of cases) {

@@ -102,7 +102,7 @@ t.test('kill --all, pause/resume, ps and events --stats under the driver', async
   t.notOk(existsSync(cg));
 });
 
-t.test('a failed StartTransientUnit: create fails, the init is not left in the caller\'s cgroup, nothing is left', async (t) => {
+t.test("a failed StartTransientUnit: create fails, the init is not left in the caller's cgroup, nothing is left", async (t) => {
   // systemd refuses to start a unit in a masked slice (runc#2313 left the
   // init in runc's own cgroup when this failed).
   const { root, run } = stateRoot(t);
@@ -121,7 +121,7 @@ t.test('a failed StartTransientUnit: create fails, the init is not left in the c
   t.same(readdirSync(root), [], 'no state left');
   t.equal(show(`tsrun-${id}.scope`, 'LoadState'), 'not-found', 'no unit left');
   const left = spawnSync('pgrep', ['-f', '^sleep 61234$'], { encoding: 'utf8' }).stdout.trim();
-  t.equal(left, '', 'no init left running (in the caller\'s cgroup or anywhere)');
+  t.equal(left, '', "no init left running (in the caller's cgroup or anywhere)");
   t.equal(file('/proc/self/cgroup'), before);
 });
 

@@ -53,9 +53,7 @@ function bind(): SdBus {
     openSystem: lib.func('int sd_bus_open_system(_Out_ sd_bus **ret)'),
     openUser: lib.func('int sd_bus_open_user(_Out_ sd_bus **ret)'),
     unref: lib.func('void *sd_bus_flush_close_unref(sd_bus *bus)'),
-    newCall: lib.func(
-      'int sd_bus_message_new_method_call(sd_bus *bus, _Out_ sd_bus_message **m, const char *dest, const char *path, const char *iface, const char *member)',
-    ),
+    newCall: lib.func('int sd_bus_message_new_method_call(sd_bus *bus, _Out_ sd_bus_message **m, const char *dest, const char *path, const char *iface, const char *member)'),
     appendBasic: lib.func('int sd_bus_message_append_basic(sd_bus_message *m, char type, const void *p)'),
     appendArray: lib.func('int sd_bus_message_append_array(sd_bus_message *m, char type, const void *p, size_t size)'),
     open: lib.func('int sd_bus_message_open_container(sd_bus_message *m, char type, const char *contents)'),
@@ -254,4 +252,3 @@ function check(r: number, what: string): number {
   if (r < 0) throw new TsrunError(`sd-bus ${what}: ${errnoName(-r)}`, { code: 'ERR_SYSCALL', errno: errnoName(-r) });
   return r;
 }
-

@@ -111,7 +111,8 @@ export function openSystemdCgroup(opts: SystemdOpenOptions): CgroupManager {
   }
   const cgPath = withBus({ user }, (bus) => {
     const state = unitState(bus, unit);
-    if (state === 'failed') resetFailed(bus, unit); // a leftover, as runc resets it
+    if (state === 'failed')
+      resetFailed(bus, unit); // a leftover, as runc resets it
     else if (state !== undefined) {
       throw new CgroupError(`linux.cgroupsPath: systemd unit ${unit} already exists (${state})`, undefined, undefined, '/linux/cgroupsPath', 'ERR_EXISTS');
     }

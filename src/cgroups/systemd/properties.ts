@@ -75,7 +75,10 @@ function cpuQuota(quota: number, period: number): Property[] {
 /** "0-2,7" -> a bitmask as systemd's AllowedCPUs takes it: byte i holds CPUs 8i..8i+7. */
 export function rangeToBits(list: string, field: string): Uint8Array {
   const bits: number[] = [];
-  for (const part of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
     if (!m) throw fieldError(field, `${JSON.stringify(list)} is not a list of numbers and ranges such as "0-2,7"`);
     const lo = Number(m[1]);

@@ -124,4 +124,3 @@ function waitJob(bus: Bus, job: string, unit: string, timeoutMs = 30_000): void 
     sleepMs(step);
   }
 }
-

@@ -23,7 +23,7 @@ const command: Command = {
     if (r.status !== 0) throw new TsrunError(`ps: ${r.stderr.trim() || 'failed'}`);
     const [header, ...lines] = r.stdout.split('\n');
     const col = header!.trim().split(/\s+/).indexOf('PID');
-    if (col < 0) throw new TsrunError("ps: no PID column in its output (give options that print one, like -ef)");
+    if (col < 0) throw new TsrunError('ps: no PID column in its output (give options that print one, like -ef)');
     const wanted = new Set(pids.map(String));
     writeOut([header, ...lines.filter((l) => wanted.has(l.trim().split(/\s+/)[col]!))].join('\n') + '\n');
     return 0;
