@@ -1047,7 +1047,8 @@ static int connect_unix(const char *path)
 }
 
 /* Sends fd with SCM_RIGHTS and data as the payload. */
-static void send_fd(int sock, int fd, const void *data, size_t len)
+/* sendmsg(2) one fd with SCM_RIGHTS and a payload: 0, or the errno. */
+static int try_send_fd(int sock, int fd, const void *data, size_t len)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -1066,8 +1067,14 @@ static void send_fd(int sock, int fd, const void *data, size_t len)
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
-		fail(errno);
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? errno : 0;
+}
+
+static void send_fd(int sock, int fd, const void *data, size_t len)
+{
+	int err = try_send_fd(sock, fd, data, len);
+	if (err)
+		fail(err);
 }
 
 /*
@@ -1150,26 +1157,9 @@ static void op_listener_helper(void)
 			_exit(0); /* the init is gone */
 		sched_yield();
 	}
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	memset(&control, 0, sizeof(control));
-	struct iovec iov = { go_payload, go_payload_len };
-	struct msghdr msg;
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = control.buf;
-	msg.msg_controllen = sizeof(control.buf);
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	int fd = helper_page[1];
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	if (sendmsg(listener_sock, &msg, MSG_NOSIGNAL) < 0) {
-		helper_page[2] = errno;
+	int err = try_send_fd(listener_sock, helper_page[1], go_payload, go_payload_len);
+	if (err) {
+		helper_page[2] = err;
 		__atomic_store_n(&helper_page[0], 3, __ATOMIC_RELEASE);
 	} else {
 		__atomic_store_n(&helper_page[0], 2, __ATOMIC_RELEASE);
