@@ -26,6 +26,8 @@ interface Proc {
   exit: { status: number; at: Date } | null;
   exited: Promise<void>;
   markExited: () => void;
+  /** While Start is answering: an exit seen meanwhile is reported after TaskStart, as runc's shim does. */
+  starting: Promise<void> | null;
   terminal: boolean;
 }
 
@@ -159,13 +161,17 @@ export class TaskService {
 
   private newProc(id: string, io: ProcessIO, terminal: boolean): Proc {
     const d = deferred();
-    return { id, io, pid: 0, state: 'created', handle: null, exit: null, exited: d.promise, markExited: d.resolve, terminal };
+    return { id, io, pid: 0, state: 'created', handle: null, exit: null, exited: d.promise, markExited: d.resolve, starting: null, terminal };
   }
 
   /** Watches a started process: records its exit, closes its IO, publishes TaskExit. */
   private watch(t: Task, p: Proc, handle: ProcessHandle): void {
     void handle.wait().then(async (st) => {
-      p.exit = { status: exitCode(st), at: new Date() };
+      const at = new Date();
+      // An init that exits while Start is still answering: its exit comes after TaskStart, and
+      // Start must not mark it running after it stopped.
+      await p.starting;
+      p.exit = { status: exitCode(st), at };
       p.state = 'stopped';
       await p.io.close();
       if (p === t) {
@@ -221,9 +227,16 @@ export class TaskService {
     const t = this.task(req.id);
     if (!req.execId) {
       if (t.state !== 'created') throw new TtrpcError(Code.FailedPrecondition, `task ${t.id}: cannot start a ${t.state} task`);
-      await t.container.start();
-      t.state = 'running';
-      this.host.publisher.publish('TaskStart', { containerId: t.id, pid: t.pid });
+      const gate = deferred();
+      t.starting = gate.promise;
+      try {
+        await t.container.start();
+        t.state = 'running';
+        this.host.publisher.publish('TaskStart', { containerId: t.id, pid: t.pid });
+      } finally {
+        t.starting = null;
+        gate.resolve();
+      }
       return { pid: t.pid };
     }
     const e = this.proc(req.id, req.execId) as Exec;
@@ -323,7 +336,7 @@ export class TaskService {
     const t = this.task(req.id);
     if (t.state !== 'running') throw new TtrpcError(Code.FailedPrecondition, `task ${t.id}: cannot pause a ${t.state} task`);
     await t.container.pause();
-    t.state = 'paused';
+    if (t.state === 'running') t.state = 'paused';
     this.host.publisher.publish('TaskPaused', { containerId: t.id });
   }
 
@@ -331,7 +344,7 @@ export class TaskService {
     const t = this.task(req.id);
     if (t.state !== 'paused') throw new TtrpcError(Code.FailedPrecondition, `task ${t.id}: cannot resume a ${t.state} task`);
     await t.container.resume();
-    t.state = 'running';
+    if (t.state === 'paused') t.state = 'running';
     this.host.publisher.publish('TaskResumed', { containerId: t.id });
   }
 

@@ -235,3 +235,22 @@ async function waitFor(cond: () => boolean, what: string, ms = 10000): Promise<v
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+t.test('an init that exits at once: TaskStart before TaskExit, and State says stopped after Wait', async (t) => {
+  // The exit can be seen while Start is still answering; Start must not then mark the task running
+  // (ctr run --rm then failed: "task must be stopped before deletion: running").
+  for (let i = 0; i < 5; i++) {
+    const id = uniqueId('shim-quick');
+    const env = await startShim(t, id, ['true']);
+    await call(env.client, 'Create', 'CreateTaskRequest', { id, bundle: env.bundle });
+    await call(env.client, 'Start', 'StartRequest', { id });
+    const w = decode(T('WaitResponse'), await call(env.client, 'Wait', 'WaitRequest', { id }));
+    t.equal(w.exitStatus, 0, `round ${i}: exit 0`);
+    const st = decode(T('StateResponse'), await call(env.client, 'State', 'StateRequest', { id }));
+    t.equal(st.status, 3, `round ${i}: State: STOPPED after Wait`);
+    await call(env.client, 'Delete', 'DeleteRequest', { id });
+    const topics = env.events.map((e) => e.topic);
+    t.ok(topics.indexOf('/tasks/start') < topics.indexOf('/tasks/exit'), `round ${i}: TaskStart before TaskExit (${topics.join(' ')})`);
+    await call(env.client, 'Shutdown', 'ShutdownRequest', { id });
+  }
+});
