@@ -52,10 +52,19 @@ export class WatchedProcess extends EventEmitter<ProcessEvents> {
     this.stdout = w.stdout;
     this.stderr = w.stderr;
     this.terminal = w.terminal;
-    if (watchOom) w.session.onOom = oomFilter(w.cgroup, () => this.emit('oom'));
+    let ooms = 0;
+    if (watchOom)
+      w.session.onOom = oomFilter(w.cgroup, () => {
+        ooms++;
+        this.emit('oom');
+      });
     this.exitStatus = w.session.initExit.then((s) => {
       const status = exitStatusOf(s, w.cgroup);
       w.session.close();
+      // The monitor reports the init's death as soon as it reaps it; the cgroup's OOM
+      // notification can come later (v2 rate-limits memory.events notifications to one per
+      // 10 ms) or not before the monitor exits. An OOM kill is an OOM event: never 'exit' without it.
+      if (watchOom && status.oomKilled && ooms === 0) this.emit('oom');
       this.emit('exit', status);
       return status;
     });
