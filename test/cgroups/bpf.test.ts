@@ -20,16 +20,20 @@ if (!host.unified) {
 
   t.test('deny by default, allow the listed; re-attach replaces', async (t) => {
     mkdirSync(dir);
+    const procs: ReturnType<typeof startWaiting>[] = [];
+    // Registered before anything else can fail, so the directory goes even then.
+    t.teardown(async () => {
+      killHard(procs.map((p) => p.pid));
+      await Promise.all(procs.map((p) => p.exited));
+      rmTree(dir);
+    });
     const script =
       'busybox cat /dev/null && echo null-ok; busybox head -c1 /dev/zero >/dev/null 2>&1 && echo zero-ok || echo zero-denied; ' +
       'busybox mknod /tmp/tsrun-test-cg-node-$$ c 1 7 2>/dev/null && echo mknod-ok || echo mknod-denied; busybox rm -f /tmp/tsrun-test-cg-node-$$';
     const p1 = startWaiting(script);
+    procs.push(p1);
     const p2 = startWaiting(script);
-    t.teardown(async () => {
-      killHard([p1.pid, p2.pid]);
-      await Promise.all([p1.exited, p2.exited]);
-      rmTree(dir);
-    });
+    procs.push(p2);
 
     const rules = normalizeRules([
       { allow: false, access: 'rwm' },
