@@ -9,7 +9,8 @@
 // which allow the ranges /etc/subuid and /etc/subgid delegate to the user.
 // Everything is checked before the container is made, so a missing tool or
 // range is a clear error that leaves nothing behind.
-import { execFileSync } from 'node:child_process';
+// child_process only for newuidmap/newgidmap: most creates write their maps directly.
+import { childProcess } from '../builtins.js';
 import { accessSync, constants, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError } from '../errors.js';
@@ -144,7 +145,7 @@ function writeProcFile(pid: number, file: string, text: string): void {
 function runHelper(tool: string, pid: number, maps: Mapping[]): void {
   const args = [String(pid), ...maps.flatMap((m) => [String(m.containerID), String(m.hostID), String(m.size)])];
   try {
-    execFileSync(tool, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    childProcess().execFileSync(tool, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {
     const stderr = String((e as { stderr?: Buffer }).stderr ?? '').trim();
     throw new TsrunError(`${tool} ${args.join(' ')} failed: ${stderr || (e as Error).message}`, { code: 'ERR_SYSCALL', path: tool, cause: e });

@@ -4,7 +4,8 @@
 // them), and moved back to the host at delete while the namespace lives.
 // Done with iproute2's `ip` (and util-linux's nsenter to act inside the
 // namespace): a config that uses the field pays for it, no other does.
-import { spawnSync } from 'node:child_process';
+// child_process is loaded only when a device moves: create, start and delete import this file.
+import { childProcess } from '../builtins.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 /** linux.netDevices as the config has it (the shape only: this layer knows no spec types). */
@@ -46,7 +47,7 @@ export function checkNetDevices(linux: NetDevicesConfig, hostHas: (iface: string
 
 function ip(args: string[], netnsOf?: number): string {
   const [cmd, argv] = netnsOf ? ['nsenter', ['-t', String(netnsOf), '-n', 'ip', ...args]] : ['ip', args];
-  const r = spawnSync(cmd, argv, { encoding: 'utf8' });
+  const r = childProcess().spawnSync(cmd, argv, { encoding: 'utf8' });
   if (r.error) throw new TsrunError(`linux.netDevices: running ${cmd}: ${(r.error as NodeJS.ErrnoException).code} (it needs iproute2's ip and util-linux's nsenter)`, { code: 'ERR_UNSUPPORTED' });
   if (r.status !== 0) throw new TsrunError(`linux.netDevices: ip ${args.join(' ')}: ${r.stderr.trim()}`, { code: 'ERR_SYSCALL' });
   return r.stdout;
@@ -93,7 +94,7 @@ export function moveNetDevicesOut(devices: NetDevices, pid: number): void {
   if (/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'))) return;
   for (const [host, d] of Object.entries(devices)) {
     const name = d.name || host;
-    const there = spawnSync('nsenter', ['-t', String(pid), '-n', 'ip', 'link', 'show', 'dev', name], { encoding: 'utf8' });
+    const there = childProcess().spawnSync('nsenter', ['-t', String(pid), '-n', 'ip', 'link', 'show', 'dev', name], { encoding: 'utf8' });
     if (there.status !== 0) continue; // the container removed or renamed it
     move(pid, name, process.pid, host);
   }
