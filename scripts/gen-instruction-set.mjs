@@ -7,7 +7,7 @@
 // known kinds and flags), so a bad row fails the build, not a container.
 //
 // Usage: node scripts/gen-instruction-set.mjs [--out-dir DIR]
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { writeIfChanged } from './write-if-changed.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -154,15 +154,7 @@ ts.push('} as const;', '');
 // Rewrite only on change, so make sees an unchanged timestamp.
 function emit(name, text) {
   const out = join(outDir, name);
-  mkdirSync(outDir, { recursive: true });
-  let old = null;
-  try {
-    old = readFileSync(out, 'utf8');
-  } catch {}
-  if (old !== text) {
-    writeFileSync(out + '.tmp', text);
-    renameSync(out + '.tmp', out);
-  }
+  writeIfChanged(out, text);
   return out.startsWith(top) ? out.slice(top.length + 1) : out;
 }
 const written = [emit('instruction-set.h', h.join('\n')), emit('instruction-set.ts', ts.join('\n'))];

@@ -10,7 +10,8 @@
 // cross compilers happen to be installed.
 //
 // Usage: node scripts/gen-syscalls.mjs [--include DIR] [--out FILE]
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeIfChanged } from './write-if-changed.mjs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -318,16 +319,7 @@ for (const sys of [...rows.keys()].sort()) lines.push(`  [${JSON.stringify(sys)}
 lines.push(']);', '');
 
 const text = lines.join('\n');
-mkdirSync(dirname(out), { recursive: true });
-let old = null;
-try {
-  old = readFileSync(out, 'utf8');
-} catch {}
-// Rewrite only on change, so make sees an unchanged timestamp.
-if (old !== text) {
-  writeFileSync(out + '.tmp', text);
-  renameSync(out + '.tmp', out);
-}
+writeIfChanged(out, text);
 const counts = Object.entries(tables)
   .map(([a, r]) => `${a} ${r.length}`)
   .join(', ');
