@@ -209,6 +209,10 @@ const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
 const SPAWN_STRUCT_BYTES = 1024;
 const SIGSET_BYTES = 128;
+/** A sigset_t of signals 1..64, minus SIGKILL and SIGSTOP (no handler to reset) and glibc's own 32 and 33. */
+const EVERY_SIGNAL = Buffer.alloc(SIGSET_BYTES, 0);
+for (let sig = 1; sig <= 64; sig++) if (![9, 19, 32, 33].includes(sig)) EVERY_SIGNAL[(sig - 1) >> 3]! |= 1 << ((sig - 1) & 7);
+const NO_SIGNAL = Buffer.alloc(SIGSET_BYTES, 0);
 
 export interface SpawnOptions {
   /** The new process's fds: fds[i] becomes its fd i. Each must stay open until the returned promise settles. */
@@ -244,11 +248,8 @@ export function spawnProcess(path: string, argv: string[], opts: SpawnOptions): 
       const err = l.faAddDup2(actions, fd, target) as number;
       if (err) throw spawnError(err, 'posix_spawn_file_actions_adddup2');
     });
-    const all = Buffer.alloc(SIGSET_BYTES, 0);
-    // Signals 1..64, minus SIGKILL and SIGSTOP (no handler to reset) and glibc's own 32 and 33.
-    for (let sig = 1; sig <= 64; sig++) if (![9, 19, 32, 33].includes(sig)) all[(sig - 1) >> 3]! |= 1 << ((sig - 1) & 7);
-    l.attrSetSigDefault(attr, all);
-    l.attrSetSigMask(attr, Buffer.alloc(SIGSET_BYTES, 0));
+    l.attrSetSigDefault(attr, EVERY_SIGNAL);
+    l.attrSetSigMask(attr, NO_SIGNAL);
     l.attrSetFlags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (opts.setsid ? POSIX_SPAWN_SETSID : 0));
   } catch (e) {
     release();

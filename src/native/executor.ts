@@ -169,7 +169,10 @@ export class ExecutorSession {
         reap = () => {
           reap = () => {};
           waitProcess(pid).then(
-            (raw) => gone(decodeWaitStatus(raw).code ?? 128 + decodeWaitStatus(raw).signal!),
+            (raw) => {
+              const st = decodeWaitStatus(raw);
+              gone(st.code ?? 128 + st.signal!);
+            },
             () => gone(255),
           );
         };
