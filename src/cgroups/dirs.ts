@@ -1,16 +1,22 @@
 // Creating and removing cgroup directories. We remember exactly which
 // directories we made so destroy() removes those and never a cgroup we only
 // joined (a shared parent such as /tsrun, or a pre-existing cgroupsPath).
-import { mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+//
+// Asynchronous, through libuv's thread pool: a v1 mkdir or rmdir allocates or
+// frees a css in every controller of its hierarchy (about a millisecond for
+// memory), nine hierarchies per container here, and an embedding program's
+// event loop must not wait for that (the library runs many creates at once).
+import { mkdir, readdir, rmdir } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
 import { posix } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ioError } from './errors.js';
-import { sleepMs } from './fsutil.js';
 
 /**
  * mkdir -p of dir below mountpoint; returns the directories it created,
  * parents first. An existing directory is joined, not an error.
  */
-export function makeDirs(mountpoint: string, dir: string): string[] {
+export async function makeDirs(mountpoint: string, dir: string): Promise<string[]> {
   const rel = posix.relative(mountpoint, dir);
   if (rel.startsWith('..')) throw new Error(`makeDirs: ${dir} is not below ${mountpoint}`);
   const created: string[] = [];
@@ -18,7 +24,7 @@ export function makeDirs(mountpoint: string, dir: string): string[] {
   for (const part of rel.split('/').filter(Boolean)) {
     cur = posix.join(cur, part);
     try {
-      mkdirSync(cur, 0o755);
+      await mkdir(cur, 0o755);
       created.push(cur);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('mkdir', cur, err);
@@ -32,18 +38,18 @@ export function makeDirs(mountpoint: string, dir: string): string[] {
  * (e.g. just-killed ones not yet reaped) are still attached. Waits up to
  * about timeoutMs in growing steps. ENOENT counts as removed.
  */
-export function rmdirRetry(dir: string, timeoutMs: number): void {
+export async function rmdirRetry(dir: string, timeoutMs: number): Promise<void> {
   let waited = 0;
   for (let step = 1; ; step = Math.min(step * 2, 100)) {
     try {
-      rmdirSync(dir);
+      await rmdir(dir);
       return;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return;
       if (code !== 'EBUSY' || waited >= timeoutMs) throw ioError('rmdir', dir, err);
     }
-    sleepMs(step);
+    await sleep(step);
     waited += step;
   }
 }
@@ -52,16 +58,16 @@ export function rmdirRetry(dir: string, timeoutMs: number): void {
  * Removes a container's leaf cgroup and the cgroups the container made inside
  * it (a container with a cgroup namespace may create its own), deepest first.
  */
-export function removeTree(dir: string, timeoutMs: number): void {
-  let entries: import('node:fs').Dirent[];
+export async function removeTree(dir: string, timeoutMs: number): Promise<void> {
+  let entries: Dirent[];
   try {
-    entries = readdirSync(dir, { withFileTypes: true });
+    entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw ioError('readdir', dir, err);
   }
-  for (const e of entries) if (e.isDirectory()) removeTree(posix.join(dir, e.name), timeoutMs);
-  rmdirRetry(dir, timeoutMs);
+  for (const e of entries) if (e.isDirectory()) await removeTree(posix.join(dir, e.name), timeoutMs);
+  await rmdirRetry(dir, timeoutMs);
 }
 
 /**
@@ -70,17 +76,24 @@ export function removeTree(dir: string, timeoutMs: number): void {
  * intermediate parents, removed only if empty: another container may have
  * joined them since, which is not an error.
  */
-export function removeCreated(created: string[], leaves: Set<string>, timeoutMs = 2000): void {
+export async function removeCreated(created: string[], leaves: Set<string>, timeoutMs = 2000): Promise<void> {
   const errors: Error[] = [];
-  for (const dir of [...created].sort((a, b) => b.length - a.length)) {
+  const remove = async (dir: string) => {
     try {
-      if (leaves.has(dir)) removeTree(dir, timeoutMs);
-      else rmdirSync(dir);
+      if (leaves.has(dir)) await removeTree(dir, timeoutMs);
+      else await rmdir(dir);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (leaves.has(dir)) errors.push(err as Error);
       else if (code !== 'EBUSY' && code !== 'ENOTEMPTY' && code !== 'ENOENT') errors.push(ioError('rmdir', dir, err));
     }
+  };
+  // Deepest first; directories of one depth (the same path in each v1 hierarchy) at once.
+  const byDepth = new Map<number, string[]>();
+  for (const dir of created) {
+    const depth = dir.split('/').length;
+    byDepth.set(depth, [...(byDepth.get(depth) ?? []), dir]);
   }
+  for (const depth of [...byDepth.keys()].sort((a, b) => b - a)) await Promise.all(byDepth.get(depth)!.map(remove));
   if (errors.length > 0) throw errors[0];
 }

@@ -34,7 +34,7 @@ export interface CgroupHandle {
   readonly mode: CgroupMode;
   readonly record: CgroupRecord;
   /** Creates the directories (nested paths too). Existing ones are joined, not an error. */
-  create(): void;
+  create(): Promise<void>;
   /** Moves pid into the cgroup (every hierarchy on v1). */
   addProcess(pid: number): void;
   /** The same, with the writes off the event loop. */
@@ -48,7 +48,7 @@ export interface CgroupHandle {
   /** True when the freezer says FROZEN / cgroup.freeze is 1. */
   isFrozen(): boolean;
   /** Removes the directories it created; retries briefly while tasks drain. */
-  destroy(): void;
+  destroy(): Promise<void>;
 }
 
 /** A handle that can also write linux.resources (create and update). */

@@ -31,19 +31,18 @@ export class V1Cgroup implements CgroupHandle {
     return d.devices ?? d.freezer ?? d.pids ?? d.memory ?? Object.values(d)[0];
   }
 
-  create(): void {
-    const created: string[] = [...(this.record.created ?? [])];
-    const done = new Set<string>();
-    for (const [controller, dir] of Object.entries(this.record.dirs)) {
-      if (done.has(dir)) continue;
-      done.add(dir);
-      const mountpoint = this.mounts[controller] ?? '/';
-      const made = makeDirs(mountpoint, dir);
-      created.push(...made);
-      this.record.created = created;
-      if (this.record.dirs.cpuset === dir && this.mounts[controller]) cpusetFill(mountpoint, dir);
-    }
-    this.record.created = created;
+  async create(): Promise<void> {
+    // One mkdir -p per hierarchy, all at once; the record lists them in the order of dirs.
+    const hierarchies = [...new Map(Object.entries(this.record.dirs).map(([controller, dir]) => [dir, controller])).entries()];
+    const made = await Promise.all(
+      hierarchies.map(async ([dir, controller]) => {
+        const mountpoint = this.mounts[controller] ?? '/';
+        const created = await makeDirs(mountpoint, dir);
+        if (this.record.dirs.cpuset === dir && this.mounts[controller]) cpusetFill(mountpoint, dir);
+        return created;
+      }),
+    );
+    this.record.created = [...(this.record.created ?? []), ...made.flat()];
   }
 
   addProcess(pid: number): void {
@@ -127,8 +126,8 @@ export class V1Cgroup implements CgroupHandle {
     }
   }
 
-  destroy(): void {
-    removeCreated(this.record.created ?? [], new Set(this.uniqueDirs()));
+  async destroy(): Promise<void> {
+    await removeCreated(this.record.created ?? [], new Set(this.uniqueDirs()));
   }
 
   private freezerDir(): string {

@@ -20,8 +20,8 @@ export class V2Cgroup implements CgroupHandle {
     return this.record.dirs.unified;
   }
 
-  create(): void {
-    const made = makeDirs(this.mountpoint, this.dir);
+  async create(): Promise<void> {
+    const made = await makeDirs(this.mountpoint, this.dir);
     this.record.created = [...(this.record.created ?? []), ...made];
     enableControllers(this.mountpoint, this.dir);
   }
@@ -101,9 +101,9 @@ export class V2Cgroup implements CgroupHandle {
     return readCgOpt(this.dir, 'cgroup.freeze')?.trim() === '1';
   }
 
-  destroy(): void {
+  async destroy(): Promise<void> {
     // An attached device filter goes away with the directory.
-    removeCreated(this.record.created ?? [], new Set([this.dir]));
+    await removeCreated(this.record.created ?? [], new Set([this.dir]));
   }
 }
 

@@ -193,13 +193,15 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     if (cgroup) record.cgroup = { ...cgroup.record, created: dirsToCreate(cgroup.record) };
     store.write(record);
     const compileSeccomp = await loadSeccompCompiler(spec);
+    await nextSlice();
     plan = makePlan(activated.spec, ctx, id, bundle, rootfs, opts, mode, cgroup, compileSeccomp, { own, setgroupsDenied: idMaps.denySetgroups });
     for (const w of [...plan.warnings, ...cgroupWarnings]) ctx.log.warn(w);
     timer.mark('plan');
     await nextSlice();
     if (cgroup) {
       checkCgroupJoinable(cgroup, ctx.log);
-      cgroup.create();
+      await cgroup.create();
+      await nextSlice();
       record.cgroup = cgroup.record;
       store.write(record); // now with the directories create() made, for delete --force
       for (const w of cgroup.setResources(effectiveResources(spec.linux?.resources))) ctx.log.warn(w);
@@ -246,12 +248,12 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     if (record.pid) killAndWait(record.pid, record.startTime);
     session?.close();
     try {
-      cg?.destroy();
+      await cg?.destroy();
       if (plan?.hostMounts) unmountUnder(rootfs);
     } catch (err) {
       ctx.log.warn(`cleaning up after a failed create: ${(err as Error).message}`);
     }
-    store.remove(id);
+    await store.remove(id);
     // A failed create continues the lifecycle at "destroy": poststop hooks run.
     await runPoststop(ctx, record);
     throw explainFailure(e, plan);

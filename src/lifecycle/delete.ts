@@ -54,7 +54,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
       // A create killed before it wrote state.json, as runc: remove the directory,
       // unless processes are left in the cgroup such a create would have made.
       if (await hasProcesses(id)) throw new TsrunError(`container ${id} has no state.json but processes are left in its cgroup: delete --force kills them`, { code: 'ERR_BAD_STATE' });
-      store.remove(id);
+      await store.remove(id);
       return;
     }
     const rec = st.record;
@@ -66,7 +66,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
     // While the namespace lives, its moved network devices go back to the host.
     if (status !== 'stopped' && rec.config.linux?.netDevices) moveNetDevicesOut(rec.config.linux.netDevices, rec.pid);
     await destroy(rec);
-    store.remove(id);
+    await store.remove(id);
     await runPoststop(ctx, rec);
   } finally {
     unlock();
@@ -88,7 +88,7 @@ async function destroy(rec: ContainerRecord): Promise<void> {
     killAndWait(rec.pid, rec.startTime);
     if (!waitGone(rec.pid, rec.startTime, 5000)) throw new TsrunError(`container init ${rec.pid} did not die`, { code: 'ERR_TIMEOUT' });
   }
-  cg?.destroy();
+  await cg?.destroy();
   if (usesHostMountNs(rec.config)) {
     const errors = unmountUnder(rec.rootfs);
     if (errors.length) throw new TsrunError(`unmounting the container's mounts: ${errors.join('; ')}`);

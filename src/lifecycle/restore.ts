@@ -84,7 +84,7 @@ export async function restore(ctx: RuntimeContext, id: string, opts: RestoreOpti
     cg = cgroup;
     record.cgroup = { ...cgroup.record, created: dirsToCreate(cgroup.record) };
     store.write(record);
-    cgroup.create();
+    await cgroup.create();
     record.cgroup = cgroup.record;
     store.write(record);
     for (const w of cgroup.setResources(effectiveResources(spec.linux?.resources))) ctx.log.warn(w);
@@ -178,13 +178,13 @@ export async function restore(ctx: RuntimeContext, id: string, opts: RestoreOpti
     if (record.pid) killAndWait(record.pid, record.startTime);
     if (record.pid) reapIfExited(record.pid);
     try {
-      cg?.destroy();
+      await cg?.destroy();
     } catch (err) {
       ctx.log.warn(`cleaning up after a failed restore: ${(err as Error).message}`);
     }
     if (criuRoot) unbind(criuRoot, ctx);
     criuRoot = undefined;
-    store.remove(id);
+    await store.remove(id);
     throw e;
   } finally {
     for (const fd of nsFds) closeSync(fd);

@@ -38,13 +38,13 @@ export async function salvage(ctx: RuntimeContext, id: string, raw: unknown, rea
     for (let i = 0; i < 250 && cg.pids().length; i++) sleepMs(20);
     // A guessed cgroup has no record of what create made: remove the container's own directories, never their parents.
     if (guessed) cg.record.created = dirs;
-    cg.destroy();
-    ctx.store.remove(id);
+    await cg.destroy();
+    await ctx.store.remove(id);
     ctx.log.warn(`container ${id}: ${state} was damaged (${reason}); killed the processes in its cgroup and removed it (${dirs.join(', ')})`);
     return;
   }
 
-  ctx.store.remove(id);
+  await ctx.store.remove(id);
   // No state.json and no cgroup: a create killed before it wrote either (runc removes such a directory too).
   if (missing) return;
   const looked = cg ? `no cgroup at ${[...new Set(Object.values(cg.record.dirs))].join(', ')}` : 'no cgroup path';

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TsrunError, errnoOf, sysError } from '../errors.js';
 import type { CgroupRecord } from '../cgroups/types.js';
@@ -162,8 +163,9 @@ export class StateStore {
     }
   }
 
-  remove(id: string): void {
-    rmSync(this.dir(id), { recursive: true, force: true });
+  /** Removes ROOT/ID and what is in it, off the event loop (an unlink or rmdir per file). */
+  async remove(id: string): Promise<void> {
+    await rm(this.dir(id), { recursive: true, force: true });
   }
 
   ids(): string[] {

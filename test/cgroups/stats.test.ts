@@ -83,7 +83,7 @@ t.test('same shape as runc events --stats (v1)', { skip: host.mode === 'v2' ? 't
   const p = startWaiting('exec busybox sleep 30');
   const cg = openCgroup({ cgroupsPath: testPath(), id: 'x' });
   cleanupAfter(t, cg, [p]);
-  cg.create();
+  await cg.create();
   cg.setResources({ memory: { limit: 64 << 20 }, pids: { limit: 50 }, cpu: { quota: 50000, period: 100000 } });
   cg.addProcess(p.pid);
   p.go();

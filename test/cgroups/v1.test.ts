@@ -33,12 +33,12 @@ function run(): void {
     const cg = openCgroup({ cgroupsPath: `${parent}/child`, id: 'x' });
     cleanupAfter(t, cg);
     t.equal(cg.mode, host.mode);
-    cg.create();
+    await cg.create();
     for (const dir of Object.values(cg.record.dirs)) t.ok(existsSync(dir), `${dir} exists`);
     t.notOk(cg.record.created!.includes(pidsParent), 'the pre-existing parent is joined, not created');
     t.ok(cg.record.created!.includes(host.v1.memory.mountpoint + parent), 'a missing parent is created');
     const again = reopenCgroup(JSON.parse(JSON.stringify(cg.record)));
-    again.destroy();
+    await again.destroy();
     for (const dir of Object.values(cg.record.dirs)) t.notOk(existsSync(dir), `${dir} removed`);
     t.ok(existsSync(pidsParent), 'joined parent left alone');
     t.notOk(existsSync(host.v1.memory.mountpoint + parent), 'created parent removed');
@@ -47,7 +47,7 @@ function run(): void {
   t.test('memory limit OOM-kills a process allocating above it', async (t) => {
     const big = startWaiting('exec busybox dd if=/dev/zero of=/dev/null bs=64M count=1');
     const small = startWaiting('exec busybox dd if=/dev/zero of=/dev/null bs=8M count=1');
-    const cg = open(t, [big, small], { memory: { limit: 32 << 20 } });
+    const cg = await open(t, [big, small], { memory: { limit: 32 << 20 } });
     t.equal(read(cg.record.dirs.memory, 'memory.limit_in_bytes'), String(32 << 20));
     cg.addProcess(big.pid);
     cg.addProcess(small.pid);
@@ -60,7 +60,7 @@ function run(): void {
 
   t.test('pids limit makes fork fail', async (t) => {
     const p = startWaiting('for i in 1 2 3 4 5 6; do busybox sleep 5 & done; echo forked');
-    const cg = open(t, [p], { pids: { limit: 4 } });
+    const cg = await open(t, [p], { pids: { limit: 4 } });
     t.equal(read(cg.record.dirs.pids, 'pids.max'), '4');
     cg.addProcess(p.pid);
     p.go();
@@ -72,7 +72,7 @@ function run(): void {
 
   t.test('cpu shares, quota and period land in the files and throttle a busy loop', async (t) => {
     const p = startWaiting('while :; do :; done');
-    const cg = open(t, [p], { cpu: { shares: 512, quota: 20000, period: 100000, burst: 0 } });
+    const cg = await open(t, [p], { cpu: { shares: 512, quota: 20000, period: 100000, burst: 0 } });
     t.equal(read(cg.record.dirs.cpu, 'cpu.shares'), '512');
     t.equal(read(cg.record.dirs.cpu, 'cpu.cfs_quota_us'), '20000');
     t.equal(read(cg.record.dirs.cpu, 'cpu.cfs_period_us'), '100000');
@@ -87,7 +87,7 @@ function run(): void {
 
   t.test('cpuset pins the process', async (t) => {
     const p = startWaiting('exec busybox sleep 30');
-    const cg = open(t, [p], { cpu: { cpus: '0', mems: '0' } });
+    const cg = await open(t, [p], { cpu: { cpus: '0', mems: '0' } });
     cg.addProcess(p.pid);
     t.match(read('/proc/' + p.pid, 'status'), /Cpus_allowed_list:\s+0\n/);
     t.equal(read(cg.record.dirs.cpuset, 'cpuset.cpus'), '0');
@@ -95,7 +95,7 @@ function run(): void {
 
   t.test('freeze stops progress, thaw resumes, killAll on a paused container', async (t) => {
     const p = startWaiting('while :; do :; done');
-    const cg = open(t, [p]);
+    const cg = await open(t, [p]);
     cg.addProcess(p.pid);
     p.go();
     await sleep(100);
@@ -117,7 +117,7 @@ function run(): void {
 
   t.test('update changes a live limit', { skip: noMemsw }, async (t) => {
     const p = startWaiting('exec busybox sleep 30');
-    const cg = open(t, [p], { memory: { limit: 64 << 20, swap: 64 << 20 }, pids: { limit: 10 } });
+    const cg = await open(t, [p], { memory: { limit: 64 << 20, swap: 64 << 20 }, pids: { limit: 10 } });
     cg.addProcess(p.pid);
     const later = reopenCgroup(cg.record);
     t.same(later.setResources({ memory: { limit: 128 << 20, swap: 256 << 20 }, pids: { limit: 20 } }, { update: true }), []);
@@ -132,7 +132,7 @@ function run(): void {
     const shm = `/dev/shm/tsrun-test-cg-${process.pid}-below`;
     t.teardown(() => existsSync(shm) && unlinkSync(shm));
     const p = startWaiting(`busybox dd if=/dev/zero of=${shm} bs=1M count=16 2>/dev/null; echo done; exec busybox sleep 30`);
-    const cg = open(t, [p], { memory: { disableOOMKiller: true } });
+    const cg = await open(t, [p], { memory: { disableOOMKiller: true } });
     cg.addProcess(p.pid);
     p.go();
     await waitFor(() => p.stdout().includes('done'));
@@ -143,7 +143,7 @@ function run(): void {
     const shm = `/dev/shm/tsrun-test-cg-${process.pid}-stats`;
     t.teardown(() => existsSync(shm) && unlinkSync(shm));
     const p = startWaiting(`busybox dd if=/dev/zero of=${shm} bs=1M count=16 2>/dev/null; echo done; exec busybox sleep 30`);
-    const cg = open(t, [p], { memory: { limit: 256 << 20 }, pids: { limit: 50 } });
+    const cg = await open(t, [p], { memory: { limit: 256 << 20 }, pids: { limit: 50 } });
     cg.addProcess(p.pid);
     p.go();
     await waitFor(() => p.stdout().includes('done'));
@@ -162,14 +162,14 @@ function run(): void {
 
   t.test('killAll empties the cgroup (sub-cgroups too)', async (t) => {
     const p = startWaiting('busybox sleep 30 & busybox sleep 30 & busybox sleep 30 & wait');
-    const cg = open(t, [p]);
+    const cg = await open(t, [p]);
     cg.addProcess(p.pid);
     p.go();
     await waitFor(() => cg.pids().length === 4);
     t.equal(cg.pids().length, 4);
     cg.killAll(9);
     t.ok(await waitFor(() => cg.pids().length === 0), 'empty');
-    cg.destroy();
+    await cg.destroy();
     for (const dir of Object.values(cg.record.dirs)) t.notOk(existsSync(dir), `${dir} removed`);
   });
 
@@ -181,7 +181,7 @@ function run(): void {
       { allow: true, type: 'b', major: 8, minor: 20, access: 'rw' },
       { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' },
     ];
-    const cg = open(t, [p], { devices });
+    const cg = await open(t, [p], { devices });
     t.equal(read(cg.record.dirs.devices, 'devices.list'), 'c 10:229 rwm\nb 8:20 rw\nc 1:3 rw', 'config order, as runtime-tools checks');
     cg.addProcess(p.pid);
     p.go();
@@ -202,7 +202,7 @@ function run(): void {
   });
 
   t.test('fields this host cannot do are refused before any write, naming the field', async (t) => {
-    const cg = open(t);
+    const cg = await open(t);
     const memDir = cg.record.dirs.memory;
     const cases: [Resources, RegExp][] = [
       [{ unified: { 'memory.high': '1' } }, /\/linux\/resources\/unified: .*cgroup v1/],
@@ -221,7 +221,7 @@ function run(): void {
   });
 
   t.test('warnings and kernel memory', { skip: noKmemTcp }, async (t) => {
-    const cg = open(t);
+    const cg = await open(t);
     const w = cg.setResources({ memory: { limit: 64 << 20, kernel: 64 << 20, kernelTCP: 32 << 20, swappiness: 10, useHierarchy: false } });
     t.equal(read(cg.record.dirs.memory, 'memory.kmem.tcp.limit_in_bytes'), String(32 << 20));
     t.equal(read(cg.record.dirs.memory, 'memory.swappiness'), '10');
@@ -230,7 +230,7 @@ function run(): void {
   });
 
   t.test('an error names the file and errno', async (t) => {
-    const cg = open(t);
+    const cg = await open(t);
     t.throws(
       () => cg.setResources({ cpu: { cpus: '999' } }),
       /\/linux\/resources\/cpu\/cpus=999: write \/sys\/fs\/cgroup\/cpuset\/tsrun-test-cg-\w+\/cpuset\.cpus: (EINVAL \(Invalid argument\)|ERANGE \(Result too large\))/,
@@ -241,7 +241,7 @@ function run(): void {
   // How fast this is belongs to `make bench` (create's phases), not to a timed assertion here.
   t.test('addProcessAsync puts the process in every hierarchy', async (t) => {
     const p = startWaiting('exec busybox sleep 30');
-    const cg = open(t, [p], { pids: { limit: 100 } });
+    const cg = await open(t, [p], { pids: { limit: 100 } });
     await cg.addProcessAsync(p.pid);
     const lines = read('/proc/' + p.pid, 'cgroup')
       .trim()

@@ -30,13 +30,13 @@ function run(): void {
     const cg = openCgroup({ cgroupsPath: `${rel}/mid/leaf`, id: 'x' });
     cleanupAfter(t, cg);
     t.equal(cg.mode, 'v2');
-    cg.create();
+    await cg.create();
     const dir = cg.record.dirs.unified;
     t.equal(dir, `${joined}/mid/leaf`);
     t.same(cg.record.created, [`${joined}/mid`, dir]);
     for (const c of ['memory', 'pids', 'cpu']) t.match(read(joined, 'cgroup.subtree_control'), c, `${c} enabled in the joined parent`);
     t.match(read(dir, 'cgroup.controllers'), /memory/, 'the leaf gets memory');
-    reopenCgroup(JSON.parse(JSON.stringify(cg.record))).destroy();
+    await reopenCgroup(JSON.parse(JSON.stringify(cg.record))).destroy();
     t.notOk(existsSync(`${joined}/mid`));
     t.ok(existsSync(joined), 'joined parent left alone');
   });
@@ -44,7 +44,7 @@ function run(): void {
   t.test('memory limit OOM-kills a process allocating above it', async (t) => {
     const big = startWaiting('exec busybox dd if=/dev/zero of=/dev/null bs=64M count=1');
     const small = startWaiting('exec busybox dd if=/dev/zero of=/dev/null bs=8M count=1');
-    const cg = open(t, [big, small], { memory: { limit: 32 << 20, swap: 32 << 20 } });
+    const cg = await open(t, [big, small], { memory: { limit: 32 << 20, swap: 32 << 20 } });
     const dir = cg.record.dirs.unified;
     t.equal(read(dir, 'memory.max'), String(32 << 20));
     t.equal(read(dir, 'memory.swap.max'), '0', 'swap = memory+swap - memory');
@@ -59,7 +59,7 @@ function run(): void {
 
   t.test('pids limit makes fork fail', async (t) => {
     const p = startWaiting('for i in 1 2 3 4 5 6; do busybox sleep 5 & done; echo forked');
-    const cg = open(t, [p], { pids: { limit: 4 } });
+    const cg = await open(t, [p], { pids: { limit: 4 } });
     t.equal(read(cg.record.dirs.unified, 'pids.max'), '4');
     cg.addProcess(p.pid);
     p.go();
@@ -70,7 +70,7 @@ function run(): void {
 
   t.test('cpu: shares as weight, quota and period as cpu.max, throttling', async (t) => {
     const p = startWaiting('while :; do :; done');
-    const cg = open(t, [p], { cpu: { shares: 512, quota: 20000, period: 100000 } });
+    const cg = await open(t, [p], { cpu: { shares: 512, quota: 20000, period: 100000 } });
     const dir = cg.record.dirs.unified;
     t.equal(read(dir, 'cpu.weight'), '59');
     t.equal(read(dir, 'cpu.max'), '20000 100000');
@@ -86,14 +86,14 @@ function run(): void {
 
   t.test('cpuset pins the process', async (t) => {
     const p = startWaiting('exec busybox sleep 30');
-    const cg = open(t, [p], { cpu: { cpus: '0', mems: '0' } });
+    const cg = await open(t, [p], { cpu: { cpus: '0', mems: '0' } });
     cg.addProcess(p.pid);
     t.match(read('/proc/' + p.pid, 'status'), /Cpus_allowed_list:\s+0\n/);
   });
 
   t.test('freeze stops progress, thaw resumes', async (t) => {
     const p = startWaiting('while :; do :; done');
-    const cg = open(t, [p]);
+    const cg = await open(t, [p]);
     cg.addProcess(p.pid);
     p.go();
     await sleep(200);
@@ -116,7 +116,7 @@ function run(): void {
 
   t.test('update changes live limits; swap follows the v1 meaning', async (t) => {
     const p = startWaiting('exec busybox sleep 30');
-    const cg = open(t, [p], { memory: { limit: 64 << 20 }, pids: { limit: 10 } });
+    const cg = await open(t, [p], { memory: { limit: 64 << 20 }, pids: { limit: 10 } });
     cg.addProcess(p.pid);
     const later = reopenCgroup(cg.record);
     later.setResources({ memory: { limit: 128 << 20, swap: 192 << 20, reservation: 16 << 20 }, pids: { limit: -1 } }, { update: true });
@@ -134,7 +134,7 @@ function run(): void {
     const shm = `/dev/shm/tsrun-test-cg-${process.pid}-below`;
     t.teardown(() => existsSync(shm) && unlinkSync(shm));
     const p = startWaiting(`busybox dd if=/dev/zero of=${shm} bs=1M count=16 2>/dev/null; echo done; exec busybox sleep 30`);
-    const cg = open(t, [p]);
+    const cg = await open(t, [p]);
     cg.addProcess(p.pid);
     p.go();
     await waitFor(() => p.stdout().includes('done'), 10000);
@@ -146,7 +146,7 @@ function run(): void {
     const shm = `/dev/shm/tsrun-test-cg-${process.pid}-stats`;
     t.teardown(() => existsSync(shm) && unlinkSync(shm));
     const p = startWaiting(`busybox dd if=/dev/zero of=${shm} bs=1M count=16 2>/dev/null; echo done; exec busybox sleep 30`);
-    const cg = open(t, [p], { memory: { limit: 256 << 20 }, pids: { limit: 50 } });
+    const cg = await open(t, [p], { memory: { limit: 256 << 20 }, pids: { limit: 50 } });
     cg.addProcess(p.pid);
     p.go();
     await waitFor(() => p.stdout().includes('done'), 10000);
@@ -163,14 +163,14 @@ function run(): void {
 
   t.test('killAll(SIGKILL) uses cgroup.kill and empties the cgroup', async (t) => {
     const p = startWaiting('busybox sleep 30 & busybox sleep 30 & busybox sleep 30 & wait');
-    const cg = open(t, [p]);
+    const cg = await open(t, [p]);
     cg.addProcess(p.pid);
     p.go();
     await waitFor(() => cg.pids().length === 4, 10000);
     t.equal(cg.pids().length, 4);
     cg.killAll(9);
     t.ok(await waitFor(() => cg.pids().length === 0, 10000), 'empty');
-    cg.destroy();
+    await cg.destroy();
     t.notOk(existsSync(cg.record.dirs.unified), 'removed');
   });
 
@@ -182,7 +182,7 @@ function run(): void {
       { allow: false, access: 'rwm' },
       { allow: true, type: 'c', major: 1, minor: 3, access: 'rw' },
     ];
-    const cg = open(t, [p1, p2], { devices });
+    const cg = await open(t, [p1, p2], { devices });
     const dir = cg.record.dirs.unified;
     t.equal(deviceFilterIds(dir).length, 1, 'one program attached');
     cg.addProcess(p1.pid);
@@ -199,7 +199,7 @@ function run(): void {
   });
 
   t.test('io: throttles and weight', async (t) => {
-    const cg = open(t);
+    const cg = await open(t);
     const dir = cg.record.dirs.unified;
     if (existsSync('/dev/vda')) {
       cg.setResources({ blockIO: { throttleReadBpsDevice: [{ major: 254, minor: 0, rate: 1048576 }], throttleWriteIOPSDevice: [{ major: 254, minor: 0, rate: 100 }] } });
@@ -211,7 +211,7 @@ function run(): void {
   });
 
   t.test('v1-only fields: warnings or errors naming the field', async (t) => {
-    const cg = open(t);
+    const cg = await open(t);
     const w = cg.setResources({ memory: { limit: 64 << 20, kernel: 1 << 20, kernelTCP: 1 << 20, swappiness: 10 }, network: { classID: 1, priorities: [{ name: 'lo', priority: 1 }] } });
     t.equal(w.length, 5, w.join('\n'));
     t.match(w.join('\n'), /memory\/kernel: ignored/);
@@ -228,7 +228,7 @@ function run(): void {
   // How fast this is belongs to `make bench`, not to a timed assertion here.
   t.test('addProcessAsync puts the process in the cgroup', async (t) => {
     const p = startWaiting('exec busybox sleep 30');
-    const cg = open(t, [p], { pids: { limit: 100 } });
+    const cg = await open(t, [p], { pids: { limit: 100 } });
     await cg.addProcessAsync(p.pid);
     t.match(read('/proc/' + p.pid, 'cgroup'), new RegExp(`^0::${cg.record.path}$`, 'm'));
     t.match(read(cg.record.dirs.unified!, 'cgroup.procs'), new RegExp(`^${p.pid}$`, 'm'));

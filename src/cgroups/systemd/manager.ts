@@ -16,6 +16,7 @@ import type { CgroupManager } from '../types.js';
 import type { CgroupHost } from '../detect.js';
 import { v1Hierarchies } from '../detect.js';
 import { CgroupError } from '../errors.js';
+import { TsrunError } from '../../errors.js';
 import { V1Manager, V2Manager } from '../managers.js';
 import { SystemdHandle } from './scope.js';
 import { parseSystemdPath } from './unit-name.js';
@@ -46,13 +47,14 @@ export class SystemdManager extends SystemdHandle implements CgroupManager {
   }
 
   override addProcess(pid: number): void {
-    if (this.started) return this.inner.addProcess(pid);
-    this.start(pid);
+    // create places the init with addProcessAsync, which starts the scope; restore refuses the systemd driver.
+    if (!this.started) throw new TsrunError('internal: a systemd scope is started by addProcessAsync', { code: 'ERR_UNSUPPORTED' });
+    this.inner.addProcess(pid);
   }
 
   override async addProcessAsync(pid: number): Promise<void> {
     if (this.started) return this.inner.addProcessAsync(pid);
-    this.start(pid);
+    await this.start(pid);
   }
 
   /**
@@ -61,7 +63,7 @@ export class SystemdManager extends SystemdHandle implements CgroupManager {
    * does not manage), the controllers enabled for the delegated subtree, the
    * pid in those hierarchies, and every limit written to the files.
    */
-  private start(pid: number): void {
+  private async start(pid: number): Promise<void> {
     const resources = this.pending ?? {};
     const v2 = this.mode === 'v2';
     const props: Property[] = [
@@ -78,8 +80,8 @@ export class SystemdManager extends SystemdHandle implements CgroupManager {
     ];
     withBus(this.unit, (bus) => startScope(bus, this.unit.unit, props));
     this.started = true;
-    this.inner.create();
-    this.inner.addProcess(pid);
+    await this.inner.create();
+    await this.inner.addProcessAsync(pid);
     for (const w of this.inner.setResources(resources)) this.warn(w);
   }
 }

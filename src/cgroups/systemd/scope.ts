@@ -22,7 +22,7 @@ export class SystemdHandle implements CgroupHandle {
   }
 
   /** Nothing: systemd makes the cgroup when the scope starts (addProcess at create). */
-  create(): void {}
+  async create(): Promise<void> {}
 
   addProcess(pid: number): void {
     this.inner.addProcess(pid);
@@ -58,8 +58,8 @@ export class SystemdHandle implements CgroupHandle {
    * v1 the hierarchies systemd does not manage (freezer, cpuset...), which
    * the cgroupfs driver created. The name is the container's alone.
    */
-  destroy(): void {
+  async destroy(): Promise<void> {
     withBus(this.unit, (bus) => stopScope(bus, this.unit.unit));
-    for (const dir of new Set(Object.values(this.record.dirs))) removeTree(dir, 2000);
+    await Promise.all([...new Set(Object.values(this.record.dirs))].map((dir) => removeTree(dir, 2000)));
   }
 }
