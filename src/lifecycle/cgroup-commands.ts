@@ -51,7 +51,7 @@ export async function update(ctx: RuntimeContext, id: string, resources: Resourc
     const warnings = cgroupOf(rec).setResources(resources, { update: true });
     const linux = (rec.config.linux ??= {});
     linux.resources = mergeResources(linux.resources ?? {}, resources);
-    ctx.store.write(rec);
+    await ctx.store.write(rec);
     return warnings;
   } finally {
     unlock();

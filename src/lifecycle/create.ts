@@ -191,7 +191,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     const idMaps = planIdMaps(spec, hasNewUserNs(spec));
     cg = cgroup;
     if (cgroup) record.cgroup = { ...cgroup.record, created: dirsToCreate(cgroup.record) };
-    store.write(record);
+    await store.write(record);
     const compileSeccomp = await loadSeccompCompiler(spec);
     await nextSlice();
     plan = makePlan(activated.spec, ctx, id, bundle, rootfs, opts, mode, cgroup, compileSeccomp, { own, setgroupsDenied: idMaps.denySetgroups });
@@ -203,7 +203,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
       await cgroup.create();
       await nextSlice();
       record.cgroup = cgroup.record;
-      store.write(record); // now with the directories create() made, for delete --force
+      await store.write(record); // now with the directories create() made, for delete --force
       for (const w of cgroup.setResources(effectiveResources(spec.linux?.resources))) ctx.log.warn(w);
     }
     timer.mark('cgroup');
@@ -214,7 +214,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     const pid = Number(await session.expect(Msg.PID));
     record.pid = pid;
     record.startTime = readProcStat(pid)?.startTime;
-    store.write(record);
+    await store.write(record);
     timer.mark('clone');
 
     await cgroup?.addProcessAsync(pid);

@@ -83,10 +83,10 @@ export async function restore(ctx: RuntimeContext, id: string, opts: RestoreOpti
     const cgroup = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id });
     cg = cgroup;
     record.cgroup = { ...cgroup.record, created: dirsToCreate(cgroup.record) };
-    store.write(record);
+    await store.write(record);
     await cgroup.create();
     record.cgroup = cgroup.record;
-    store.write(record);
+    await store.write(record);
     for (const w of cgroup.setResources(effectiveResources(spec.linux?.resources))) ctx.log.warn(w);
 
     images = openDir(imagePath, 'image path', false);
@@ -136,7 +136,7 @@ export async function restore(ctx: RuntimeContext, id: string, opts: RestoreOpti
         case 'post-restore':
           record.pid = n.pid;
           record.startTime = readProcStat(n.pid)?.startTime;
-          store.write(record);
+          await store.write(record);
           break;
         case 'orphan-pts-master':
           if (!n.fds.length) throw new TsrunError('criu sent no pty master for the terminal', { code: 'ERR_SYSCALL', syscall: 'criu restore' });
@@ -159,7 +159,7 @@ export async function restore(ctx: RuntimeContext, id: string, opts: RestoreOpti
       if (!record.pid && resp.restore?.pid) {
         record.pid = resp.restore.pid;
         record.startTime = readProcStat(record.pid)?.startTime;
-        store.write(record);
+        await store.write(record);
       }
     } catch (e) {
       if (!(e instanceof CriuFailed)) throw e;

@@ -1,11 +1,14 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TsrunError, errnoOf, sysError } from '../errors.js';
 import type { CgroupRecord } from '../cgroups/types.js';
 import type { Spec } from '../spec/types.js';
 
 export const DEFAULT_ROOT = '/run/tsrun';
+
+/** Temp names of state.json writes: unique within the process, so two writes in flight never share one. */
+let tmpSeq = 0;
 
 /** What tsrun keeps about a container in ROOT/ID/state.json. */
 export interface ContainerRecord {
@@ -95,14 +98,15 @@ export class StateStore {
    * state lives in /run, gone at power loss anyway, and an fsync costs each
    * command ~4.5 ms where /run is on disk (runc and crun do not sync either).
    */
-  write(rec: ContainerRecord): void {
+  async write(rec: ContainerRecord): Promise<void> {
     const file = join(this.dir(rec.id), 'state.json');
-    const tmp = `${file}.${process.pid}.tmp`;
+    const tmp = `${file}.${process.pid}.${++tmpSeq}.tmp`;
     try {
-      writeFileSync(tmp, JSON.stringify(rec));
-      renameSync(tmp, file);
+      // Through the thread pool: on a disk-backed root the rename waits for the journal.
+      await writeFile(tmp, JSON.stringify(rec));
+      await rename(tmp, file);
     } catch (e) {
-      rmSync(tmp, { force: true });
+      await rm(tmp, { force: true });
       throw sysError('write', file, e);
     }
   }
