@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CgroupMode } from './types.js';
 import { CgroupError } from './errors.js';
+import { readMountinfo, unescapeMountPath } from '../linux/mountinfo.js';
 
 /** Controllers a v1 hierarchy can carry (a named hierarchy such as name=systemd has none). */
 export const V1_CONTROLLERS = ['cpuset', 'cpu', 'cpuacct', 'blkio', 'memory', 'devices', 'freezer', 'net_cls', 'perf_event', 'net_prio', 'hugetlb', 'pids', 'rdma', 'misc'] as const;
@@ -37,10 +38,6 @@ export interface CgroupHost {
 
 const KNOWN_V1 = new Set<string>(V1_CONTROLLERS);
 
-/** Undoes mountinfo's octal escapes (\040 for a space, ...). */
-function unescape(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
 
 /**
  * The cgroup mounts listed in a mountinfo text. When a hierarchy is mounted
@@ -56,7 +53,7 @@ export function parseMountinfo(text: string): { v1: Record<string, V1Hierarchy>;
     const [fstype, , superOpts = ''] = line.slice(sep + 3).split(' ');
     if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
     const f = line.slice(0, sep).split(' ');
-    const mount: CgroupMount = { root: unescape(f[3]), mountpoint: unescape(f[4]) };
+    const mount: CgroupMount = { root: unescapeMountPath(f[3]), mountpoint: unescapeMountPath(f[4]) };
     if (fstype === 'cgroup2') {
       if (!unified || (!preferred(unified.mountpoint) && preferred(mount.mountpoint))) unified = mount;
       continue;
@@ -73,9 +70,8 @@ export function parseMountinfo(text: string): { v1: Record<string, V1Hierarchy>;
 }
 
 /** Reads /proc/self/mountinfo (or the given text) and classifies the host. */
-export function detectCgroups(mountinfo?: string): CgroupHost {
-  const text = mountinfo ?? readFileSync('/proc/self/mountinfo', 'utf8');
-  const { v1, unified } = parseMountinfo(text);
+export function detectCgroups(mountinfo: string = readMountinfo()): CgroupHost {
+  const { v1, unified } = parseMountinfo(mountinfo);
   const hasV1 = Object.keys(v1).length > 0;
   if (!hasV1 && !unified) throw new CgroupError('no cgroup filesystem is mounted (none in /proc/self/mountinfo)');
   const mode: CgroupMode = !hasV1 ? 'v2' : unified ? 'hybrid' : 'v1';

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { moveNetDevicesIn } from '../linux/net-devices.js';
 import { TsrunError } from '../errors.js';
 import { PhaseTimer } from '../log.js';
-import { detectCgroups } from '../cgroups/index.js';
+import { detectCgroups, type CgroupHost } from '../cgroups/index.js';
+import { readMountinfo } from '../linux/mountinfo.js';
 import { dirsToCreate } from '../cgroups/planned.js';
 import { withHome } from '../process/home.js';
 import { withListenFds } from '../process/listen-fds.js';
@@ -103,9 +104,10 @@ export async function planAsData(ctx: RuntimeContext, id: string, opts: CreateOp
 export async function planOnly(ctx: RuntimeContext, id: string, opts: CreateOptions, mode: 'create' | 'run'): Promise<Plan> {
   checkId(id);
   const { spec, bundle, rootfs } = loadConfig(opts);
-  const { cgroup, own } = containerCgroup(ctx, spec, id);
+  const view = hostView();
+  const { cgroup, own } = containerCgroup(ctx, spec, id, view.cgroups);
   const setgroupsDenied = planIdMaps(spec, hasNewUserNs(spec)).denySetgroups;
-  return makePlan(spec, ctx, id, bundle, rootfs, opts, mode, cgroup, await loadSeccompCompiler(spec), { own, setgroupsDenied });
+  return makePlan(spec, ctx, id, bundle, rootfs, opts, mode, view, cgroup, await loadSeccompCompiler(spec), { own, setgroupsDenied });
 }
 
 function makePlan(
@@ -116,13 +118,14 @@ function makePlan(
   rootfs: string,
   opts: CreateOptions,
   mode: 'create' | 'run',
+  view: HostView,
   cg: CgroupManager | null,
   compileSeccomp?: PlanContext['compileSeccomp'],
   rootless: { own: CgroupRecord | null; setgroupsDenied: boolean } = { own: null, setgroupsDenied: false },
 ): Plan {
   // A rootless container without a cgroup of its own shows the caller's (which it is in).
   const shown = cg?.record ?? rootless.own;
-  const host = hostFacts(shown ? { mode: shown.mode, sources: cgroupMountSources(shown, detectCgroups()) } : null);
+  const host = hostFacts(shown ? { mode: shown.mode, sources: cgroupMountSources(shown, view.cgroups) } : null, view.mountinfo);
   if (spec.process) spec = { ...spec, process: withHome(spec.process, rootfs) };
   try {
     return buildPlan(spec, {
@@ -186,7 +189,8 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
   let session: ExecutorSession | undefined;
   try {
     // Rootless: no cgroup of its own where the caller cannot make one (rootless-cgroup.ts).
-    const { cgroup, own, warnings: cgroupWarnings } = containerCgroup(ctx, spec, id, (w) => ctx.log.warn(w));
+    const view = hostView();
+    const { cgroup, own, warnings: cgroupWarnings } = containerCgroup(ctx, spec, id, view.cgroups, (w) => ctx.log.warn(w));
     // Checked before anything runs: a missing newuidmap or subuid range.
     const idMaps = planIdMaps(spec, hasNewUserNs(spec));
     cg = cgroup;
@@ -194,7 +198,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     await store.write(record);
     const compileSeccomp = await loadSeccompCompiler(spec);
     await nextSlice();
-    plan = makePlan(activated.spec, ctx, id, bundle, rootfs, opts, mode, cgroup, compileSeccomp, { own, setgroupsDenied: idMaps.denySetgroups });
+    plan = makePlan(activated.spec, ctx, id, bundle, rootfs, opts, mode, view, cgroup, compileSeccomp, { own, setgroupsDenied: idMaps.denySetgroups });
     for (const w of [...plan.warnings, ...cgroupWarnings]) ctx.log.warn(w);
     timer.mark('plan');
     await nextSlice();
@@ -260,6 +264,17 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
   } finally {
     unlock();
   }
+}
+
+/** The host's mounts as one create sees them: mountinfo read once, for the cgroup layout and the plan. */
+interface HostView {
+  mountinfo: string;
+  cgroups: CgroupHost;
+}
+
+function hostView(): HostView {
+  const mountinfo = readMountinfo();
+  return { mountinfo, cgroups: detectCgroups(mountinfo) };
 }
 
 function writeOomScoreAdj(pid: number, value: number): void {

@@ -8,7 +8,7 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { TsrunError } from '../errors.js';
-import { detectCgroups, openCgroup, parseProcCgroup, type CgroupHost } from '../cgroups/index.js';
+import { openCgroup, parseProcCgroup, type CgroupHost } from '../cgroups/index.js';
 import { v1Dirs } from '../cgroups/paths.js';
 import type { CgroupManager, CgroupRecord } from '../cgroups/types.js';
 import { runningInUserNs } from '../linux/userns.js';
@@ -30,8 +30,8 @@ export function isRootless(flag: RuntimeContext['rootless']): boolean {
 }
 
 /** The cgroup create uses for the container; throws (naming the field) when rootless and a limit cannot be applied. */
-export function containerCgroup(ctx: RuntimeContext, spec: Spec, id: string, warn?: (w: string) => void): ContainerCgroup {
-  const cgroup = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id, systemd: ctx.systemdCgroup, warn });
+export function containerCgroup(ctx: RuntimeContext, spec: Spec, id: string, host: CgroupHost, warn?: (w: string) => void): ContainerCgroup {
+  const cgroup = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id, systemd: ctx.systemdCgroup, warn, host });
   if (!isRootless(ctx.rootless)) return { cgroup, own: null, warnings: [] };
   const blocked = unwritableDir(cgroup.record);
   if (blocked === undefined) return { cgroup, own: null, warnings: [] };
@@ -45,7 +45,7 @@ export function containerCgroup(ctx: RuntimeContext, spec: Spec, id: string, war
       path: blocked,
     });
   }
-  return { cgroup: null, own: ownCgroup(cgroup.mode === 'v2'), warnings: checkNoLimits(spec.linux?.resources, why) };
+  return { cgroup: null, own: ownCgroup(cgroup.mode === 'v2', host), warnings: checkNoLimits(spec.linux?.resources, why) };
 }
 
 /**
@@ -109,8 +109,7 @@ function firstSet(value: unknown, pointer: string): string | undefined {
 }
 
 /** The caller's own cgroup as a record (never created nor removed): what the container's /sys/fs/cgroup binds. */
-function ownCgroup(v2: boolean): CgroupRecord {
-  const host: CgroupHost = detectCgroups();
+function ownCgroup(v2: boolean, host: CgroupHost): CgroupRecord {
   const own = parseProcCgroup(readFileSync('/proc/self/cgroup', 'utf8'));
   if (v2) {
     const m = host.unified!;

@@ -3,9 +3,11 @@ import type { HostFacts, CgroupMountSource } from './context.js';
 import type { CgroupMode } from '../cgroups/types.js';
 import { hostLsm } from '../linux/lsm.js';
 import { runningInUserNs } from '../linux/userns.js';
+import { readMountinfo, unescapeMountPath } from '../linux/mountinfo.js';
 
 /** Reads the host facts a plan needs from /proc. */
-export function hostFacts(cgroup: { mode: CgroupMode; sources: CgroupMountSource[] } | null): HostFacts {
+export function hostFacts(cgroup: { mode: CgroupMode; sources: CgroupMountSource[] } | null, mountinfo?: string): HostFacts {
+  const mounts = () => (mountinfo ??= readMountinfo());
   const status = readFileSync('/proc/self/status', 'utf8');
   const capBnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0';
   const limits = readFileSync('/proc/self/limits', 'utf8');
@@ -25,7 +27,7 @@ export function hostFacts(cgroup: { mode: CgroupMode; sources: CgroupMountSource
       }
     },
     mountPointOf(path) {
-      mountPoints ??= readFileSync('/proc/self/mountinfo', 'utf8')
+      mountPoints ??= mounts()
         .split('\n')
         .filter(Boolean)
         .map((l) => unescapeMountPath(l.split(' ')[4]!));
@@ -37,7 +39,7 @@ export function hostFacts(cgroup: { mode: CgroupMode; sources: CgroupMountSource
     },
     procSysMounts() {
       // mountinfo: id parent major:minor root mountpoint options... - fstype source super-options
-      return readFileSync('/proc/self/mountinfo', 'utf8')
+      return mounts()
         .split('\n')
         .filter(Boolean)
         .map((l) => ({ f: l.split(' '), fstype: l.slice(l.indexOf(' - ') + 3).split(' ')[0] }))
@@ -49,8 +51,4 @@ export function hostFacts(cgroup: { mode: CgroupMode; sources: CgroupMountSource
     canEnterMountNs: (process.geteuid?.() ?? -1) === 0 && !runningInUserNs(),
     lsm: hostLsm(),
   };
-}
-
-function unescapeMountPath(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
