@@ -1,4 +1,5 @@
 // With bpf.ts, the only place that loads koffi (src/linux is the layer that
+import { writeSync } from 'node:fs';
 // talks to the kernel through libc). Each wrapper turns a -1 return into an
 // error naming the call, its argument and errno.
 import { createRequire } from 'node:module';
@@ -32,6 +33,7 @@ interface Libc {
   attrSetSigDefault: Fn;
   attrSetSigMask: Fn;
   attrDestroy: Fn;
+  memfdCreate: Fn;
   errno: () => number;
 }
 /** A koffi function that can also run on libuv's thread pool: fn.async(...args, callback). */
@@ -71,6 +73,7 @@ function load(): Libc {
     attrSetSigDefault: lib.func('int posix_spawnattr_setsigdefault(void *attr, const void *set)'),
     attrSetSigMask: lib.func('int posix_spawnattr_setsigmask(void *attr, const void *set)'),
     attrDestroy: lib.func('int posix_spawnattr_destroy(void *attr)'),
+    memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)'),
     errno: () => koffi.errno() as number,
   };
   return libc;
@@ -105,6 +108,28 @@ export function listenUnix(path: string): number {
   try {
     check(l.bind(fd, addr, 2 + Buffer.byteLength(path) + 1) as number, `bind ${path}`);
     check(l.listen(fd, 1) as number, `listen ${path}`);
+  } catch (e) {
+    l.close(fd);
+    throw e;
+  }
+  return fd;
+}
+
+const MFD_CLOEXEC = 1;
+const MFD_ALLOW_SEALING = 2;
+const F_ADD_SEALS = 1033;
+const F_SEAL_ALL = 1 | 2 | 4 | 8; // F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE
+
+/**
+ * A close-on-exec memfd named NAME holding bytes, sealed: nobody, whoever
+ * holds or opens it, can change its contents or size again.
+ */
+export function sealedMemfd(name: string, bytes: Buffer): number {
+  const l = load();
+  const fd = check(l.memfdCreate(name, MFD_CLOEXEC | MFD_ALLOW_SEALING) as number, `memfd_create ${name}`);
+  try {
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+    check(l.fcntlInt(fd, F_ADD_SEALS, F_SEAL_ALL) as number, `fcntl F_ADD_SEALS ${name}`);
   } catch (e) {
     l.close(fd);
     throw e;

@@ -6,6 +6,7 @@ import { nextSlice } from '../loop-slice.js';
 import { closeFd, devNullFd, socketPair, spawnProcess, waitProcess } from '../linux/libc.js';
 import { errnoName } from './errno.js';
 import { executorPath } from './executor-path.js';
+import { sealedExecutorPath } from './sealed-executor.js';
 import { Msg } from './generated/instruction-set.js';
 import { planRefused } from './plan.js';
 
@@ -156,7 +157,7 @@ export class ExecutorSession {
     this.onSocketGone = () => reap();
     let spawned: Promise<number>;
     try {
-      spawned = spawnProcess(executorPath(), [executorPath(), String(this.syncFd)], { fds, env, setsid: opts.ownProcessGroup });
+      spawned = spawnProcess(sealedExecutorPath(), [executorPath(), String(this.syncFd)], { fds, env, setsid: opts.ownProcessGroup });
     } catch (e) {
       closeFd(theirs);
       sock.destroy();

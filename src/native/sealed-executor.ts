@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { closeFd, sealedMemfd } from '../linux/libc.js';
+import { executorPath } from './executor-path.js';
+
+/**
+ * The path to spawn the executor from: a sealed in-memory copy of it, made
+ * once per process and kept open (close-on-exec, so no other child of the
+ * program inherits it). CVE-2019-5736: the image a container could reach
+ * through /proc/PID/exe must not be the host's file, and must not be
+ * writable. The executor already runs from such a copy, but made its own
+ * at every start (a 700 KB copy and a second execve per container, and a
+ * private copy of its pages in every monitor that stays). Started from this
+ * one, it sees that it runs from the sealed copy and goes on, and every
+ * monitor of a long-lived program shares the same pages.
+ */
+export function sealedExecutorPath(): string {
+  const source = executorPath();
+  if (sealed?.source !== source) {
+    // The executor's name for its own copy: it checks /proc/self/exe for it (executor.c, run_from_sealed_copy).
+    if (sealed) closeFd(sealed.fd);
+    sealed = { source, fd: sealedMemfd('tsrun-executor', readFileSync(source)) };
+  }
+  return `/proc/self/fd/${sealed.fd}`;
+}
+
+let sealed: { source: string; fd: number } | undefined;
