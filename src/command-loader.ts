@@ -6,10 +6,14 @@
  * From source (tests run the TypeScript directly), the module is imported.
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import Module from 'node:module';
+import type ModuleClass from 'node:module';
 import { dirname } from 'node:path';
-import { Script } from 'node:vm';
+import type { Script as ScriptClass } from 'node:vm';
 import { nextSlice } from './loop-slice.js';
+
+// node:vm and node:module only where a code cache is used (create): other commands skip loading them.
+const vm = (): typeof import('node:vm') => require('node:vm');
+const moduleApi = (): typeof ModuleClass => require('node:module');
 
 declare const TSRUN_BUNDLED: boolean | undefined;
 /** Set by the build: where dist/commands is from the bundle this code is in ("commands" from dist/, "." from dist/commands/). */
@@ -43,7 +47,7 @@ function requireBundle(file: string): unknown {
   if (process.env.TSRUN_WRITE_CODE_CACHE === '1') return writingCodeCache(file, cacheFile);
   const cachedData = freshCache(file, cacheFile);
   if (!cachedData) return req(file);
-  const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+  const script = new (vm().Script)(moduleApi().wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
   return runAsModule(script, file).exports;
 }
 
@@ -68,14 +72,15 @@ function freshCache(file: string, cacheFile: string): Buffer | undefined {
  * the functions this command really ran and not just the top level.
  */
 function writingCodeCache(file: string, cacheFile: string): unknown {
-  const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file });
+  const script = new (vm().Script)(moduleApi().wrap(readFileSync(file, 'utf8')), { filename: file });
   const mod = runAsModule(script, file);
   process.once('exit', () => writeFileSync(cacheFile, script.createCachedData()));
   return mod.exports;
 }
 
 /** Runs a compiled CommonJS wrapper as `file`, entered in require's cache as if required. */
-function runAsModule(script: Script, file: string): Module {
+function runAsModule(script: ScriptClass, file: string): ModuleClass {
+  const Module = moduleApi();
   const mod = new Module(file);
   mod.filename = file;
   mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(dirname(file));

@@ -6,10 +6,9 @@
 // frees a css in every controller of its hierarchy (about a millisecond for
 // memory), nine hierarchies per container here, and an embedding program's
 // event loop must not wait for that (the library runs many creates at once).
-import { mkdir, readdir, rmdir } from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
 import { posix } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdir, readdirTypes, rmdir, sleep } from '../async-fs.js';
 import { ioError } from './errors.js';
 
 /**
@@ -61,7 +60,7 @@ export async function rmdirRetry(dir: string, timeoutMs: number): Promise<void> 
 export async function removeTree(dir: string, timeoutMs: number): Promise<void> {
   let entries: Dirent[];
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = await readdirTypes(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw ioError('readdir', dir, err);

@@ -1,6 +1,6 @@
 // cgroup.procs access shared by both drivers.
 import { readdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { writeFile } from '../async-fs.js';
 import { posix } from 'node:path';
 import { CgroupError, ioError } from './errors.js';
 import { readCgOpt, sleepMs, writeCg } from './fsutil.js';
@@ -31,7 +31,7 @@ export async function writeProcAsync(dir: string, pid: number): Promise<void> {
   const path = posix.join(dir, 'cgroup.procs');
   for (let i = 0; ; i++) {
     try {
-      await writeFile(path, String(pid), { flag: 'r+' });
+      await writeFile(path, String(pid), 'r+');
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EINVAL' || i >= 4) throw ioError('write', path, err);

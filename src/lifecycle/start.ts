@@ -1,5 +1,5 @@
 import { constants, unlinkSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { close, open, write } from '../async-fs.js';
 import { TsrunError, errnoOf } from '../errors.js';
 import { lockDir } from '../state/lock.js';
 import { containerStatus } from '../state/status.js';
@@ -37,17 +37,17 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
     const fifo = ctx.store.fifoPath(id);
     // Through the thread pool: the write wakes the init, which can take the
     // CPU from this thread for a while on a busy host.
-    let fh: FileHandle;
+    let fd: number;
     try {
-      fh = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      fd = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENXIO') throw new TsrunError('cannot start container: its init is no longer waiting', { code: 'ERR_BAD_STATE' });
       throw new TsrunError(`open exec fifo ${fifo}: ${(e as NodeJS.ErrnoException).code}`, { syscall: 'open', path: fifo, errno: errnoOf(e) });
     }
     try {
-      await fh.write('0');
+      await write(fd, '0');
     } finally {
-      await fh.close();
+      await close(fd);
     }
     unlinkSync(fifo);
     unlock();

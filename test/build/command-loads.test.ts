@@ -4,9 +4,9 @@
 // newuidmap load it when they run, not when the bundle loads.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TOP } from '../helpers.js';
+import { TOP, makeBundle, stateRoot, tempDir, uniqueId } from '../helpers.js';
 
 for (const cmd of ['create', 'start', 'state', 'kill', 'delete']) {
   const bundle = join(TOP, 'dist/commands', `${cmd}.cjs`);
@@ -23,3 +23,26 @@ for (const cmd of ['create', 'start', 'state', 'kill', 'delete']) {
     t.equal(r.stdout, '', 'child_process modules loaded');
   });
 }
+
+// Node modules a short command must not pay for: node:fs/promises (eight
+// more internal modules), the global `performance` (ten: perf_hooks), node:vm.
+// Checked on the real CLI, since some load only when a command runs.
+const HEAVY = /^NativeModule (fs\/promises|internal\/fs\/promises|perf_hooks|internal\/perf\/performance|vm|child_process)$/;
+
+t.test('state, kill, start and delete load none of the heavy built-ins', { skip: existsSync(join(TOP, 'dist/cli.cjs')) ? false : 'no build: run make build' }, async (t) => {
+  const { root, run } = stateRoot(t);
+  const { dir } = makeBundle(t, (s) => {
+    s.process!.args = ['true'];
+  });
+  const id = uniqueId('loads');
+  t.equal((await run(['create', '--bundle', dir, id])).code, 0, 'create');
+  const out = join(tempDir(t, 'loads'), 'modules.txt');
+  const preload = join(tempDir(t, 'loads-preload'), 'dump.cjs');
+  writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));`);
+  for (const args of [['state', id], ['kill', id, '0'], ['start', id], ['delete', '--force', id]]) {
+    // env -i: tap's process-info hook puts its own loaders into NODE_OPTIONS of what a test spawns.
+    const r = spawnSync('env', ['-i', `PATH=${process.env.PATH}`, process.execPath, '-r', preload, join(TOP, 'dist/cli.cjs'), '--root', root, ...args], { encoding: 'utf8' });
+    t.equal(r.status, 0, `${args[0]}: ${r.stderr}`);
+    t.same(readFileSync(out, 'utf8').split('\n').filter((m) => HEAVY.test(m)), [], `${args[0]} loads no heavy built-in`);
+  }
+});
