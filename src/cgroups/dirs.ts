@@ -8,7 +8,7 @@
 // event loop must not wait for that (the library runs many creates at once).
 import type { Dirent } from 'node:fs';
 import { posix } from 'node:path';
-import { mkdir, readdirTypes, rmdir, sleep } from '../async-fs.js';
+import { mkdir, readdirTypes, rmdir, sleep } from '../linux/async-fs.js';
 import { ioError } from './errors.js';
 
 /**

@@ -1,6 +1,6 @@
 // cgroup.procs access shared by both drivers.
 import { readdirSync } from 'node:fs';
-import { writeFile } from '../async-fs.js';
+import { writeFile } from '../linux/async-fs.js';
 import { posix } from 'node:path';
 import { CgroupError, ioError } from './errors.js';
 import { readCgOpt, sleepMs, writeCg } from './fsutil.js';

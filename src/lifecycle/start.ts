@@ -1,5 +1,5 @@
 import { constants, unlinkSync } from 'node:fs';
-import { close, open, write } from '../async-fs.js';
+import { close, open, write } from '../linux/async-fs.js';
 import { TsrunError, errnoOf } from '../errors.js';
 import { lockDir } from '../state/lock.js';
 import { containerStatus } from '../state/status.js';

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import { rename, rm, writeFile } from '../async-fs.js';
+import { rename, rm, writeFile } from '../linux/async-fs.js';
 import { dirname, join } from 'node:path';
 import { TsrunError, errnoOf, sysError } from '../errors.js';
 import type { CgroupRecord } from '../cgroups/types.js';
