@@ -38,7 +38,6 @@ export interface CgroupHost {
 
 const KNOWN_V1 = new Set<string>(V1_CONTROLLERS);
 
-
 /**
  * The cgroup mounts listed in a mountinfo text. When a hierarchy is mounted
  * twice, the mount under /sys/fs/cgroup wins, else the first one.

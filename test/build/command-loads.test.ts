@@ -39,10 +39,21 @@ t.test('state, kill, start and delete load none of the heavy built-ins', { skip:
   const out = join(tempDir(t, 'loads'), 'modules.txt');
   const preload = join(tempDir(t, 'loads-preload'), 'dump.cjs');
   writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));`);
-  for (const args of [['state', id], ['kill', id, '0'], ['start', id], ['delete', '--force', id]]) {
+  for (const args of [
+    ['state', id],
+    ['kill', id, '0'],
+    ['start', id],
+    ['delete', '--force', id],
+  ]) {
     // env -i: tap's process-info hook puts its own loaders into NODE_OPTIONS of what a test spawns.
     const r = spawnSync('env', ['-i', `PATH=${process.env.PATH}`, process.execPath, '-r', preload, join(TOP, 'dist/cli.cjs'), '--root', root, ...args], { encoding: 'utf8' });
     t.equal(r.status, 0, `${args[0]}: ${r.stderr}`);
-    t.same(readFileSync(out, 'utf8').split('\n').filter((m) => HEAVY.test(m)), [], `${args[0]} loads no heavy built-in`);
+    t.same(
+      readFileSync(out, 'utf8')
+        .split('\n')
+        .filter((m) => HEAVY.test(m)),
+      [],
+      `${args[0]} loads no heavy built-in`,
+    );
   }
 });
