@@ -249,7 +249,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     return { record, session };
   } catch (given) {
     const e = explainSetupDeath(given, cg, spec);
-    if (record.pid) killAndWait(record.pid, record.startTime);
+    if (record.pid) await killAndWait(record.pid, record.startTime);
     session?.close();
     try {
       await cg?.destroy();

@@ -85,8 +85,8 @@ async function destroy(rec: ContainerRecord): Promise<void> {
     }
   }
   if (rec.pid) {
-    killAndWait(rec.pid, rec.startTime);
-    if (!waitGone(rec.pid, rec.startTime, 5000)) throw new TsrunError(`container init ${rec.pid} did not die`, { code: 'ERR_TIMEOUT' });
+    await killAndWait(rec.pid, rec.startTime);
+    if (!(await waitGone(rec.pid, rec.startTime, 5000))) throw new TsrunError(`container init ${rec.pid} did not die`, { code: 'ERR_TIMEOUT' });
   }
   await cg?.destroy();
   if (usesHostMountNs(rec.config)) {

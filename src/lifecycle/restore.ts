@@ -175,7 +175,7 @@ export async function restore(ctx: RuntimeContext, id: string, opts: RestoreOpti
     if (!record.pid) throw new TsrunError('criu restored nothing: no pid reported', { code: 'ERR_SYSCALL', syscall: 'criu restore' });
     if (opts.pidFile) writePidFile(opts.pidFile, record.pid);
   } catch (e) {
-    if (record.pid) killAndWait(record.pid, record.startTime);
+    if (record.pid) await killAndWait(record.pid, record.startTime);
     if (record.pid) reapIfExited(record.pid);
     try {
       await cg?.destroy();

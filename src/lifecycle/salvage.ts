@@ -5,7 +5,8 @@ import type { CgroupHandle } from '../cgroups/types.js';
 import { isCgroupRecord } from '../state/store.js';
 import { isAlive } from '../linux/proc.js';
 import type { RuntimeContext } from './context.js';
-import { killAndWait, sleepMs } from './wait.js';
+import { killAndWait } from './wait.js';
+import { sleep } from '../linux/async-fs.js';
 
 /**
  * `delete --force` of a container whose state.json is damaged or missing:
@@ -30,12 +31,12 @@ export async function salvage(ctx: RuntimeContext, id: string, raw: unknown, rea
 
   const pid = typeof rec.pid === 'number' && Number.isInteger(rec.pid) && rec.pid > 0 ? rec.pid : 0;
   const startTime = typeof rec.startTime === 'string' ? rec.startTime : undefined;
-  if (pid && isAlive(pid, startTime)) killAndWait(pid, startTime);
+  if (pid && isAlive(pid, startTime)) await killAndWait(pid, startTime);
 
   if (cg && dirs.length) {
     cg.killAll(9);
     if (cg.isFrozen()) cg.thaw();
-    for (let i = 0; i < 250 && cg.pids().length; i++) sleepMs(20);
+    for (let i = 0; i < 250 && cg.pids().length; i++) await sleep(20);
     // A guessed cgroup has no record of what create made: remove the container's own directories, never their parents.
     if (guessed) cg.record.created = dirs;
     await cg.destroy();

@@ -28,7 +28,7 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
     if (status === 'creating') throw new TsrunError('cannot start a container that is still being created', { code: 'ERR_BAD_STATE' });
     if (!rec.config.process) {
       // Nothing can ever run in it: stop the waiting init rather than leave it behind.
-      killAndWait(rec.pid, rec.startTime);
+      await killAndWait(rec.pid, rec.startTime);
       throw new TsrunError('cannot start a container without a process: config.json has no /process', { code: 'ERR_BAD_STATE', pointer: '/process' });
     }
     if (hooks.startContainer?.length) {
