@@ -105,6 +105,7 @@ async function main(argv: string[]): Promise<number> {
     const load = COMMANDS[name];
     if (!load) throw new TsrunError(`No help topic for '${name}'`, { code: 'ERR_INVALID_ARGUMENT', exitCode: 3 });
     if (rest.includes('--help') || rest.includes('-h')) return await helpFor(name);
+    exitAtOnce = EXIT_AT_ONCE.has(name);
     const cmd = (await load()).default;
     const args = parseArgs(rest, cmd.flags, cmd.stopAfter);
     const runtime = new Runtime({ root: g.root as string | undefined, log, rootless: rootlessFlag(g.rootless as string | undefined), systemdCgroup: g['systemd-cgroup'] === true });
@@ -135,9 +136,22 @@ function isValueOfGlobal(argv: string[], i: number): boolean {
   return spec !== undefined && spec.kind !== 'bool';
 }
 
+/**
+ * Commands that have nothing left running when they return: their output is
+ * written with write(2) and every child they started has been waited for.
+ * They exit at once rather than through Node's teardown of the heap and the
+ * environment, which is 2-4 ms of CPU a short command has no use for. `run`,
+ * `exec` and `events` may still be copying a container's output through
+ * streams when they return, and CRIU's commands leave it to finish: they end
+ * the usual way.
+ */
+const EXIT_AT_ONCE = new Set(['create', 'start', 'state', 'kill', 'delete', 'list', 'ps', 'pause', 'resume', 'update', 'spec', 'features']);
+let exitAtOnce = false;
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    if (exitAtOnce) process.exit(code);
   },
   (e) => {
     writeOut(`internal error: ${e?.stack ?? e}\n`, 2);
