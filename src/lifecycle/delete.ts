@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { moveNetDevicesOut } from '../linux/net-devices.js';
 import { reopenCgroupHandle } from '../cgroups/handle.js';
+import { cgroupfsRecord } from '../cgroups/record.js';
 import { SystemdHandle } from '../cgroups/systemd/scope.js';
 import { checkId, type ContainerRecord } from '../state/store.js';
 import { lockDir } from '../state/lock.js';
@@ -97,7 +98,6 @@ async function destroy(rec: ContainerRecord): Promise<void> {
 
 /** True when the cgroup a container of this id gets by default holds processes. */
 async function hasProcesses(id: string): Promise<boolean> {
-  const { openCgroup } = await import('../cgroups/index.js');
-  const cg = openCgroup({ id });
+  const cg = reopenCgroupHandle(cgroupfsRecord({ id }).record);
   return Object.values(cg.record.dirs).some((d) => existsSync(d)) && cg.pids().length > 0;
 }

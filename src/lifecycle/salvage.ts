@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { TsrunError } from '../errors.js';
 import { reopenCgroupHandle } from '../cgroups/handle.js';
+import { cgroupfsRecord } from '../cgroups/record.js';
 import type { CgroupHandle } from '../cgroups/types.js';
 import { isCgroupRecord } from '../state/store.js';
 import { isAlive } from '../linux/proc.js';
@@ -62,6 +63,5 @@ async function findCgroup(id: string, rec: Record<string, unknown>): Promise<{ c
   if (isCgroupRecord(rec.cgroup)) return { cg: reopenCgroupHandle(rec.cgroup), guessed: false };
   const config = rec.config as { linux?: { cgroupsPath?: unknown } } | undefined;
   const path = typeof config?.linux?.cgroupsPath === 'string' ? config.linux.cgroupsPath : undefined;
-  const { openCgroup } = await import('../cgroups/index.js');
-  return { cg: openCgroup({ cgroupsPath: path, id }), guessed: true };
+  return { cg: reopenCgroupHandle(cgroupfsRecord({ cgroupsPath: path, id }).record), guessed: true };
 }

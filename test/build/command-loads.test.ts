@@ -57,3 +57,18 @@ t.test('state, kill, start and delete load none of the heavy built-ins', { skip:
     );
   }
 });
+
+// The cgroup resource writers and stats readers (cgroups/index.ts) cost every
+// command that bundles them ~4 ms of compiling: only create, run, update and
+// events need them (cgroups/handle.ts and record.ts serve the others).
+for (const cmd of ['start', 'state', 'kill', 'delete']) {
+  const bundle = join(TOP, 'dist/commands', `${cmd}.cjs`);
+  t.test(`the ${cmd} bundle holds no cgroup resource or stats code`, { skip: existsSync(bundle) ? false : 'no build: run make build' }, async (t) => {
+    const sources = [...readFileSync(bundle, 'utf8').matchAll(/^\/\/ (src\/cgroups\/\S+)$/gm)].map((m) => m[1]);
+    t.same(
+      sources.filter((s) => /resources|stats|managers|systemd\/manager/.test(s!)),
+      [],
+      'cgroup modules bundled',
+    );
+  });
+}
