@@ -6,7 +6,6 @@ import { containerStatus } from '../state/status.js';
 import type { RuntimeContext } from './context.js';
 import { runHooks } from '../hooks/run.js';
 import { hookState } from '../hooks/state.js';
-import { deleteContainer } from './delete.js';
 import { killAndWait } from './wait.js';
 import { loadCommand } from '../command-loader.js';
 
@@ -59,6 +58,8 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
     unlock();
     unlock = () => {};
     if (e instanceof TsrunError && /^\/hooks\/(startContainer|poststart)\//.test(e.pointer ?? '')) {
+      // delete's code only on this path: a start that succeeds does not load it.
+      const { deleteContainer } = await loadCommand<typeof import('./delete.js')>('delete');
       await deleteContainer(ctx, id, { force: true }).catch((err) => ctx.log.warn(`destroying after a failed hook: ${err.message}`));
     }
     throw e;
