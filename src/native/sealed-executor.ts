@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { fstatSync, readFileSync } from 'node:fs';
 import { closeFd, sealedMemfd } from '../linux/libc.js';
 import { executorPath } from './executor-path.js';
 
@@ -15,12 +15,28 @@ import { executorPath } from './executor-path.js';
  */
 export function sealedExecutorPath(): string {
   const source = executorPath();
-  if (sealed?.source !== source) {
+  if (sealed?.source !== source || !stillOurs(sealed)) {
+    if (sealed?.source !== source && sealed && stillOurs(sealed)) closeFd(sealed.fd);
     // The executor's name for its own copy: it checks /proc/self/exe for it (executor.c, run_from_sealed_copy).
-    if (sealed) closeFd(sealed.fd);
-    sealed = { source, fd: sealedMemfd('tsrun-executor', readFileSync(source)) };
+    const fd = sealedMemfd('tsrun-executor', readFileSync(source));
+    const st = fstatSync(fd);
+    sealed = { source, fd, dev: st.dev, ino: st.ino };
   }
   return `/proc/self/fd/${sealed.fd}`;
 }
 
-let sealed: { source: string; fd: number } | undefined;
+let sealed: { source: string; fd: number; dev: number; ino: number } | undefined;
+
+/**
+ * The fd still names our copy: the program may have closed it (a library
+ * that closes every fd it does not know) and the number may have been
+ * reused for another file, which must never be run as the executor.
+ */
+function stillOurs(s: { fd: number; dev: number; ino: number }): boolean {
+  try {
+    const st = fstatSync(s.fd);
+    return st.dev === s.dev && st.ino === s.ino;
+  } catch {
+    return false;
+  }
+}

@@ -3,7 +3,7 @@
 // (CVE-2019-5736), never writable, and one copy shared by every monitor
 // rather than 700 KB more per container.
 import t from 'tap';
-import { openSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { shSpec, testRuntime } from './helpers.js';
 import { uniqueId } from '../helpers.js';
 
@@ -23,4 +23,31 @@ t.test('every monitor runs from the same sealed copy of the executor', async (t)
   const [a, b] = monitors.map((m) => statSync(`/proc/${m}/exe`));
   t.equal(a!.ino, b!.ino, 'one copy for both (same inode)');
   t.throws(() => openSync(`/proc/${monitors[0]}/exe`, 'r+'), /EPERM|ETXTBSY|EACCES/, 'the copy cannot be opened for writing');
+});
+
+t.test('a copy whose fd the program closed is never used: the number may name another file by then', async (t) => {
+  const rt = testRuntime(t);
+  const spec = shSpec('true');
+  const first = await rt.create(uniqueId('lib-sealed-c'), { spec, stdio: ['ignore', 'ignore', 'ignore'] });
+  await first.start();
+  await first.wait();
+  await first.delete();
+  const ours = readdirSync('/proc/self/fd').find((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith('/memfd:tsrun-executor');
+    } catch {
+      return false;
+    }
+  });
+  t.ok(ours, 'the copy is open in this process');
+  closeSync(Number(ours));
+  // Open files until one gets the number just closed: it then names a plain file.
+  const opened: number[] = [];
+  t.teardown(() => opened.forEach((fd) => closeSync(fd)));
+  while (opened.length < 4096 && opened.at(-1) !== Number(ours)) opened.push(openSync('/dev/null', 'r'));
+  t.equal(opened.at(-1), Number(ours), 'the number is reused');
+  const c = await rt.create(uniqueId('lib-sealed-d'), { spec: shSpec('sleep 30'), stdio: ['ignore', 'ignore', 'ignore'] });
+  t.teardown(() => c.delete({ force: true }));
+  await c.start();
+  t.match(readlinkSync(`/proc/${parentOf(c.pid)}/exe`), /^\/memfd:tsrun-executor/, 'the monitor runs from a new sealed copy');
 });
