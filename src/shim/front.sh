@@ -8,7 +8,10 @@
 # 40-60 ms (README, "The shim's front end"), so this POSIX sh does them:
 #   start   a live daemon is registered for this containerd and namespace
 #           (src/shim/registry.ts): write the bundle's address file, print
-#           the daemon's address.
+#           the daemon's address. With none, start the daemon itself in a
+#           session of its own (setsid -f; it makes its own socket and
+#           registers once it serves), wait for its registration, and
+#           answer the same: one Node start instead of two (start.ts).
 #   delete  the container has no tsrun state, no mounted rootfs, and its
 #           socket is gone or served by the registered daemon: nothing to
 #           clean up, print containerd's DeleteResponse (exit status 137).
@@ -16,14 +19,18 @@
 # flags it does not know) runs the Node program with the same arguments.
 set -f
 
-node_shim() {
+# A caller's CA bundle or loaders must not slow or change the shim.
+shim_js() {
   self=$(readlink -f -- "$0" 2>/dev/null) || self=$0
-  # A caller's CA bundle or loaders must not slow or change the shim.
   unset NODE_EXTRA_CA_CERTS NODE_OPTIONS
-  exec node "${self%/*}/shim.cjs" "$@"
+  js=${self%/*}/shim.cjs
+}
+node_shim() {
+  shim_js
+  exec node "$js" "$@"
 }
 
-ns='' addr='' id='' bundle='' action='' want=''
+ns='' addr='' id='' bundle='' action='' want='' pb='' debug=''
 for a do
   if [ -n "$want" ]; then
     eval "$want=\$a"
@@ -36,12 +43,14 @@ for a do
   -address | --address) want=addr ;;
   -id | --id) want=id ;;
   -bundle | --bundle) want=bundle ;;
-  -publish-binary | --publish-binary) want=_ ;;
+  -publish-binary | --publish-binary) want=pb ;;
   -namespace=* | --namespace=*) ns=${a#*=} ;;
   -address=* | --address=*) addr=${a#*=} ;;
   -id=* | --id=*) id=${a#*=} ;;
   -bundle=* | --bundle=*) bundle=${a#*=} ;;
-  -publish-binary=* | --publish-binary=* | -debug | --debug | -debug=* | --debug=*) ;;
+  -publish-binary=* | --publish-binary=*) pb=${a#*=} ;;
+  -debug | --debug) debug=-debug ;;
+  -debug=* | --debug=*) ;;
   start | delete) [ -z "$action" ] && action=$a ;;
   *) action=other ;;
   esac
@@ -74,12 +83,55 @@ mounted() {
   return 1
 }
 
+# spawn: start a daemon in a session of its own and wait ~10 s at most for
+# its registration (a Node start takes 0.1-0.5 s here).
+spawn() {
+  shim_js
+  # shellcheck disable=SC2086 # $debug is empty or one word
+  setsid -f node "$js" -namespace "$ns" -address "$addr" -publish-binary "${pb:-containerd}" -id "$id" $debug -listen < /dev/null > /dev/null 2>&1 || return 1
+  i=0
+  until daemon "$PWD"; do
+    i=$((i + 1))
+    [ "$i" -le 1000 ] || return 1
+    sleep 0.01
+  done
+}
+
+# cold: no daemon runs. One start at a time starts one (the lock directory
+# .tsrun-shim-<ns>.starting, with its holder's pid); the others wait for its
+# registration (pods are often started in parallel: they would otherwise
+# each get a daemon). A lock whose holder died is taken over.
+cold() {
+  lock=${PWD%/*}/.tsrun-shim-$ns.starting
+  j=0
+  until mkdir "$lock" 2> /dev/null; do
+    daemon "$PWD" && return 0
+    holder=''
+    [ -r "$lock/pid" ] && read -r holder < "$lock/pid"
+    if [ -n "$holder" ] && ! kill -0 "$holder" 2> /dev/null; then
+      rm -rf "$lock"
+      continue
+    fi
+    j=$((j + 1))
+    [ "$j" -le 1000 ] || return 1
+    sleep 0.01
+  done
+  echo $$ > "$lock/pid"
+  daemon "$PWD" || spawn
+  r=$?
+  rm -rf "$lock"
+  return $r
+}
+
 # octal N: N (0-255) as the digits of a printf octal escape.
 octal() { o=$(($1 / 64 * 100 + $1 / 8 % 8 * 10 + $1 % 8)); }
 
 case $action in
 start)
-  daemon "$PWD" || node_shim "$@"
+  if ! daemon "$PWD"; then
+    command -v setsid > /dev/null 2>&1 || node_shim "$@"
+    cold || node_shim "$@"
+  fi
   printf '%s' "$sock" > address || node_shim "$@"
   printf '%s' "$sock"
   exit 0

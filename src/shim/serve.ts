@@ -1,12 +1,15 @@
 /**
  * The shim daemon: serves the Task service of every container of one
- * containerd namespace on the socket `start` handed it as fd 3, publishes
+ * containerd namespace on the socket `start` handed it as fd 3 (or, with
+ * -listen, started by the sh front end, on one it makes itself), publishes
  * events, registers itself for later `start`s (registry.ts), and exits
  * once idle (lifetime.ts), or on SIGTERM/SIGINT, killing what it runs.
  */
-import { rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { TtrpcServer, type Handler } from '../ttrpc/index.js';
-import { readAddress, socketPath } from './address.js';
+import { readAddress, socketAddress, socketPath } from './address.js';
 import { TASK_SERVICE } from './codec.js';
 import { Publisher } from './events.js';
 import type { ShimFlags } from './flags.js';
@@ -26,7 +29,8 @@ const GRACE_MS = 1000;
 
 export async function serve(f: ShimFlags): Promise<void> {
   const bundle = f.bundle || process.cwd();
-  const address = readAddress(bundle);
+  // A name of its own: a daemon that is exiting may still hold the previous one.
+  const address = f.listen ? socketAddress(f.address, f.namespace, `${process.pid}-${randomBytes(8).toString('hex')}`) : f.socket || readAddress(bundle);
   const registry = registryPath(bundle, f.namespace);
   // It outlives this bundle (containerd removes it with its container): hold no directory.
   process.chdir('/');
@@ -96,7 +100,8 @@ export async function serve(f: ShimFlags): Promise<void> {
   }
   // containerd holds no reference to the shim's stdio: a SIGPIPE on a FIFO must not end the shim.
   process.on('SIGPIPE', () => {});
-  await server.listen(f.socket ? f.socket.replace(/^unix:\/\//, '') : { fd: 3 });
+  if (f.listen && address) mkdirSync(dirname(socketPath(address)), { recursive: true, mode: 0o711 });
+  await server.listen(f.listen || f.socket ? socketPath(address!) : { fd: 3 });
   if (address && f.address) register(registry, address, f.address);
   lifetime.check();
   log.info(`shim serving namespace ${f.namespace}`);

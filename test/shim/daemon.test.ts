@@ -6,7 +6,7 @@
 // container, then exits and leaves no registration and no socket.
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TtrpcClient, TtrpcServer } from '../../src/ttrpc/index.js';
 import { decode, encode, T } from '../../src/shim/codec.js';
@@ -126,4 +126,33 @@ t.test('one daemon serves a namespace; start and delete skip Node while it runs;
       `TaskExit for ${x.id}`,
     );
   }
+});
+
+t.test('parallel starts with no daemon running start one daemon between them', async (t) => {
+  const dir = tempDir(t, 'shimd-par');
+  const ns = uniqueId('ns');
+  const env = { ...process.env, TSRUN_SHIM_ROOT: join(dir, 'state'), TTRPC_ADDRESS: join(dir, 'none.ttrpc') };
+  const bundles = [0, 1, 2].map(() => makeBundle(t).dir);
+  const rs = await Promise.all(bundles.map((b, i) => run(['-namespace', ns, '-address', join(dir, 'containerd.sock'), '-publish-binary', '/bin/false', '-id', `par${i}`, 'start'], { cwd: b, env })));
+  for (const r of rs) t.equal(r.code, 0, `start exits 0 (${r.stderr})`);
+  const addresses = new Set(rs.map((r) => r.stdout.toString()));
+  t.equal(addresses.size, 1, `one address for all (${[...addresses].join(' ')})`);
+  const registry = join(dirname(bundles[0]!), `.tsrun-shim-${ns}`);
+  const pid = Number(readFileSync(registry, 'utf8').split(' ')[0]);
+  t.teardown(() => {
+    if (existsSync(`/proc/${pid}`)) process.kill(pid, 'SIGTERM');
+  });
+  t.notOk(existsSync(`${registry}.starting`), 'no start lock left');
+  // A second daemon would have started by now (a Node start is 0.1-0.5 s here).
+  await new Promise((r) => setTimeout(r, 800));
+  const daemons = readdirSync('/proc').filter((p) => {
+    try {
+      return /^\d+$/.test(p) && readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith(`containerd-shim-tsrun-v2 -namespace ${ns} `);
+    } catch {
+      return false;
+    }
+  });
+  t.same(daemons, [String(pid)], 'one daemon runs for the namespace');
+  await waitFor(() => !existsSync(`/proc/${pid}`), 'the daemon exits once idle');
+  t.notOk(existsSync(registry), 'its registration is removed');
 });
