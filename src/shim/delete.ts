@@ -15,7 +15,7 @@ import { unmountRootfs } from './rootfs.js';
 import { stateRoot } from './state-root.js';
 import { readAddress, socketPath } from './address.js';
 import { rmSync } from 'node:fs';
-import { liveDaemon, readRegistration, registryPath } from './registry.js';
+import { readRegistration, registryPath, startTime } from './registry.js';
 
 export async function deleteTask(f: ShimFlags): Promise<void> {
   const bundle = f.bundle || process.cwd();
@@ -38,7 +38,7 @@ export async function deleteTask(f: ShimFlags): Promise<void> {
   // A dead daemon's registration (its pid is gone): the next start must not read it.
   const reg = registryPath(bundle, f.namespace);
   const r = readRegistration(reg);
-  if (r && r.containerdAddress === f.address && !liveDaemon(reg, f.address)) rmSync(reg, { force: true });
+  if (r && startTime(r.pid) !== r.startTime) rmSync(reg, { force: true });
   process.stdout.write(encode(T('DeleteResponse'), { pid: 0, exitStatus: 137, exitedAt: timestamp(new Date()) }));
 }
 
