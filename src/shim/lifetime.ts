@@ -10,6 +10,8 @@
  */
 export interface LifetimeOptions {
   idleMs: number;
+  /** Until the first connection: the `start` that started it has yet to connect. */
+  firstMs: number;
   graceMs: number;
   /** Tasks left or calls in flight. */
   busy(): boolean;
@@ -20,11 +22,13 @@ export interface LifetimeOptions {
 export class Lifetime {
   private timer: NodeJS.Timeout | null = null;
   private registered = true;
+  private connected = false;
 
   constructor(private readonly opts: LifetimeOptions) {}
 
   /** A connection or a call: whatever countdown ran starts again once idle. */
   touch(): void {
+    this.connected = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.check();
@@ -38,7 +42,8 @@ export class Lifetime {
       return;
     }
     if (this.timer) return;
-    this.timer = setTimeout(() => this.expire(), this.registered ? this.opts.idleMs : this.opts.graceMs);
+    const ms = !this.registered ? this.opts.graceMs : this.connected ? this.opts.idleMs : Math.max(this.opts.idleMs, this.opts.firstMs);
+    this.timer = setTimeout(() => this.expire(), ms);
   }
 
   private expire(): void {

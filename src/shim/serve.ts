@@ -26,6 +26,8 @@ import { TaskService } from './task-service.js';
  */
 const IDLE_MS = 1000;
 const GRACE_MS = 1000;
+/** A new daemon waits this long for its first connection (front.sh waits ~10 s for its registration). */
+const FIRST_MS = 15000;
 
 export async function serve(f: ShimFlags): Promise<void> {
   const bundle = f.bundle || process.cwd();
@@ -75,6 +77,7 @@ export async function serve(f: ShimFlags): Promise<void> {
   const service = new TaskService(rt, { namespace: f.namespace, publisher, log, idle: () => lifetime?.check() });
   lifetime = new Lifetime({
     idleMs: idleMsFromEnv(process.env, IDLE_MS),
+    firstMs: FIRST_MS,
     graceMs: GRACE_MS,
     busy: () => service.size > 0 || inflight > 0,
     unregister: () => unregister(registry),
