@@ -83,18 +83,14 @@ mounted() {
   return 1
 }
 
-# spawn: start a daemon in a session of its own and wait ~10 s at most for
-# its registration (a Node start takes 0.1-0.5 s here).
+# spawn: start a daemon in a session of its own and wait for it: with
+# -listen it writes its address on stdout and closes it once it is
+# registered (or dies), which ends the command substitution; no polling.
 spawn() {
   shim_js
   # shellcheck disable=SC2086 # $debug is empty or one word
-  setsid -f node "$js" -namespace "$ns" -address "$addr" -publish-binary "${pb:-containerd}" -id "$id" $debug -listen < /dev/null > /dev/null 2>&1 || return 1
-  i=0
-  until daemon "$PWD"; do
-    i=$((i + 1))
-    [ "$i" -le 1000 ] || return 1
-    sleep 0.01
-  done
+  ready=$(setsid -f node "$js" -namespace "$ns" -address "$addr" -publish-binary "${pb:-containerd}" -id "$id" $debug -listen < /dev/null 2> /dev/null) || return 1
+  [ -n "$ready" ] && daemon "$PWD"
 }
 
 # cold: no daemon runs. One start at a time starts one (the lock directory

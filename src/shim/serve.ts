@@ -6,7 +6,7 @@
  * once idle (lifetime.ts), or on SIGTERM/SIGINT, killing what it runs.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { TtrpcServer, type Handler } from '../ttrpc/index.js';
 import { readAddress, socketAddress, socketPath } from './address.js';
@@ -106,6 +106,12 @@ export async function serve(f: ShimFlags): Promise<void> {
   if (f.listen && address) mkdirSync(dirname(socketPath(address)), { recursive: true, mode: 0o711 });
   await server.listen(f.listen || f.socket ? socketPath(address!) : { fd: 3 });
   if (address && f.address) register(registry, address, f.address);
+  if (f.listen) {
+    // front.sh waits for this line and the end of the pipe; fd 1 then points to /dev/null again.
+    writeSync(1, `${address}\n`);
+    closeSync(1);
+    openSync('/dev/null', 'w');
+  }
   lifetime.check();
   log.info(`shim serving namespace ${f.namespace}`);
 }
