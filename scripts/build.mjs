@@ -53,7 +53,7 @@ await Promise.all([
     // NODE_OPTIONS (a caller's loaders or flags must not change the runtime).
     banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node\n' + common.banner.js },
   }),
-  // containerd-shim-tsrun-v2 (bin/ links here): the shim, with the library in-process.
+  // The shim (front.sh, bin/containerd-shim-tsrun-v2, runs it), with the library in-process.
   build({
     ...common,
     entryPoints: { shim: 'src/shim/main.ts' },
