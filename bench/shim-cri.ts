@@ -2,7 +2,9 @@
 // RunPodSandbox to the container's exit seen through ContainerStatus, as
 // kubelet drives containerd's CRI plugin, under three runtime handlers of
 // the same containerd, interleaved:
-//   tsrun        io.containerd.tsrun.v2 (tsrun's shim)
+//   tsrun        io.containerd.tsrun.v2 (tsrun's shim), its daemon running
+//                (as while any pod of the handler runs on the node)
+//   tsrun-cold   the same when no daemon runs (it waits for the last to exit)
 //   runc-tsrun   io.containerd.runc.v2 with BinaryName = bin/tsrun
 //   runc         io.containerd.runc.v2 with runc
 // Wall time, and the CPU time of containerd and everything it starts (shims,
@@ -18,7 +20,7 @@ import { pauseImage, PAUSE_IMAGE } from '../test/shim/pause-image.js';
 
 const [sock, dir, nArg] = process.argv.slice(2);
 const N = Number(nArg ?? 10);
-const HANDLERS = ['tsrun', 'runc-tsrun', 'runc'];
+const HANDLERS = ['tsrun', 'tsrun-cold', 'runc-tsrun', 'runc'];
 const IMAGE = 'docker.io/library/tsrun-busybox:latest';
 const cpuFile = process.env.BENCH_CPU_FILE ?? '';
 
@@ -41,8 +43,30 @@ for (const image of [IMAGE, PAUSE_IMAGE]) {
   }
 }
 
+/** tsrun's shim daemons of this containerd (one serves the k8s.io namespace). */
+function tsrunDaemons(): number {
+  let n = 0;
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith(`containerd-shim-tsrun-v2 -namespace k8s.io -address ${sock}`)) n++;
+    } catch {
+      /* gone */
+    }
+  }
+  return n;
+}
+
 let seq = 0;
-async function pod(h: string): Promise<{ wall: number; cpu: number }> {
+async function pod(kind: string): Promise<{ wall: number; cpu: number }> {
+  const h = kind === 'tsrun-cold' ? 'tsrun' : kind;
+  if (kind === 'tsrun' && tsrunDaemons() === 0) await pod('untimed'); // its daemon, running
+  if (kind === 'untimed') return pod1('tsrun');
+  if (kind === 'tsrun-cold') for (let i = 0; i < 100 && tsrunDaemons() > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  return pod1(h);
+}
+
+async function pod1(h: string): Promise<{ wall: number; cpu: number }> {
   const name = `b${++seq}-${h}`;
   const logDir = join(dir!, 'logs', name);
   mkdirSync(logDir, { recursive: true });
@@ -86,16 +110,18 @@ for (let i = 0; i < N; i++) {
 }
 
 // Memory: one pod with 1 and with 10 sleeping containers per shim kind. Under
-// CRI the containers of a pod share their sandbox's shim (both shims group
-// by the sandbox id annotation), so a pod costs one shim whatever its size.
-function shimRssKiB(): { count: number; kib: number } {
+// CRI the containers of a pod share their sandbox's shim (runc's groups by
+// the sandbox id annotation, tsrun's serves the whole k8s.io namespace), so
+// a pod costs one shim whatever its size.
+function shimRssKiB(binary: string): { count: number; kib: number } {
   let count = 0;
   let kib = 0;
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p)) continue;
     try {
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ');
-      if (!cmd.includes('containerd-shim') || !cmd.includes(`-address ${sock} `)) continue;
+      // Only this kind's: tsrun's daemon may still linger after its pods when runc's are counted.
+      if (!cmd.includes(binary) || !cmd.includes(`-address ${sock} `)) continue;
       kib += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))![1]);
       count++;
     } catch {
@@ -126,7 +152,7 @@ for (const h of ['tsrun', 'runc']) {
       ids.push(containerId);
     }
     await new Promise((r) => setTimeout(r, 1000));
-    const { count, kib } = shimRssKiB();
+    const { count, kib } = shimRssKiB(`containerd-shim-${h}-v2`);
     rssRows.push(`| ${h === 'tsrun' ? 'tsrun shim' : 'runc shim'} | ${n} | ${count} | ${(kib / 1024).toFixed(1)} |`);
     for (const id of ids) {
       await cri.call('StopContainer', { containerId: id, timeout: 0 });
@@ -144,7 +170,7 @@ console.log('|---|---|---|---|---|');
 for (const h of HANDLERS) {
   const w = median(wall[h]!);
   const c = median(cpu[h]!);
-  const name = { tsrun: 'tsrun shim', 'runc-tsrun': 'runc shim + tsrun', runc: 'runc shim + runc' }[h];
+  const name = { tsrun: 'tsrun shim', 'tsrun-cold': 'tsrun shim, cold', 'runc-tsrun': 'runc shim + tsrun', runc: 'runc shim + runc' }[h];
   console.log(
     `| ${name} | ${w.toFixed(0)} | ${(w / median(wall.runc!)).toFixed(2)}x | ${Number.isNaN(c) ? '-' : c.toFixed(0)} | ${Number.isNaN(c) ? '-' : (c / median(cpu.runc!)).toFixed(2) + 'x'} |`,
   );

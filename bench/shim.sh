@@ -2,7 +2,8 @@
 # `make bench-shim`: containerd-shim-tsrun-v2 against containerd's runc shim,
 # under one private containerd (own root, state, sockets; CRI disabled), in
 # the same run, interleaved:
-#   tsrun-shim   ctr run --rm --runtime io.containerd.tsrun.v2
+#   tsrun-shim   ctr run --rm --runtime io.containerd.tsrun.v2 (its daemon running)
+#   tsrun-shim-cold  the same when no daemon runs for the namespace
 #   runc-shim    ctr run --rm --runtime io.containerd.runc.v2 --runc-binary runc
 #   runc+tsrun   ctr run --rm --runtime io.containerd.runc.v2 --runc-binary bin/tsrun
 # of /bin/true (wall time of ctr, from its start to its exit, and the CPU
@@ -10,8 +11,9 @@
 # containers, from a cpuacct cgroup of its own: on a loaded host the CPU
 # time is the steadier figure), then the same three through containerd's
 # CRI plugin, a pod and its container from RunPodSandbox to the exit
-# (bench/shim-cri.ts), then the RSS of the shims with 1 and with 10
-# detached containers each.
+# (bench/shim-cri.ts), then the RSS of the shims with 1, 5 and 10
+# detached containers in one namespace. tsrun's shim is timed with its
+# namespace's daemon running and without (cold; see README, "The shim").
 # Environment: BENCH_N (iterations per runtime, default 20). Needs root and
 # the engines' image (scripts/engines/setup.sh, run first).
 set -euo pipefail
@@ -109,15 +111,25 @@ for _ in $(seq 100); do "${CTR[@]}" version >/dev/null 2>&1 && break; sleep 0.1;
 
 declare -A FLAGS=(
   [tsrun-shim]="--runtime io.containerd.tsrun.v2"
+  [tsrun-shim-cold]="--runtime io.containerd.tsrun.v2"
   [runc-shim]="--runtime io.containerd.runc.v2 --runc-binary $(command -v runc) --runc-root $D/runc"
   [runc+tsrun]="--runtime io.containerd.runc.v2 --runc-binary $REPO/bin/tsrun --runc-root $D/tsrun-cli"
 )
-KINDS=(tsrun-shim runc-shim runc+tsrun)
+# tsrun-shim: its namespace's shim daemon already runs (an untimed run just
+# before, as in a loop of ctr run --rm, or any other container of the
+# namespace); tsrun-shim-cold: no daemon runs (the run waits for the last
+# one to exit first), so start also starts the daemon.
+KINDS=(tsrun-shim tsrun-shim-cold runc-shim runc+tsrun)
+tsrun_daemons() { pgrep -f -- "[c]ontainerd-shim-tsrun-v2 -namespace $NS -address $D/containerd.sock" || true; }
 declare -A SAMPLES CPU
 i=0
 for k in "${KINDS[@]}"; do "${CTR[@]}" run --rm --fifo-dir "$D/fifo" ${FLAGS[$k]} "$IMG" "warm-$i" true; i=$((i+1)); done
 for n in $(seq "$N"); do
   for k in $(printf '%s\n' "${KINDS[@]}" | shuf); do
+    case $k in
+    tsrun-shim) "${CTR[@]}" run --rm --fifo-dir "$D/fifo" ${FLAGS[$k]} "$IMG" "p-$n" true ;;
+    tsrun-shim-cold) for _ in $(seq 100); do [ -z "$(tsrun_daemons)" ] && break; sleep 0.1; done ;;
+    esac
     c0=$(cpu_ns); t0=$(date +%s%N)
     "${CTR[@]}" run --rm --fifo-dir "$D/fifo" ${FLAGS[$k]} "$IMG" "b-$n-${k//+/-}" true
     SAMPLES[$k]+="$(( ($(date +%s%N) - t0) / 1000000 )) "
@@ -140,24 +152,30 @@ echo
 BENCH_CPU_FILE=$CPU_FILE BENCH_IMAGE_TAR=$CACHE/oci-image.tar BENCH_CGROUP_PARENT=tsrun-bench-cri-$NS \
   node --import="$REPO/node_modules/@tapjs/typescript/dist/esm/import.mjs" "$REPO/bench/shim-cri.ts" "$D/containerd.sock" "$D" "$N"
 
-# RSS of the shims: each container has its own shim under ctr.
-shim_rss() { # kind count -> total RSS KiB of the shims of that kind's containers
-  local pat=$1 total=0 p
+# RSS of the shims with 1, 5 and 10 detached containers in one namespace:
+# runc's shim runs one shim per container, tsrun's one daemon for them all.
+shim_rss() { # pattern -> "count totalKiB" of the shims of this containerd matching it
+  local pat=$1 total=0 count=0 p
   for p in $(pgrep -f -- "$pat.*-address $D/containerd.sock"); do
     total=$(( total + $(awk '/^VmRSS/ {print $2}' /proc/"$p"/status 2>/dev/null || echo 0) ))
+    count=$((count + 1))
   done
-  echo "$total"
+  echo "$count $total"
 }
 echo
-echo "| shim | containers | shims' RSS total MiB | per shim MiB |"
-echo "|---|---|---|---|"
-for k in tsrun-shim runc-shim; do
-  pat=$([ "$k" = tsrun-shim ] && echo '[c]ontainerd-shim-tsrun-v2' || echo '[c]ontainerd-shim-runc-v2')
-  for count in 1 10; do
+echo "## ctr: shims' RSS with 1, 5 and 10 sleeping containers in one namespace"
+echo
+echo "| shim | containers | shim processes | RSS total MiB | per container MiB | per container vs runc-shim |"
+echo "|---|---|---|---|---|---|"
+declare -A PER
+for count in 1 5 10; do
+  for k in runc-shim tsrun-shim; do
+    pat=$([ "$k" = tsrun-shim ] && echo '[c]ontainerd-shim-tsrun-v2' || echo '[c]ontainerd-shim-runc-v2')
     for j in $(seq "$count"); do "${CTR[@]}" run -d --fifo-dir "$D/fifo" ${FLAGS[$k]} "$IMG" "m-$k-$j" sleep 1000 >/dev/null; done
     sleep 1
-    kib=$(shim_rss "$pat")
-    echo "| $k | $count | $(awk -v k="$kib" 'BEGIN{printf "%.1f", k/1024}') | $(awk -v k="$kib" -v c="$count" 'BEGIN{printf "%.1f", k/1024/c}') |"
+    read -r procs kib < <(shim_rss "$pat")
+    PER[$k]=$(awk -v k="$kib" -v c="$count" 'BEGIN{printf "%.1f", k/1024/c}')
+    echo "| $k | $count | $procs | $(awk -v k="$kib" 'BEGIN{printf "%.1f", k/1024}') | ${PER[$k]} | $(awk -v a="${PER[$k]}" -v b="${PER[runc-shim]}" 'BEGIN{printf "%.2fx", a/b}') |"
     for j in $(seq "$count"); do
       "${CTR[@]}" task kill -s SIGKILL "m-$k-$j" >/dev/null 2>&1 || true
       "${CTR[@]}" task rm -f "m-$k-$j" >/dev/null 2>&1 || true

@@ -5,7 +5,7 @@
 // Measured (docs/bench.md): ES modules and many small chunks cost every
 // short-lived command 10-30 ms of start-up; one CommonJS file costs ~1 ms.
 import { build } from 'esbuild';
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,7 +53,7 @@ await Promise.all([
     // NODE_OPTIONS (a caller's loaders or flags must not change the runtime).
     banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node\n' + common.banner.js },
   }),
-  // containerd-shim-tsrun-v2 (bin/ links here): the shim, with the library in-process.
+  // The shim (front.sh, bin/containerd-shim-tsrun-v2, runs it), with the library in-process.
   build({
     ...common,
     entryPoints: { shim: 'src/shim/main.ts' },
@@ -72,6 +72,9 @@ await Promise.all([
 ]);
 chmodSync(join(top, 'dist/cli.cjs'), 0o755);
 chmodSync(join(top, 'dist/shim.cjs'), 0o755);
+// The shim's bin: a POSIX sh front end that runs dist/shim.cjs only when it must (src/shim/front.sh).
+copyFileSync(join(top, 'src/shim/front.sh'), join(top, 'dist/containerd-shim-tsrun-v2'));
+chmodSync(join(top, 'dist/containerd-shim-tsrun-v2'), 0o755);
 // The ES module entry (package.json exports: "import") re-exports the one
 // CommonJS bundle rather than being a second build of it: import and require
 // then share one copy of the library's state and one TsrunError class. Node

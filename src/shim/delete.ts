@@ -2,7 +2,9 @@
  * `containerd-shim-tsrun-v2 ... delete`: containerd runs it when a shim
  * died (or its start failed) to clean up the container: kill and remove
  * it, unmount its rootfs, and print a DeleteResponse (exit status 137, as
- * runc's shim reports a container it had to kill).
+ * runc's shim reports a container it had to kill). containerd 1.6 also runs
+ * it after every normal removal: the sh front end (front.sh) answers that
+ * case without Node.
  */
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { unmountRootfs } from './rootfs.js';
 import { stateRoot } from './state-root.js';
 import { readAddress, socketPath } from './address.js';
 import { rmSync } from 'node:fs';
+import { readRegistration, registryPath, startTime } from './registry.js';
 
 export async function deleteTask(f: ShimFlags): Promise<void> {
   const bundle = f.bundle || process.cwd();
@@ -32,6 +35,10 @@ export async function deleteTask(f: ShimFlags): Promise<void> {
   // The dead shim's socket, unless another shim (a pod's) still serves on it.
   const address = readAddress(bundle);
   if (address && f.id && !(await isServed(socketPath(address)))) rmSync(socketPath(address), { force: true });
+  // A dead daemon's registration (its pid is gone): the next start must not read it.
+  const reg = registryPath(bundle, f.namespace);
+  const r = readRegistration(reg);
+  if (r && startTime(r.pid) !== r.startTime) rmSync(reg, { force: true });
   process.stdout.write(encode(T('DeleteResponse'), { pid: 0, exitStatus: 137, exitedAt: timestamp(new Date()) }));
 }
 

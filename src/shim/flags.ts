@@ -1,6 +1,8 @@
 /**
  * The shim's command line, as containerd writes it (Go's flag package):
  *   containerd-shim-tsrun-v2 -namespace NS -address ADDR -publish-binary BIN -id ID [-bundle DIR] [-debug] [start|delete]
+ * and the daemon's own: no action, its socket as fd 3 (from start.ts), at
+ * -socket ADDR, or, with -listen, one it makes itself (from front.sh).
  * Flags take `-name value`, `-name=value` or the same with `--`; the action is the first non-flag word.
  */
 export interface ShimFlags {
@@ -11,15 +13,16 @@ export interface ShimFlags {
   bundle: string;
   socket: string;
   debug: boolean;
+  listen: boolean;
   version: boolean;
   action: '' | 'start' | 'delete';
 }
 
 const STRING = { namespace: 'namespace', address: 'address', 'publish-binary': 'publishBinary', id: 'id', bundle: 'bundle', socket: 'socket' } as const;
-const BOOL = { debug: 'debug', v: 'version' } as const;
+const BOOL = { debug: 'debug', listen: 'listen', v: 'version' } as const;
 
 export function parseFlags(argv: string[]): ShimFlags {
-  const f: ShimFlags = { namespace: '', address: '', publishBinary: 'containerd', id: '', bundle: '', socket: '', debug: false, version: false, action: '' };
+  const f: ShimFlags = { namespace: '', address: '', publishBinary: 'containerd', id: '', bundle: '', socket: '', debug: false, listen: false, version: false, action: '' };
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i]!;

@@ -1,59 +1,39 @@
 /**
  * `containerd-shim-tsrun-v2 ... start`: containerd runs it in the bundle
- * directory and reads the shim's address from its stdout. It makes the
- * socket, hands it to a daemon (the same program without an action, fd 3)
- * in a process group of its own, writes the address file and prints the
- * address. Containers of one pod (CRI sandbox-id annotation) share the
- * first one's shim: the socket exists and answers, its address is reused.
+ * directory and reads the shim's address from its stdout. One daemon
+ * serves every container of a containerd namespace (so the containers of a
+ * pod share it too): when registry.ts names a live one for this containerd,
+ * start only writes the address file and prints its address. The POSIX sh
+ * front end (front.sh) does exactly that without starting Node, and comes
+ * here only when no daemon runs. Then start makes a socket of a name of its
+ * own (a daemon that is exiting may still hold the previous one), hands it
+ * to a new daemon (the same program without an action, fd 3) in a session
+ * of its own, writes the address file and prints the address; the daemon
+ * registers itself once it serves.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { socketAddress, socketPath, writeAddress } from './address.js';
 import type { ShimFlags } from './flags.js';
-
-const GROUP_ANNOTATIONS = ['io.kubernetes.cri.sandbox-id'];
-
-function group(id: string): string {
-  try {
-    const ann = JSON.parse(readFileSync('config.json', 'utf8')).annotations ?? {};
-    for (const k of GROUP_ANNOTATIONS) if (typeof ann[k] === 'string' && ann[k]) return ann[k];
-  } catch {
-    /* no readable config: one shim per container */
-  }
-  return id;
-}
-
-function canConnect(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(path);
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-    setTimeout(() => done(false), 200).unref();
-  });
-}
+import { liveDaemon, registryPath } from './registry.js';
 
 export async function start(f: ShimFlags): Promise<void> {
   const bundle = process.cwd();
-  const address = socketAddress(f.address, f.namespace, group(f.id));
+  const live = liveDaemon(registryPath(bundle, f.namespace), f.address);
+  if (live) {
+    writeAddress(bundle, live.address);
+    process.stdout.write(live.address);
+    return;
+  }
+  const address = socketAddress(f.address, f.namespace, `${process.pid}-${randomBytes(8).toString('hex')}`);
   const path = socketPath(address);
   mkdirSync(dirname(path), { recursive: true, mode: 0o711 });
-  if (existsSync(path)) {
-    if (await canConnect(path)) {
-      writeAddress(bundle, address);
-      process.stdout.write(address);
-      return;
-    }
-    rmSync(path, { force: true });
-  }
   // A node:net listener whose fd the daemon inherits as fd 3 (no koffi on
-  // this path: start is on every container's critical path). It is never
-  // closed here: libuv would unlink the socket; this process just exits.
+  // this path). It is never closed here: libuv would unlink the socket;
+  // this process just exits.
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,7 +1,7 @@
 /**
  * containerd's Task service (runtime/v2/task/shim.proto) over tsrun's
- * library, through runtime-adapter.ts. One shim serves one container, or
- * the containers of one pod (grouped by the CRI sandbox id).
+ * library, through runtime-adapter.ts. One shim daemon serves every
+ * container of a containerd namespace (and so the containers of a pod).
  */
 import { constants as osConstants } from 'node:os';
 import { TsrunError } from '../errors.js';
@@ -9,7 +9,7 @@ import type { Process, Resources } from '../spec/types.js';
 import { Code, TtrpcError, type Handler, type Request } from '../ttrpc/index.js';
 import { decode, EMPTY, encode, Status, T, timestamp, type Msg } from './codec.js';
 import type { Publisher } from './events.js';
-import type { Logger } from './log.js';
+import type { LogSet } from './log.js';
 import { metricsAny } from './metrics.js';
 import { mountRootfs, unmountRootfs, type Mount } from './rootfs.js';
 import type { Container, ExecProcess, ExitStatus, ProcessHandle, ShimRuntime } from './runtime-adapter.js';
@@ -47,9 +47,10 @@ export interface ServiceHost {
   /** containerd's namespace of this shim's tasks. */
   namespace: string;
   publisher: Publisher;
-  log: Logger;
-  /** Called by Shutdown once no task is left: stop serving and exit. */
-  shutdown(): void;
+  /** Each task's log (its bundle's FIFO), and the daemon's. */
+  log: LogSet;
+  /** A task went away or Shutdown came: the daemon may be idle now (lifetime.ts). */
+  idle(): void;
 }
 
 const SIGNALS = osConstants.signals as Record<string, number>;
@@ -108,10 +109,10 @@ export class TaskService {
         const t0 = Date.now();
         try {
           res = await fn.call(this, req);
-          this.host.log.debug(`${r.method} ${req.id ?? ''} ${req.execId ?? ''}: ${Date.now() - t0} ms`);
+          this.host.log.for(req.id ?? '').debug(`${r.method} ${req.id ?? ''} ${req.execId ?? ''}: ${Date.now() - t0} ms`);
         } catch (e) {
           const st = toStatus(e);
-          this.host.log.debug(`${r.method} ${req.id ?? ''}: ${st.message}`);
+          this.host.log.for(req.id ?? '').debug(`${r.method} ${req.id ?? ''}: ${st.message}`);
           throw st;
         }
         return resType ? encode(resType, res ?? {}) : EMPTY;
@@ -197,6 +198,7 @@ export class TaskService {
     mountRootfs(req.bundle, mounts);
     let io: ProcessIO | null = null;
     try {
+      this.host.log.open(id, req.bundle);
       io = await ProcessIO.open({ stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal }, { id, namespace: this.host.namespace });
       const container = await this.rt.create(id, { bundle: req.bundle, stdio: io.stdio });
       io.created();
@@ -219,6 +221,7 @@ export class TaskService {
     } catch (e) {
       await io?.close();
       if (mounts.length > 0) unmountRootfs(req.bundle);
+      this.host.log.close(id);
       throw e;
     }
   }
@@ -302,6 +305,8 @@ export class TaskService {
     await t.container.delete({ force: true });
     if (t.mounted) unmountRootfs(t.bundle);
     this.tasks.delete(t.id);
+    this.host.log.close(t.id);
+    this.host.idle();
     const exit = t.exit!;
     this.host.publisher.publish('TaskDelete', { containerId: t.id, pid: t.pid, exitStatus: exit.status, exitedAt: timestamp(exit.at), id: t.id });
     return { pid: t.pid, exitStatus: exit.status, exitedAt: timestamp(exit.at) };
@@ -380,7 +385,7 @@ export class TaskService {
     } catch (e) {
       throw new TtrpcError(Code.InvalidArgument, `update: resources are not runtime-spec LinuxResources: ${(e as Error).message}`);
     }
-    for (const w of await t.container.update(resources)) this.host.log.warn(`update ${t.id}: ${w}`);
+    for (const w of await t.container.update(resources)) this.host.log.for(t.id).warn(`update ${t.id}: ${w}`);
   }
 
   private async wait(req: Msg): Promise<Msg> {
@@ -400,10 +405,11 @@ export class TaskService {
     return { shimPid: process.pid, taskPid: t?.pid ?? 0, version: 'tsrun' };
   }
 
-  private async shutdownReq(req: Msg): Promise<void> {
-    // containerd asks after each Delete; a shim with tasks left (a pod's other containers) stays.
-    if (this.tasks.size > 0 && !req.now) return;
-    setImmediate(() => this.host.shutdown());
+  private async shutdownReq(): Promise<void> {
+    // containerd asks after each Delete. The daemon serves other containers
+    // too: it never ends here, it exits once idle (lifetime.ts), as runc's
+    // shim ignores Shutdown while it has containers.
+    this.host.idle();
   }
 
   /** On SIGTERM or when containerd is gone for good: kill and remove everything. */

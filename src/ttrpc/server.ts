@@ -15,6 +15,8 @@ export type Handler = (req: Request) => Promise<Uint8Array> | Uint8Array;
 export interface ServerOptions {
   /** Called with errors a handler threw that are not TtrpcErrors (they go to the client as Unknown). */
   onError?: (err: unknown, req: Request) => void;
+  /** Called when a client connects (the shim daemon counts it as use). */
+  onConnection?: () => void;
 }
 
 export class TtrpcServer {
@@ -70,6 +72,7 @@ export class TtrpcServer {
 
   private accept(sock: Socket): void {
     this.sockets.add(sock);
+    this.opts.onConnection?.();
     const dec = new FrameDecoder();
     sock.on('close', () => this.sockets.delete(sock));
     sock.on('error', () => sock.destroy());

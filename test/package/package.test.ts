@@ -129,6 +129,8 @@ t.test('npm pack, install into an empty project, type-check and run containers',
     'dist/cli.cjs',
     'dist/index.cjs',
     'dist/index.mjs',
+    'dist/shim.cjs',
+    'dist/containerd-shim-tsrun-v2',
     'dist/commands/create.cjs',
     'dist/executor/linux-x64/tsrun-executor',
     'dist/executor/linux-arm64/tsrun-executor',
@@ -136,7 +138,7 @@ t.test('npm pack, install into an empty project, type-check and run containers',
   ]) {
     t.ok(files.has(f), `the tarball holds ${f}`);
   }
-  for (const f of ['dist/cli.cjs', 'dist/executor/linux-x64/tsrun-executor', 'dist/executor/linux-arm64/tsrun-executor']) {
+  for (const f of ['dist/cli.cjs', 'dist/containerd-shim-tsrun-v2', 'dist/executor/linux-x64/tsrun-executor', 'dist/executor/linux-arm64/tsrun-executor']) {
     t.ok(((files.get(f) ?? 0) & 0o111) !== 0, `${f} is executable`);
   }
   t.same(
@@ -186,6 +188,9 @@ t.test('npm pack, install into an empty project, type-check and run containers',
   // The bin as npm linked it (what npx runs), then through npx itself.
   const version = runIn(dir, join(dir, 'node_modules/.bin/tsrun'), ['--version']);
   t.match(version.out, new RegExp(`^tsrun version ${pkg.version.replace(/\./g, '\\.')}$`, 'm'), 'node_modules/.bin/tsrun --version');
+  // The shim's bin is its sh front end: through npm's link it finds dist/shim.cjs.
+  const shim = runIn(dir, join(dir, 'node_modules/.bin/containerd-shim-tsrun-v2'), ['-v']);
+  t.match(shim.out, new RegExp(`^  Version: ${pkg.version.replace(/\./g, '\\.')}$`, 'm'), 'node_modules/.bin/containerd-shim-tsrun-v2 -v');
   const id = uniqueId('pkg-bin');
   const bin = runIn(dir, 'npx', ['--no', '--', 'tsrun', '--root', root, 'run', '--bundle', bundle, id]);
   t.equal(bin.code, 7, 'npx tsrun run exits with the container status');

@@ -12,6 +12,8 @@ t.test('-name=value, --name, -bundle, delete; the daemon has no action', async (
   t.match(parseFlags(['-namespace', 'ns', '-id', 'x', '-address', '/a']), { action: '' });
   t.match(parseFlags(['-debug=false', '-namespace', 'ns']), { debug: false });
   t.match(parseFlags(['-v']), { version: true });
+  // The daemon the sh front end starts makes its own socket.
+  t.match(parseFlags(['-namespace', 'ns', '-address', '/a', '-id', 'x', '-listen']), { listen: true, action: '' });
 });
 
 t.test('errors name the flag', async (t) => {

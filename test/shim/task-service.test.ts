@@ -66,9 +66,12 @@ async function startShim(t: Teardown, id: string, args: string[], edit: (s: Spec
   t.teardown(async () => {
     client.close();
     if (pid && existsSync(`/proc/${pid}`)) {
-      // A test that failed half-way: containerd's cleanup path.
-      process.kill(pid, 'SIGKILL');
-      await run(SHIM, [...flags, '-bundle', bundle, 'delete'], { cwd: bundle, env });
+      // A daemon still lingering (or a test that failed half-way): SIGTERM ends
+      // it, its containers and its registration.
+      process.kill(pid, 'SIGTERM');
+      await waitFor(() => !existsSync(`/proc/${pid}`), 'the shim exits on SIGTERM');
+      // What a failed test left: containerd's cleanup path.
+      if (existsSync(bundle)) await run(SHIM, [...flags, '-bundle', bundle, 'delete'], { cwd: bundle, env });
     }
   });
   const conn = decode(T('ConnectResponse'), await call(client, 'Connect', 'ConnectRequest', { id }));
@@ -174,6 +177,7 @@ t.test('a SIGKILLed shim: the delete subcommand removes its container', async (t
   await waitFor(() => !existsSync(`/proc/${created.pid}`), 'the container is killed');
   t.same(readdirSync(join(env.stateRoot, NS)), [], 'no tsrun state left');
   t.notOk(existsSync(env.socket), 'the dead shim socket is removed');
+  t.notOk(existsSync(join(env.bundle, `../.tsrun-shim-${NS}`)), "the dead shim's registration is removed");
 });
 
 t.test('Stats, Update, Pause/Resume and an OOM kill, with their events', async (t) => {
