@@ -27,10 +27,36 @@ export function oomKillCount(rec: CgroupRecord | null | undefined): number {
 export function oomCounter(rec: CgroupRecord | null | undefined, key: 'oom' | 'oom_kill'): number {
   const w = oomWatch(rec);
   if (!w) return 0;
+  const file = w.kind === 'v2' ? w.events : w.oomControl;
+  let text: string | undefined;
   try {
-    const text = readFileSync(w.kind === 'v2' ? w.events : w.oomControl, 'utf8');
-    return Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    text = readFileSync(file, 'utf8');
   } catch {
-    return 0; // the cgroup is gone
+    text = remembered.get(file); // the cgroup is gone: what was last read of it, if anything
   }
+  return Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(text ?? '')?.[1] ?? 0);
+}
+
+/**
+ * The last text read of the memory.events of cgroups that another program
+ * removes as soon as they are empty (systemd scopes: scope-oom.ts), by file.
+ * Bounded: an entry is only needed until its init's exit status is read.
+ */
+const remembered = new Map<string, string>();
+const REMEMBERED_MAX = 256;
+
+/** Reads and remembers the counters of the cgroup's watched file; `fresh` forgets a previous cgroup of the same path first. */
+export function rememberOomCounters(rec: CgroupRecord, fresh: boolean): void {
+  const w = oomWatch(rec);
+  if (!w) return;
+  const file = w.kind === 'v2' ? w.events : w.oomControl;
+  if (fresh) remembered.delete(file);
+  try {
+    const text = readFileSync(file, 'utf8');
+    remembered.delete(file); // re-inserted last: the oldest entry goes first
+    remembered.set(file, text);
+  } catch {
+    return; // gone: keep what was read before
+  }
+  if (remembered.size > REMEMBERED_MAX) remembered.delete(remembered.keys().next().value!);
 }
