@@ -29,8 +29,9 @@ export class RootlessCgroup implements CgroupManager {
     return devices?.length ? [ROOTLESS_DEVICES_WARNING, ...warnings] : warnings;
   }
 
-  create(): void {
-    this.inner.create();
+  // Typed as the interface's (it is becoming asynchronous): whatever inner gives.
+  create(): ReturnType<CgroupManager['create']> {
+    return this.inner.create();
   }
 
   addProcess(pid: number): void {
@@ -61,7 +62,7 @@ export class RootlessCgroup implements CgroupManager {
     return this.inner.isFrozen();
   }
 
-  destroy(): void {
-    this.inner.destroy();
+  destroy(): ReturnType<CgroupManager['destroy']> {
+    return this.inner.destroy();
   }
 }
