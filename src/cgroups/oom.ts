@@ -22,19 +22,24 @@ export function oomKillCount(rec: CgroupRecord | null | undefined): number {
 
 /**
  * A counter of the watched file: "oom_kill" (both versions), or "oom" (v2's
- * memory.events: OOM events, killed or not). 0 when unknown or the cgroup is gone.
+ * memory.events: OOM events, killed or not). 0 when unknown, or for a cgroup that is
+ * gone and was not remembered (rememberOomCounters).
  */
 export function oomCounter(rec: CgroupRecord | null | undefined, key: 'oom' | 'oom_kill'): number {
   const w = oomWatch(rec);
   if (!w) return 0;
   const file = w.kind === 'v2' ? w.events : w.oomControl;
-  let text: string | undefined;
+  const count = (text: string | undefined, k: string) => Number(new RegExp(`^${k} (\\d+)$`, 'm').exec(text ?? '')?.[1] ?? 0);
   try {
-    text = readFileSync(file, 'utf8');
+    return count(readFileSync(file, 'utf8'), key);
   } catch {
-    text = remembered.get(file); // the cgroup is gone: what was last read of it, if anything
+    // The cgroup is gone: what was last read of it, if anything. The kernel counts "oom"
+    // just before "oom_kill" and delays the second notification (10 ms rate limit), and
+    // systemd may remove an emptied scope before it comes: an OOM event last seen counts
+    // as its kill then (exitStatusOf also needs the init SIGKILLed).
+    const text = remembered.get(file);
+    return key === 'oom_kill' ? Math.max(count(text, 'oom_kill'), count(text, 'oom')) : count(text, key);
   }
-  return Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(text ?? '')?.[1] ?? 0);
 }
 
 /**
