@@ -159,8 +159,14 @@ test-cgroup2: build
 # The systemd cgroup driver needs systemd as PID 1: ../shared/systemd-vm
 # boots Debian 12 with systemd on cgroup v2 (it builds its image and installs
 # what it needs on first use), one boot for the whole batch.
+# containerd and podman are added to the guest's image (built once, cached);
+# their system services are masked: the batch starts its own containerd.
+SYSTEMD_VM ?= ../shared/systemd-vm
+SYSTEMD_VM_PKGS = containerd podman
+SYSTEMD_VM_MASK = containerd.service podman.service podman.socket podman-restart.service podman-auto-update.timer
 test-systemd: build rootfs
-	TSRUN_VM_TIMEOUT=$${TSRUN_VM_TIMEOUT:-2400} ../shared/systemd-vm/run-in-vm.sh test/systemd/vm-batch.sh
+	TSRUN_VM_EXTRA_PKGS="$(SYSTEMD_VM_PKGS)" TSRUN_VM_CMDLINE="$(SYSTEMD_VM_MASK:%=systemd.mask=%)" \
+	  TSRUN_VM_TIMEOUT=$${TSRUN_VM_TIMEOUT:-1800} $(SYSTEMD_VM)/run-in-vm.sh test/systemd/vm-batch.sh
 
 test-engines: build rootfs
 	test/engines/run.sh --runtime $(CURDIR)/bin/tsrun

@@ -10,6 +10,7 @@ import type { ExecutorSession } from '../native/executor.js';
 import { exitStatusOf, type ExitStatus } from './exit-status.js';
 import type { TerminalStream } from './terminal.js';
 import { oomCounter, oomWatch } from '../cgroups/oom.js';
+import { watchScopeOom } from '../cgroups/scope-oom.js';
 
 /** What a handle needs of the executor that watches its process (absent for a container another program created). */
 export interface Watched {
@@ -58,6 +59,7 @@ export class WatchedProcess extends EventEmitter<ProcessEvents> {
         ooms++;
         this.emit('oom');
       });
+    if (watchOom) watchScopeOom(w.cgroup, () => w.session.onOom(), w.session.initExit); // a systemd scope exists only after clone: the executor could not watch it
     this.exitStatus = w.session.initExit.then((s) => {
       const status = exitStatusOf(s, w.cgroup);
       w.session.close();

@@ -10,6 +10,7 @@ import { posix } from 'node:path';
 import { TsrunError } from '../errors.js';
 import { openCgroup, parseProcCgroup, type CgroupHost } from '../cgroups/index.js';
 import { v1Dirs } from '../cgroups/paths.js';
+import { RootlessCgroup } from '../cgroups/rootless-devices.js';
 import type { CgroupManager, CgroupRecord } from '../cgroups/types.js';
 import { runningInUserNs } from '../linux/userns.js';
 import type { Resources, Spec } from '../spec/types.js';
@@ -34,7 +35,8 @@ export function containerCgroup(ctx: RuntimeContext, spec: Spec, id: string, hos
   const cgroup = openCgroup({ cgroupsPath: spec.linux?.cgroupsPath, id, systemd: ctx.systemdCgroup, warn, host });
   if (!isRootless(ctx.rootless)) return { cgroup, own: null, warnings: [] };
   const blocked = unwritableDir(cgroup.record);
-  if (blocked === undefined) return { cgroup, own: null, warnings: [] };
+  // Delegated: its own cgroup, without the device rules an unprivileged caller cannot enforce.
+  if (blocked === undefined) return { cgroup: isRootless('auto') ? new RootlessCgroup(cgroup) : cgroup, own: null, warnings: [] };
   const uid = process.geteuid?.() ?? 0;
   const why = cgroup.mode === 'v2' ? `cgroup v2 is not delegated to uid ${uid} here: ${blocked} is not writable` : `cgroup v1 is never delegated to uid ${uid}: ${blocked} is not writable`;
   // As runc: a path that was asked for must be used; only the default may be dropped.

@@ -24,12 +24,14 @@ export function planMounts(
   trees: MountTrees['at'] = new Map(),
 ): Op[] {
   const ops: Op[] = [];
+  // The host's /sys bound in (runc spec --rootless, or the sysfs fallback): it holds the host's cgroup2 mount.
+  const sysBound = sysfsBind || mounts.some((m) => posix.normalize(m.destination) === '/sys' && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind')));
   mounts.forEach((given, i) => {
     const m = sysfsBind && given.type === 'sysfs' ? sysfsAsBind(given) : given;
     const opts = mountOptionsAt(m, i);
     if (opts.copyUp) ops.push(...tmpCopyUp(m, i, opts.flags, opts.data));
     else if (m.type === 'bind' || opts.bind) ops.push(...bindMount(m, i, opts, ctx, trees.get(i)));
-    else if (m.type === 'cgroup' || m.type === 'cgroup2') ops.push(...cgroupMount(m, opts.flags, ctx, ownCgroupNs, inUserNs));
+    else if (m.type === 'cgroup' || m.type === 'cgroup2') ops.push(...cgroupMount(m, opts.flags, ctx, ownCgroupNs, inUserNs, sysBound));
     // linux.mountLabel: the SELinux context of the filesystems the runtime
     // mounts, as runc gives it (not binds, proc, sysfs or mqueue, which take none).
     else
@@ -147,7 +149,7 @@ function bindMount(m: Mount, i: number, opts: ParsedMountOptions, ctx: RootfsPla
  * container has its own cgroup namespace (it then sees its cgroup as the
  * root), else a bind of its cgroup directory from the host.
  */
-function cgroupMount(m: Mount, flags: number, ctx: RootfsPlanContext, ownNs: boolean, inUserNs: boolean): Op[] {
+function cgroupMount(m: Mount, flags: number, ctx: RootfsPlanContext, ownNs: boolean, inUserNs: boolean, sysBound: boolean): Op[] {
   const dest = m.destination;
   const cg = ctx.host.cgroup;
   if (!cg) return [];
@@ -155,8 +157,12 @@ function cgroupMount(m: Mount, flags: number, ctx: RootfsPlanContext, ownNs: boo
   // cgroup2 can be mounted only by the user namespace that owns the cgroup
   // namespace: in a user namespace (rootless) without a cgroup namespace of
   // its own, the container's (or, without one, the caller's) cgroup is bound
-  // instead, as runc does. (v1 without one is bound anyway, below.)
-  if (cg.mode === 'v2' && inUserNs && !ownNs) {
+  // instead, as runc does. (v1 without one is bound anyway, below.) The same
+  // with the host's /sys bound in: its /sys/fs/cgroup is the host's cgroup2
+  // mount, and mount(2) refuses the same superblock on top of itself (EBUSY);
+  // runc then binds the container's cgroup too, which shows what its own
+  // cgroup namespace would.
+  if (cg.mode === 'v2' && ((inUserNs && !ownNs) || sysBound)) {
     const dir = cg.sources[0]!.hostDir;
     const extra = flags & ~(MS.BIND | MS.REC);
     return [

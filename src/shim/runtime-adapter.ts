@@ -23,14 +23,17 @@ export interface ProcessHandle {
 
 export class ShimRuntime {
   private readonly rt: Runtime;
+  /** For runc's option SystemdCgroup (runc-options.ts); same state root, made on first use. */
+  private systemd: Runtime | undefined;
 
-  constructor(root: string) {
+  constructor(private readonly root: string) {
     this.rt = new Runtime({ root });
   }
 
-  /** Creates the container from its bundle; its init waits for start(). */
-  create(id: string, opts: { bundle: string; stdio: StdioEntry[] }): Promise<Container> {
-    return this.rt.create(id, { bundle: opts.bundle, stdio: opts.stdio });
+  /** Creates the container from its bundle; its init waits for start(). systemdCgroup: its cgroup is a systemd scope. */
+  create(id: string, opts: { bundle: string; stdio: StdioEntry[]; systemdCgroup?: boolean; noPivot?: boolean; noNewKeyring?: boolean }): Promise<Container> {
+    const rt = opts.systemdCgroup ? (this.systemd ??= new Runtime({ root: this.root, systemdCgroup: true })) : this.rt;
+    return rt.create(id, { bundle: opts.bundle, stdio: opts.stdio, noPivot: opts.noPivot, noNewKeyring: opts.noNewKeyring });
   }
 
   /** For the `delete` subcommand: a container whose shim died. */

@@ -13,6 +13,7 @@ import type { LogSet } from './log.js';
 import { metricsAny } from './metrics.js';
 import { mountRootfs, unmountRootfs, type Mount } from './rootfs.js';
 import type { Container, ExecProcess, ExitStatus, ProcessHandle, ShimRuntime } from './runtime-adapter.js';
+import { createOptions } from './runc-options.js';
 import { ProcessIO } from './stdio.js';
 
 type State = 'created' | 'running' | 'paused' | 'stopped';
@@ -200,7 +201,7 @@ export class TaskService {
     try {
       this.host.log.open(id, req.bundle);
       io = await ProcessIO.open({ stdin: req.stdin, stdout: req.stdout, stderr: req.stderr, terminal: req.terminal }, { id, namespace: this.host.namespace });
-      const container = await this.rt.create(id, { bundle: req.bundle, stdio: io.stdio });
+      const container = await this.rt.create(id, { bundle: req.bundle, stdio: io.stdio, ...createOptions(req.options, (m) => this.host.log.warn(m)) });
       io.created();
       if (container.terminal) io.attachTerminal(container.terminal);
       const t: Task = { ...this.newProc(id, io, req.terminal), bundle: req.bundle, mounted: mounts.length > 0, container, execs: new Map() };

@@ -39,8 +39,20 @@ t.test('cgroup v2, new user namespace, no cgroup namespace: the cgroup is bound 
   t.notMatch(p, /mount cgroup2/);
 });
 
-t.test('with a cgroup namespace of its own (owned by the new user namespace): a fresh cgroup2 mount', async (t) => {
-  t.match(plan(withCgroupMount(true), v2Host(false)), /mount cgroup2 on \/sys\/fs\/cgroup/);
+t.test('with a cgroup namespace of its own (owned by the new user namespace) and a sysfs of its own: a fresh cgroup2 mount', async (t) => {
+  const spec = withCgroupMount(true);
+  // sysfs needs a network namespace of its own in a user namespace (else it is bound from the host).
+  spec.mounts = spec.mounts!.map((m) => (m.destination === '/sys' ? { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] } : m));
+  spec.linux!.namespaces!.push({ type: 'network' });
+  t.match(plan(spec, v2Host(false)), /mount cgroup2 on \/sys\/fs\/cgroup/);
+});
+
+t.test("with a cgroup namespace but the host's /sys bound in: the cgroup is bound (cgroup2 on the host's cgroup2 mount is EBUSY)", async (t) => {
+  // The rootless spec binds /sys; a cgroup2 mount on its /sys/fs/cgroup (the host's cgroup2,
+  // the same superblock) fails with EBUSY, as the systemd VM showed; runc binds then too.
+  const p = plan(withCgroupMount(true), v2Host(false));
+  t.match(p, /bind \/sys\/fs\/cgroup\/user\.slice\/\S+ on \/sys\/fs\/cgroup \(user namespace\)/);
+  t.notMatch(p, /mount cgroup2/);
 });
 
 t.test('the runtime in a user namespace (rootless podman), no new one: devices bound, cgroup bound', async (t) => {

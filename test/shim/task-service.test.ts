@@ -258,3 +258,27 @@ t.test('an init that exits at once: TaskStart before TaskExit, and State says st
     await call(env.client, 'Shutdown', 'ShutdownRequest', { id });
   }
 });
+
+const systemdHere = existsSync('/run/systemd/system') && 'systemd runs here: make test-systemd covers SystemdCgroup through containerd';
+t.test("runc's Options in CreateTaskRequest.options: SystemdCgroup selects the systemd driver; another type is refused", { skip: systemdHere }, async (t) => {
+  // containerd sends runc's Options (ctr --runc-systemd-cgroup, CRI's SystemdCgroup = true).
+  // Without systemd as PID 1 here, the driver's refusal shows the option reached it (the
+  // cgroupfs driver would have made a cgroup named "system.slice:tsrun:ID"); make
+  // test-systemd runs the real thing through containerd in the systemd VM.
+  const id = uniqueId('shim-sd');
+  const env = await startShim(t, id, ['true'], (s) => {
+    s.linux!.cgroupsPath = `system.slice:tsrun:${id}`;
+  });
+  const options = { type_url: 'containerd.runc.v1.Options', value: encode('containerd.runc.v1.Options', { systemdCgroup: true }) };
+  await t.rejects(call(env.client, 'Create', 'CreateTaskRequest', { id, bundle: env.bundle, options }), { code: Code.Unimplemented, message: /systemd not running on this host/ });
+  const other = { type_url: 'runtimeoptions.v1.Options', value: Buffer.from([0x12, 0x02, 0x2f, 0x78]) };
+  await t.rejects(call(env.client, 'Create', 'CreateTaskRequest', { id, bundle: env.bundle, options: other }), {
+    code: Code.InvalidArgument,
+    message: /runtimeoptions\.v1\.Options are not supported/,
+  });
+  t.same(existsSync(join(env.stateRoot, NS)) ? readdirSync(join(env.stateRoot, NS)) : [], [], 'no tsrun state');
+  t.notOk(existsSync(`/sys/fs/cgroup/system.slice:tsrun:${id}`) || existsSync(`/sys/fs/cgroup/memory/system.slice:tsrun:${id}`), 'no cgroup');
+  await call(env.client, 'Shutdown', 'ShutdownRequest', { id });
+  await waitFor(() => !existsSync(`/proc/${env.shimPid()}`), 'the shim exits after Shutdown');
+  t.same(env.events, [], 'no events');
+});

@@ -5,7 +5,9 @@
 import t from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { logMessages, makeBundle, stateRoot, uniqueId } from '../helpers.js';
+import { logMessages, makeBundle, stateRoot, uniqueId, waitFor } from '../helpers.js';
+import { Runtime } from '../../src/index.js';
+import { shSpec } from '../library/helpers.js';
 
 const systemdRunning = (() => {
   try {
@@ -148,4 +150,40 @@ t.test('a unit that already exists: refused naming /linux/cgroupsPath, the other
   const message = logMessages(r.stderr);
   t.match(message, new RegExp(`linux\\.cgroupsPath: systemd unit tsrun-${name}\\.scope already exists \\(active\\)`));
   t.ok(existsSync(`/sys/fs/cgroup/system.slice/tsrun-${name}.scope`), 'the first container keeps its scope');
+});
+
+t.test("the library: 'oom' and oomKilled for a container in a scope under a 16 MiB MemoryMax, none without the limit reached", async (t) => {
+  // The executor cannot watch a scope (it exists only after clone), and systemd removes
+  // the scope's cgroup as soon as it is empty: the runtime watches and remembers memory.events.
+  const { root } = stateRoot(t);
+  const rt = new Runtime({ root, systemdCgroup: true });
+  const id = uniqueId('sd-lib-oom');
+  const unit = `tsrun-${id}.scope`;
+  const spec = shSpec('dd if=/dev/zero of=/dev/null bs=64M count=1', (s) => {
+    s.linux!.cgroupsPath = `system.slice:tsrun:${id}`;
+    s.linux!.resources = { memory: { limit: 16 << 20, swap: 16 << 20 } };
+  });
+  const c = await rt.create(id, { spec, stdio: ['ignore', 'ignore', 'ignore'] });
+  t.equal(show(unit, 'MemoryMax'), String(16 << 20), 'the scope has the limit');
+  let ooms = 0;
+  c.on('oom', () => ooms++);
+  await c.start();
+  t.same(await c.wait(), { exitCode: null, signal: 'SIGKILL', oomKilled: true });
+  t.ok(await waitFor(() => ooms > 0, 2000), `'oom' fired (${ooms})`);
+  await c.delete();
+  t.equal(show(unit, 'LoadState'), 'not-found', 'the unit is gone');
+
+  const id2 = uniqueId('sd-lib-nooom');
+  const spec2 = shSpec('dd if=/dev/zero of=/dev/null bs=1M count=1; exit 9', (s) => {
+    s.linux!.cgroupsPath = `system.slice:tsrun:${id2}`;
+    s.linux!.resources = { memory: { limit: 64 << 20, swap: 64 << 20 } };
+  });
+  const c2 = await rt.create(id2, { spec: spec2, stdio: ['ignore', 'ignore', 'ignore'] });
+  let ooms2 = 0;
+  c2.on('oom', () => ooms2++);
+  await c2.start();
+  t.same(await c2.wait(), { exitCode: 9, signal: null, oomKilled: false });
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(ooms2, 0, "no 'oom' event");
+  await c2.delete();
 });
