@@ -18,18 +18,8 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 TOP=$PWD
 E=$(mktemp -d /tmp/sdctr.XXXXXX)
-pass=0
-fail=0
-check() { # runtime what ok(0/1) detail
-  local rt=$1 what=$2 ok=$3 detail=${4:-}
-  if [ "$ok" = 0 ]; then
-    echo "CHECK containerd+$rt $what: ok ${detail:+($detail)}"
-    [ "$rt" != runc ] && pass=$((pass + 1))
-  else
-    echo "CHECK containerd+$rt $what: FAIL ${detail:+($detail)}"
-    [ "$rt" != runc ] && fail=$((fail + 1))
-  fi
-}
+CHECK_PREFIX="containerd+"
+. test/systemd/check.sh
 prop() { systemctl show "$1" -p "$2" --value 2>/dev/null; }
 
 mkdir -p "$E/bin" "$E/fifo" "$E/tsrun-state"
@@ -103,5 +93,4 @@ echo "# ctr run --runtime io.containerd.tsrun.v2 --runc-systemd-cgroup: exit $?:
 if [ -n "$(ls -A "$E/tsrun-state/sdtest" 2>/dev/null)" ]; then
   check tsrun no-state-left 1 "$(ls "$E/tsrun-state/sdtest")"
 fi
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+check_summary

@@ -11,18 +11,8 @@ cd "$(dirname "$0")/../.."
 TOP=$PWD
 W=$(mktemp -d /tmp/sdpodman.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-pass=0
-fail=0
-check() { # runtime what ok(0/1) detail
-  local rt=$1 what=$2 ok=$3 detail=${4:-}
-  if [ "$ok" = 0 ]; then
-    echo "CHECK podman+$rt $what: ok ${detail:+($detail)}"
-    [ "$rt" = tsrun ] && pass=$((pass + 1))
-  else
-    echo "CHECK podman+$rt $what: FAIL ${detail:+($detail)}"
-    [ "$rt" = tsrun ] && fail=$((fail + 1))
-  fi
-}
+CHECK_PREFIX="podman+"
+. test/systemd/check.sh
 prop() { systemctl show "$1" -p "$2" --value 2>/dev/null; }
 cp -a "$TOP/bundles/busybox/rootfs" "$W/rootfs"
 
@@ -48,5 +38,4 @@ scenario() { # runtime binary
 
 scenario runc "$(command -v runc)"
 scenario tsrun "$TOP/bin/tsrun"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+check_summary

@@ -13,18 +13,8 @@ cd "$(dirname "$0")/../.."
 TOP=$PWD
 W=$(mktemp -d /tmp/sdrl.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-pass=0
-fail=0
-check() { # runtime what ok(0/1) detail
-  local rt=$1 what=$2 ok=$3 detail=${4:-}
-  if [ "$ok" = 0 ]; then
-    echo "CHECK rootless $rt $what: ok ${detail:+($detail)}"
-    [[ $rt == tsrun* ]] && pass=$((pass + 1))
-  else
-    echo "CHECK rootless $rt $what: FAIL ${detail:+($detail)}"
-    [[ $rt == tsrun* ]] && fail=$((fail + 1))
-  fi
-}
+CHECK_PREFIX="rootless "
+. test/systemd/check.sh
 uprop() { systemctl --user show "$1" -p "$2" --value 2>/dev/null; }
 MANAGER=$(systemctl --user show -p ControlGroup --value) # /user.slice/user-UID.slice/user@UID.service
 
@@ -71,5 +61,4 @@ scenario runc runc
 scenario crun crun
 scenario tsrun "$TOP/bin/tsrun"
 scenario tsrun-rootless "$TOP/bin/tsrun" --rootless true
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+check_summary

@@ -23,7 +23,7 @@ import { parseSystemdPath } from './unit-name.js';
 import { resourceProperties, type Property } from './properties.js';
 import { managerCgroup, resetFailed, setProperties, startScope, systemdRunning, unitState, withBus } from './units.js';
 
-export class SystemdManager extends SystemdHandle implements CgroupManager {
+export class SystemdManager extends SystemdHandle<CgroupManager> implements CgroupManager {
   private pending: Resources | undefined;
 
   /** started: the scope exists (a reopened container); false at create, until addProcess. */
