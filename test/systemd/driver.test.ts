@@ -156,8 +156,8 @@ t.test('a unit that already exists: refused naming /linux/cgroupsPath, the other
 // failed once in three full runs (CI, 2026-12-05: no 'oom', oomKilled false): the kernel
 // signals a change of memory.events from a work item, which can come after systemd has
 // removed the emptied scope's cgroup, so the runtime's watch (src/cgroups/scope-oom.ts) may
-// read nothing. Issue 11 stays open for it: the monitor should watch the scope instead.
-const SCOPE_OOM_RACE = 'racy: the memory.events notification can come after systemd removed the scope (issue 11)';
+// read nothing. Issue 9 (the library's events) stays open for it: the monitor should watch the scope.
+const SCOPE_OOM_RACE = 'racy: the memory.events notification can come after systemd removed the scope (issue 9)';
 
 t.test("the library: 'oom' and oomKilled for a container in a scope under a 16 MiB MemoryMax, none without the limit reached", { todo: SCOPE_OOM_RACE }, async (t) => {
   // The executor cannot watch a scope (it exists only after clone), and systemd removes
