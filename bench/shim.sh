@@ -101,7 +101,14 @@ cleanup() {
   wait "$CPID" 2>/dev/null || true
   grep -F "$D/" /proc/self/mountinfo | awk '{print $5}' | sort -r | while read -r m; do umount -l "$m" || true; done
   for c in /sys/fs/cgroup/*/"$NS" /sys/fs/cgroup/*/tsrun-bench-cri-"$NS" /sys/fs/cgroup/tsrun-bench-cri-"$NS"; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null; done
-  [ -n "$CG" ] && rmdir "$CG" 2>/dev/null
+  if [ -n "$CG" ] && [ -d "$CG" ]; then
+    # tsrun's shim daemon lingers a second after its last container (and may still be
+    # in this cgroup, where containerd started it): wait for it, then end what is left.
+    for _ in $(seq 30); do [ -z "$(cat "$CG/cgroup.procs" 2>/dev/null)" ] && break; sleep 0.1; done
+    for p in $(cat "$CG/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+    for _ in $(seq 30); do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
+    [ -d "$CG" ] && echo "bench-shim: could not remove $CG" >&2
+  fi
   rm -rf "$D"
   return 0
 }
