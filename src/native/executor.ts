@@ -131,7 +131,8 @@ export class ExecutorSession {
   /** Hooks: their runner needs a ChildProcess (piped output, group kill); they are off the hot path. */
   private spawnWithNode(stdio: ExecutorOptions['stdio'] & object, extra: number[], opts: ExecutorOptions, gone: (code: number) => void): ChildProcess {
     // childProcess(): loaded on first use; a create without hooks never needs it.
-    const child = childProcess().spawn(executorPath(), [String(this.syncFd)], {
+    const child = childProcess().spawn(sealedExecutorPath(this.syncFd + 1), [String(this.syncFd)], {
+      argv0: executorPath(),
       stdio: [...stdio, ...extra, 'pipe'] as never,
       env: opts.env ?? {},
       detached: opts.ownProcessGroup ?? false,
@@ -157,7 +158,7 @@ export class ExecutorSession {
     this.onSocketGone = () => reap();
     let spawned: Promise<number>;
     try {
-      spawned = spawnProcess(sealedExecutorPath(), [executorPath(), String(this.syncFd)], { fds, env, setsid: opts.ownProcessGroup });
+      spawned = spawnProcess(sealedExecutorPath(fds.length), [executorPath(), String(this.syncFd)], { fds, env, setsid: opts.ownProcessGroup });
     } catch (e) {
       closeFd(theirs);
       sock.destroy();

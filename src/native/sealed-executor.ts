@@ -1,5 +1,5 @@
 import { fstatSync, readFileSync } from 'node:fs';
-import { closeFd, sealedMemfd } from '../linux/libc.js';
+import { closeFd, dupAbove, sealedMemfd } from '../linux/libc.js';
 import { executorPath } from './executor-path.js';
 
 /**
@@ -13,16 +13,26 @@ import { executorPath } from './executor-path.js';
  * one, it sees that it runs from the sealed copy and goes on, and every
  * monitor of a long-lived program shares the same pages.
  */
-export function sealedExecutorPath(): string {
+export function sealedExecutorPath(childFds: number): string {
   const source = executorPath();
-  if (sealed?.source !== source || !stillOurs(sealed)) {
-    if (sealed?.source !== source && sealed && stillOurs(sealed)) closeFd(sealed.fd);
+  let ours = sealed && stillOurs(sealed) ? sealed : undefined;
+  if (ours && ours.source !== source) {
+    closeFd(ours.fd); // a copy of another executor ($TSRUN_EXECUTOR changed)
+    ours = undefined;
+  }
+  if (!ours) {
     // The executor's name for its own copy: it checks /proc/self/exe for it (executor.c, run_from_sealed_copy).
     const fd = sealedMemfd('tsrun-executor', readFileSync(source));
     const st = fstatSync(fd);
-    sealed = { source, fd, dev: st.dev, ino: st.ino };
+    ours = sealed = { source, fd, dev: st.dev, ino: st.ino };
   }
-  return `/proc/self/fd/${sealed.fd}`;
+  // The child's fds 0..childFds-1 are set before its execve resolves this path: the copy must be above them.
+  if (ours.fd < childFds) {
+    const high = dupAbove(ours.fd, childFds);
+    closeFd(ours.fd);
+    ours.fd = high;
+  }
+  return `/proc/self/fd/${ours.fd}`;
 }
 
 let sealed: { source: string; fd: number; dev: number; ino: number } | undefined;

@@ -3,7 +3,7 @@
 // (CVE-2019-5736), never writable, and one copy shared by every monitor
 // rather than 700 KB more per container.
 import t from 'tap';
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { shSpec, testRuntime } from './helpers.js';
 import { uniqueId } from '../helpers.js';
 
@@ -51,3 +51,41 @@ t.test('a copy whose fd the program closed is never used: the number may name an
   await c.start();
   t.match(readlinkSync(`/proc/${parentOf(c.pid)}/exe`), /^\/memfd:tsrun-executor/, 'the monitor runs from a new sealed copy');
 });
+
+t.test("the copy's fd is moved above the fds the executor gets, which are set before its execve", async (t) => {
+  const rt = testRuntime(t);
+  const first = await rt.create(uniqueId('lib-sealed-e'), { spec: shSpec('true'), stdio: ['ignore', 'ignore', 'ignore'] });
+  await first.start();
+  await first.wait();
+  await first.delete();
+  const copy = ourCopy();
+  t.ok(copy !== undefined, 'the copy is open in this process');
+  // Fill every gap below its number M, so that fds 3..M-1 can all be passed on.
+  const opened: number[] = [];
+  t.teardown(() => opened.forEach((fd) => closeSync(fd)));
+  const isOpen = (fd: number) => {
+    try {
+      fstatSync(fd);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let fd = 3; fd < copy!; fd++) while (!isOpen(fd)) opened.push(openSync('/dev/null', 'r'));
+  // preserveFds M-3: the executor gets fds 3..M-1 and its sync socket as fd M, the copy's number.
+  const c = await rt.create(uniqueId('lib-sealed-f'), { spec: shSpec('true'), stdio: ['ignore', 'ignore', 'ignore'], preserveFds: copy! - 3 });
+  await c.start();
+  t.same(await c.wait(), { exitCode: 0, signal: null, oomKilled: false }, 'the container ran');
+  await c.delete();
+});
+
+function ourCopy(): number | undefined {
+  const fd = readdirSync('/proc/self/fd').find((n) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${n}`).startsWith('/memfd:tsrun-executor');
+    } catch {
+      return false;
+    }
+  });
+  return fd === undefined ? undefined : Number(fd);
+}
