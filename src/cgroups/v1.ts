@@ -34,15 +34,13 @@ export class V1Cgroup implements CgroupHandle {
   async create(): Promise<void> {
     // One mkdir -p per hierarchy, all at once; the record lists them in the order of dirs.
     const hierarchies = [...new Map(Object.entries(this.record.dirs).map(([controller, dir]) => [dir, controller])).entries()];
-    const made = await Promise.all(
-      hierarchies.map(async ([dir, controller]) => {
-        const mountpoint = this.mounts[controller] ?? '/';
-        const created = await makeDirs(mountpoint, dir);
-        if (this.record.dirs.cpuset === dir && this.mounts[controller]) cpusetFill(mountpoint, dir);
-        return created;
-      }),
-    );
-    this.record.created = [...(this.record.created ?? []), ...made.flat()];
+    const made = await Promise.allSettled(hierarchies.map(([dir, controller]) => makeDirs(this.mounts[controller] ?? '/', dir)));
+    // Recorded before any failure is reported: destroy() must find what the other hierarchies made.
+    this.record.created = [...(this.record.created ?? []), ...made.flatMap((r) => (r.status === 'fulfilled' ? r.value : []))];
+    const failed = made.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const cpuset = this.record.dirs.cpuset;
+    if (cpuset && this.mounts.cpuset) cpusetFill(this.mounts.cpuset, cpuset);
   }
 
   addProcess(pid: number): void {
