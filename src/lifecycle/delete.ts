@@ -8,7 +8,7 @@ import { checkId, type ContainerRecord } from '../state/store.js';
 import { lockDir } from '../state/lock.js';
 import { containerStatus } from '../state/status.js';
 import type { RuntimeContext } from './context.js';
-import { killAndWait, waitGone } from './wait.js';
+import { killAndWait } from './wait.js';
 import { unmountUnder, usesHostMountNs } from '../rootfs/host-mounts.js';
 import { runPoststop } from './poststop.js';
 import { salvage } from './salvage.js';
@@ -86,8 +86,7 @@ async function destroy(rec: ContainerRecord): Promise<void> {
     }
   }
   if (rec.pid) {
-    await killAndWait(rec.pid, rec.startTime);
-    if (!(await waitGone(rec.pid, rec.startTime, 5000))) throw new TsrunError(`container init ${rec.pid} did not die`, { code: 'ERR_TIMEOUT' });
+    if (!(await killAndWait(rec.pid, rec.startTime))) throw new TsrunError(`container init ${rec.pid} did not die`, { code: 'ERR_TIMEOUT' });
   }
   await cg?.destroy();
   if (usesHostMountNs(rec.config)) {

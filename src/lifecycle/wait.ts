@@ -17,13 +17,13 @@ export async function waitGone(pid: number, startTime: string | undefined, timeo
   return true;
 }
 
-/** SIGKILL then wait; ESRCH is fine (already gone). */
-export async function killAndWait(pid: number, startTime: string | undefined): Promise<void> {
-  if (!isAlive(pid, startTime)) return;
+/** SIGKILL then wait; ESRCH is fine (already gone). False if it is still alive after 10 s. */
+export async function killAndWait(pid: number, startTime: string | undefined): Promise<boolean> {
+  if (!isAlive(pid, startTime)) return true;
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
     /* gone meanwhile */
   }
-  await waitGone(pid, startTime);
+  return waitGone(pid, startTime);
 }
