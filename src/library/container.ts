@@ -6,11 +6,10 @@ import { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import type { CgroupRecord } from '../cgroups/types.js';
 import { TsrunError } from '../errors.js';
-import type { ExecutorSession } from '../native/executor.js';
+import type { ExecutorSession, OomCounts } from '../native/executor.js';
 import { exitStatusOf, type ExitStatus } from './exit-status.js';
 import type { TerminalStream } from './terminal.js';
-import { oomCounter, oomWatch } from '../cgroups/oom.js';
-import { watchScopeOom } from '../cgroups/scope-oom.js';
+import { oomCounter } from '../cgroups/oom.js';
 
 /** What a handle needs of the executor that watches its process (absent for a container another program created). */
 export interface Watched {
@@ -59,9 +58,8 @@ export class WatchedProcess extends EventEmitter<ProcessEvents> {
         ooms++;
         this.emit('oom');
       });
-    if (watchOom) watchScopeOom(w.cgroup, () => w.session.onOom(), w.session.initExit); // a systemd scope exists only after clone: the executor could not watch it
     this.exitStatus = w.session.initExit.then((s) => {
-      const status = exitStatusOf(s, w.cgroup);
+      const status = exitStatusOf(s, w.cgroup, w.session.oomCounts);
       w.session.close();
       // The monitor reports the init's death as soon as it reaps it; the cgroup's OOM
       // notification can come later (v2 rate-limits memory.events notifications to one per
@@ -74,16 +72,16 @@ export class WatchedProcess extends EventEmitter<ProcessEvents> {
 }
 
 /**
- * v1's eventfd fires for OOM events only; v2's inotify watch fires for
- * every change of memory.events: there, only a rise of its "oom" count is one.
+ * v1's eventfd fires for OOM events only (no counts); on v2 the monitor
+ * reports memory.events' counts when they rise: only a rise of "oom" is an
+ * OOM event (the other is its kill).
  */
-function oomFilter(cgroup: CgroupRecord | null, emit: () => void): () => void {
-  if (oomWatch(cgroup)?.kind !== 'v2') return emit;
-  let last = oomCounter(cgroup, 'oom');
-  return () => {
-    const now = oomCounter(cgroup, 'oom');
-    if (now > last) emit();
-    last = now;
+function oomFilter(cgroup: CgroupRecord | null, emit: () => void): (counts?: OomCounts) => void {
+  let last = oomCounter(cgroup, 'oom'); // 0 for a new cgroup, and for a scope not started yet
+  return (counts) => {
+    if (!counts) return emit();
+    if (counts.oom > last) emit();
+    last = counts.oom;
   };
 }
 

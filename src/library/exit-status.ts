@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import { oomKillCount } from '../cgroups/oom.js';
 import type { CgroupRecord } from '../cgroups/types.js';
-import type { WaitStatus } from '../native/executor.js';
+import type { OomCounts, WaitStatus } from '../native/executor.js';
 
 /** How a container's init (or an exec'd process) ended. */
 export interface ExitStatus {
@@ -16,9 +16,14 @@ export interface ExitStatus {
 const names = new Map<number, NodeJS.Signals>();
 for (const [name, num] of Object.entries(constants.signals)) if (!names.has(num)) names.set(num, name as NodeJS.Signals);
 
-/** The status the executor's monitor reported, read while the cgroup still exists. */
-export function exitStatusOf(w: WaitStatus | null, cgroup: CgroupRecord | null | undefined): ExitStatus {
+/**
+ * The status the executor's monitor reported. OOM kills: the counts the
+ * monitor read as the init died (v2; they outlive a systemd scope, removed
+ * once empty), else the cgroup's, read now while it still exists (v1).
+ */
+export function exitStatusOf(w: WaitStatus | null, cgroup: CgroupRecord | null | undefined, counts?: OomCounts): ExitStatus {
   if (!w) return { exitCode: null, signal: null, oomKilled: false };
   const signal = w.signal === null ? null : (names.get(w.signal) ?? (`SIG${w.signal}` as NodeJS.Signals));
-  return { exitCode: w.code, signal, oomKilled: w.signal === constants.signals.SIGKILL && oomKillCount(cgroup) > 0 };
+  const kills = Math.max(counts?.oomKill ?? 0, oomKillCount(cgroup));
+  return { exitCode: w.code, signal, oomKilled: w.signal === constants.signals.SIGKILL && kills > 0 };
 }

@@ -138,7 +138,7 @@ function makePlan(
       noSubreaper: opts.noSubreaper ?? false,
       preserveFds: opts.preserveFds ?? 0,
       consoleSocket: opts.consoleSocket,
-      oomWatch: cg && !cg.record.systemd ? oomWatch(cg.record) : null, // a systemd scope exists only after clone
+      oomWatch: cg ? oomWatch(cg.record) : null,
       host,
       compileSeccomp,
       setgroupsDenied: rootless.setgroupsDenied,

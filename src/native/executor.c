@@ -82,6 +82,9 @@ static int fifo_fd = -1;
 static int root_fd = -1;
 static int copyup_fd = -1;               /* the image's directory under a tmpcopyup mount */
 static int oom_fd = -1;                  /* eventfd (v1) or inotify fd (v2) the monitor polls */
+static int oom_events_fd = -1;           /* v2: memory.events, which the monitor reads itself */
+static const char *oom_later;            /* v2, WATCH_OOM kind 3: memory.events not there yet */
+static uint64_t oom_seen[2];             /* v2: memory.events' oom and oom_kill, as last reported */
 static int *tree_fds;                    /* per op index: the fd OP_OPEN_TREE or OP_RECV_SOURCES got, or 0 */
 static int source_socks[2] = { -1, -1 }; /* OP_BIND_SOURCE fds go from [0] (parent) to [1] (init) */
 static char exec_path[4096];
@@ -1183,6 +1186,8 @@ static void send_listener_by_helper(void)
 }
 
 static _Noreturn void monitor(pid_t pid);
+static void report_oom_counts(void);
+static int oom_watch_v2(const char *file);
 static void ignore_group_signals(void);
 /*
  * The parent side of OP_CLONE, when OP_BIND_SOURCE ops came before it: as
@@ -1349,11 +1354,20 @@ static _Noreturn void monitor(pid_t pid)
 				_exit(255);
 			if (w == 0)
 				break;
-			if (w == pid && (WIFEXITED(status) || WIFSIGNALED(status)))
+			if (w == pid && (WIFEXITED(status) || WIFSIGNALED(status))) {
+				/* Now, before the cgroup can be removed: its last counts with the exit. */
+				if (oom_later && oom_watch_v2(oom_later) == 0)
+					oom_later = NULL;
+				if (oom_events_fd >= 0)
+					report_oom_counts();
 				init_exited(status);
+			}
 		}
+		if (oom_later && oom_watch_v2(oom_later) == 0)
+			oom_later = NULL;
 		struct pollfd p[2] = { { sfd, POLLIN, 0 }, { oom_fd, POLLIN, 0 } };
-		if (poll(p, oom_fd >= 0 ? 2 : 1, -1) < 0)
+		/* A scope that is not there yet is looked for every 5 ms: it appears during create. */
+		if (poll(p, oom_fd >= 0 ? 2 : 1, oom_later ? 5 : -1) < 0)
 			continue; /* EINTR */
 		if (p[0].revents) {
 			struct signalfd_siginfo si;
@@ -1367,9 +1381,74 @@ static _Noreturn void monitor(pid_t pid)
 				close(oom_fd); /* the cgroup went away */
 				oom_fd = -1;
 			}
-			send_letter(MSG_OOM);
+			if (oom_events_fd >= 0)
+				report_oom_counts();
+			else
+				send_letter(MSG_OOM);
 		}
 	}
+}
+
+/* The value of "key N" in memory.events' text, or 0. */
+static uint64_t events_count(const char *text, const char *key)
+{
+	size_t k = strlen(key);
+	for (const char *line = text; *line;) {
+		if (strncmp(line, key, k) == 0 && line[k] == ' ') {
+			uint64_t v = 0;
+			for (const char *d = line + k + 1; *d >= '0' && *d <= '9'; d++)
+				v = v * 10 + (uint64_t)(*d - '0');
+			return v;
+		}
+		const char *nl = strchr(line, '\n');
+		if (!nl)
+			break;
+		line = nl + 1;
+	}
+	return 0;
+}
+
+/*
+ * v2: read memory.events and send "O <oom> <oom_kill>" when either count
+ * rose. The monitor reads them itself because systemd removes a scope's
+ * cgroup as soon as its last process has exited: the runtime, told later,
+ * could find nothing left to read.
+ */
+static void report_oom_counts(void)
+{
+	char text[1024];
+	ssize_t r = pread(oom_events_fd, text, sizeof(text) - 1, 0);
+	if (r < 0) { /* ENODEV: the cgroup is gone; what was read before stands */
+		close(oom_events_fd);
+		oom_events_fd = -1;
+		return;
+	}
+	text[r] = 0;
+	uint64_t oom = events_count(text, "oom"), kill = events_count(text, "oom_kill");
+	if (oom == oom_seen[0] && kill == oom_seen[1])
+		return;
+	oom_seen[0] = oom;
+	oom_seen[1] = kill;
+	send_line(MSG_OOM, 2, oom, kill, 0);
+}
+
+/* v2: watch memory.events (inotify) and keep it open to read; 0 or an errno. */
+static int oom_watch_v2(const char *file)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (ifd < 0 || inotify_add_watch(ifd, file, IN_MODIFY) < 0) {
+		int err = errno;
+		close(fd);
+		if (ifd >= 0)
+			close(ifd);
+		return err;
+	}
+	oom_events_fd = fd;
+	oom_fd = ifd;
+	return 0;
 }
 
 /*
@@ -1377,7 +1456,9 @@ static _Noreturn void monitor(pid_t pid)
  * registered through cgroup.event_control for memory.oom_control (args:
  * oom_control, event_control). v2: an inotify watch on memory.events,
  * which the kernel touches on every memory event (arg: memory.events); the
- * runtime reads the counters to tell an OOM kill from the rest.
+ * monitor reads its counters and reports when they rise. Kind 3: the same
+ * for a systemd scope, which only exists once the runtime has started it
+ * with the init inside; the monitor opens it when it appears.
  */
 static void op_watch_oom(const struct op *o)
 {
@@ -1397,10 +1478,11 @@ static void op_watch_oom(const struct op *o)
 		close(cfd);
 		oom_fd = efd;
 	} else {
-		int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-		if (ifd < 0 || inotify_add_watch(ifd, S(o, 1), IN_MODIFY) < 0)
-			fail(errno);
-		oom_fd = ifd;
+		int err = oom_watch_v2(S(o, 1));
+		if (err == ENOENT && N(o, 0) == 3)
+			oom_later = S(o, 1);
+		else if (err)
+			fail(err);
 	}
 }
 

@@ -59,6 +59,12 @@ export interface WaitStatus {
  * for each OOM event and "X status" when the init exits: those go to
  * onOom and initExit, never to the queue of set-up lines.
  */
+/** What the monitor reports on cgroup v2: memory.events' counts of OOM events and of OOM kills. */
+export interface OomCounts {
+  oom: number;
+  oomKill: number;
+}
+
 export class ExecutorSession {
   /** Only for a session whose stdio has 'pipe' entries (hooks): Node's own child process. */
   readonly child: ChildProcess | undefined;
@@ -76,8 +82,10 @@ export class ExecutorSession {
   /** Resolves with the init's raw status when the monitor reports it; null if the executor ended without a report. */
   readonly initExit: Promise<WaitStatus | null>;
   private reportExit: (s: WaitStatus | null) => void = () => {};
-  /** Called for each OOM event the monitor reports. */
-  onOom: () => void = () => {};
+  /** Called for each OOM event the monitor reports; with memory.events' counts on cgroup v2. */
+  onOom: (counts?: OomCounts) => void = () => {};
+  /** The last counts the monitor reported (v2), which outlive a cgroup systemd removed. */
+  oomCounts: OomCounts | undefined;
 
   constructor(plan: Buffer, opts: ExecutorOptions = {}) {
     const extra = opts.extraFds ?? [];
@@ -192,6 +200,11 @@ export class ExecutorSession {
   /** Routes one protocol line: the monitor's to their callbacks, the rest to next(). */
   private take(line: string): void {
     if (line === Msg.OOM) return this.onOom();
+    if (line.startsWith(`${Msg.OOM} `)) {
+      const [oom, oomKill] = line.slice(2).split(' ').map(Number);
+      this.oomCounts = { oom, oomKill };
+      return this.onOom(this.oomCounts);
+    }
     if (line.startsWith(`${Msg.EXIT} `)) {
       this.reportExit(decodeWaitStatus(Number(line.slice(2))));
       this.closed = true; // nothing more can come from the set-up

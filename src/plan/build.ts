@@ -136,7 +136,7 @@ function planOomWatch(ctx: PlanContext): Op[] {
   if (!w) return [];
   return w.kind === 'v1'
     ? [Op.watchOom(`watch OOM events of ${w.oomControl}`, { kind: 1, file: w.oomControl, eventControl: w.eventControl })]
-    : [Op.watchOom(`watch OOM events in ${w.events}`, { kind: 2, file: w.events, eventControl: '' })];
+    : [Op.watchOom(`watch OOM events in ${w.events}${w.later ? ' (a systemd scope: once it exists)' : ''}`, { kind: w.later ? 3 : 2, file: w.events, eventControl: '' })];
 }
 
 function describeClone(flags: number): string {
