@@ -389,8 +389,53 @@ static int mkdirs_in_root(const char *rel, mode_t mode, int skip_last, const cha
 	return mkdirs_in_root_at(rel, mode, skip_last, leaf, 0);
 }
 
+/*
+ * The common case of mkdirs_in_root: every directory exists already (the
+ * mount points of an image), found with one lookup instead of one per
+ * component, and resolved the same way (RESOLVE_IN_ROOT over the whole
+ * path). -1 for anything else, which the walk then does step by step.
+ */
+static int existing_dirs_in_root(const char *rel, int skip_last, const char **leaf)
+{
+	char path[4096];
+	size_t len = strlen(rel);
+	if (len >= sizeof(path))
+		return -1;
+	memcpy(path, rel, len + 1);
+	const char *name = NULL;
+	if (skip_last) {
+		char *slash = strrchr(path, '/');
+		name = slash ? slash + 1 : path;
+		if (*name == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+			return -1;
+		if (slash)
+			*slash = '\0';
+		else
+			path[0] = '\0';
+	}
+	int dir = open_in_root(path, O_PATH | O_DIRECTORY);
+	if (dir >= 0 && leaf)
+		*leaf = name ? rel + (name - path) : NULL;
+	return dir;
+}
+
 static int mkdirs_in_root_at(const char *rel, mode_t mode, int skip_last, const char **leaf, int depth)
 {
+	int found = existing_dirs_in_root(rel, skip_last, leaf);
+	if (found >= 0)
+		return found;
+	if (!skip_last) {
+		/* Next most common: only the last directory is missing (a mount point on a new tmpfs). */
+		const char *name;
+		int parent = existing_dirs_in_root(rel, 1, &name);
+		if (parent >= 0) {
+			int made = mkdirat(parent, name, mode) == 0;
+			close(parent);
+			found = made ? open_in_root(rel, O_PATH | O_DIRECTORY) : -1;
+			if (found >= 0)
+				return found;
+		}
+	}
 	char path[4096];
 	size_t len = strlen(rel);
 	if (len >= sizeof(path))
