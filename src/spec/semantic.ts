@@ -132,20 +132,32 @@ function sysctlNamespace(key: string): 'ipc' | 'network' | 'uts' | null {
  * Iterative, as a config may nest deep under keys nobody reads.
  */
 function nulBytes(value: unknown, at: string): Problem[] {
+  // Pointers are made only for what is reported: a frame knows its parent and key.
+  type Frame = { v: unknown; parent: Frame | null; key: string };
+  const pointer = (f: Frame): string => {
+    const keys: string[] = [];
+    for (let p: Frame | null = f; p?.parent; p = p.parent) keys.push(p.key);
+    // The NUL itself is shown escaped: a raw one in a message would end it too.
+    const escaped = keys.reverse().map((k) => '/' + k.replace(/~/g, '~0').replace(/\//g, '~1').replace(/\0/g, '\\u0000'));
+    return at + escaped.join('');
+  };
   const out: Problem[] = [];
-  const todo: [unknown, string][] = [[value, at]];
+  const todo: Frame[] = [{ v: value, parent: null, key: '' }];
   while (todo.length && out.length < 8) {
-    const [v, p] = todo.pop()!;
+    const f = todo.pop()!;
+    const v = f.v;
     if (typeof v === 'string') {
-      if (v.includes('\0')) out.push(problem(p || '/', 'contains a NUL byte'));
+      if (v.includes('\0')) out.push(problem(pointer(f) || '/', 'contains a NUL byte'));
     } else if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) todo.push([v[i], `${p}/${i}`]);
+      for (let i = v.length - 1; i >= 0; i--) if (typeof v[i] === 'string' || (typeof v[i] === 'object' && v[i] !== null)) todo.push({ v: v[i], parent: f, key: String(i) });
     } else if (v !== null && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v).reverse()) {
-        // The NUL itself is shown escaped: a raw one in a message would end it too.
-        const key = `${p}/${k.replace(/~/g, '~0').replace(/\//g, '~1').replace(/\0/g, '\\u0000')}`;
-        if (k.includes('\0')) out.push(problem(key, 'the key contains a NUL byte'));
-        todo.push([x, key]);
+      const keys = Object.keys(v);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const k = keys[i];
+        const x = (v as Record<string, unknown>)[k];
+        const child = { v: x, parent: f, key: k };
+        if (k.includes('\0')) out.push(problem(pointer(child), 'the key contains a NUL byte'));
+        if (typeof x === 'string' || (typeof x === 'object' && x !== null)) todo.push(child);
       }
     }
   }
