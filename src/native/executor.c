@@ -36,6 +36,7 @@
 #include <sys/un.h>
 #include <sys/ioctl.h>
 #include <termios.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -85,6 +86,7 @@ static int oom_fd = -1;                  /* eventfd (v1) or inotify fd (v2) the 
 static int oom_events_fd = -1;           /* v2: memory.events, which the monitor reads itself */
 static const char *oom_later;            /* v2, WATCH_OOM kind 3: memory.events not there yet */
 static uint64_t oom_seen[2];             /* v2: memory.events' oom and oom_kill, as last reported */
+static int kmsg_fd = -1;                 /* kind 3: the kernel log from the watch on, for a kill systemd hid */
 static int *tree_fds;                    /* per op index: the fd OP_OPEN_TREE or OP_RECV_SOURCES got, or 0 */
 static int source_socks[2] = { -1, -1 }; /* OP_BIND_SOURCE fds go from [0] (parent) to [1] (init) */
 static char exec_path[4096];
@@ -1232,6 +1234,7 @@ static void send_listener_by_helper(void)
 
 static _Noreturn void monitor(pid_t pid);
 static void report_oom_counts(void);
+static int kmsg_says_killed(pid_t pid);
 static int oom_watch_v2(const char *file);
 static void ignore_group_signals(void);
 /*
@@ -1388,6 +1391,8 @@ static _Noreturn void monitor(pid_t pid)
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 	int sfd = signalfd(-1, &chld, SFD_CLOEXEC);
+	if (kmsg_fd >= 0)
+		lseek(kmsg_fd, 0, SEEK_END); /* from the clone on: a pid logged before was another process */
 	for (;;) {
 		/* Reap first: the init may have exited before the signalfd existed. */
 		for (;;) {
@@ -1405,6 +1410,11 @@ static _Noreturn void monitor(pid_t pid)
 					oom_later = NULL;
 				if (oom_events_fd >= 0)
 					report_oom_counts();
+				if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && oom_seen[1] == 0 && kmsg_says_killed(pid)) {
+					oom_seen[0] = oom_seen[0] ? oom_seen[0] : 1;
+					oom_seen[1] = 1;
+					send_line(MSG_OOM, 2, oom_seen[0], oom_seen[1], 0);
+				}
 				init_exited(status);
 			}
 		}
@@ -1477,14 +1487,28 @@ static void report_oom_counts(void)
 	send_line(MSG_OOM, 2, oom, kill, 0);
 }
 
-/* v2: watch memory.events (inotify) and keep it open to read; 0 or an errno. */
+/*
+ * v2: watch memory.events and keep it open to read; 0 or an errno. The
+ * same inotify fd watches cgroup.events beside it: when the cgroup empties
+ * (the init was killed), systemd learns it from that file and removes a
+ * scope's cgroup, and the kernel may not yet have told memory.events'
+ * watchers of the kill (it sends at most one notification per file every
+ * few ms). Read then, the counts are still there.
+ */
 static int oom_watch_v2(const char *file)
 {
+	char events[4096];
+	const char *slash = strrchr(file, '/');
+	size_t dir_len = slash ? (size_t)(slash - file) : 0;
+	if (dir_len + sizeof("/cgroup.events") > sizeof(events))
+		return ENAMETOOLONG;
+	memcpy(events, file, dir_len);
+	memcpy(events + dir_len, "/cgroup.events", sizeof("/cgroup.events"));
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
 	int ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (ifd < 0 || inotify_add_watch(ifd, file, IN_MODIFY) < 0) {
+	if (ifd < 0 || inotify_add_watch(ifd, file, IN_MODIFY) < 0 || inotify_add_watch(ifd, events, IN_MODIFY) < 0) {
 		int err = errno;
 		close(fd);
 		if (ifd >= 0)
@@ -1493,6 +1517,45 @@ static int oom_watch_v2(const char *file)
 	}
 	oom_events_fd = fd;
 	oom_fd = ifd;
+	return 0;
+}
+
+/*
+ * Whether the kernel logged an OOM kill of pid since the watch began
+ * ("... Killed process <pid> (<comm>) ..."; the log has said so in these
+ * words since Linux 2.6). For a systemd scope only: systemd learns that
+ * the scope emptied as soon as we do, often removes its cgroup before we
+ * can read memory.events, and the kernel may not have told memory.events'
+ * watchers of the kill yet (it notifies a file at most once per few ms).
+ * The kill is logged before the victim can have died; one retry 1 ms later
+ * covers a log write still under way on another CPU.
+ */
+static int kmsg_says_killed(pid_t pid)
+{
+	if (kmsg_fd < 0)
+		return 0;
+	char want[48] = "Killed process ";
+	size_t n = strlen(want);
+	n += fmt_u(want + n, (uint64_t)pid);
+	want[n++] = ' ';
+	want[n++] = '(';
+	want[n] = 0;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		char rec[8192];
+		for (;;) {
+			ssize_t r = read(kmsg_fd, rec, sizeof(rec) - 1);
+			if (r < 0 && (errno == EINTR || errno == EPIPE))
+				continue; /* EPIPE: records were overwritten; go on from the oldest left */
+			if (r <= 0)
+				break;
+			rec[r] = 0;
+			const char *msg = strchr(rec, ';');
+			if (msg && strstr(msg, want))
+				return 1;
+		}
+		struct timespec ms = { 0, 1000000 };
+		nanosleep(&ms, NULL);
+	}
 	return 0;
 }
 
@@ -1528,6 +1591,14 @@ static void op_watch_oom(const struct op *o)
 			oom_later = S(o, 1);
 		else if (err)
 			fail(err);
+		if (N(o, 0) == 3) {
+			/* Without the right to read it (CAP_SYSLOG), only memory.events tells. */
+			kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+			if (kmsg_fd >= 0 && lseek(kmsg_fd, 0, SEEK_END) < 0) {
+				close(kmsg_fd);
+				kmsg_fd = -1;
+			}
+		}
 	}
 }
 
