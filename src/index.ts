@@ -4,6 +4,7 @@
  * not load the validator, the plan builder or koffi. docs/library.md
  * describes the API, the error codes and the exit-status semantics.
  */
+import { defaultSetUpConcurrency, SetUpLimit } from './library/set-up-limit.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import { DEFAULT_ROOT, StateStore } from './state/store.js';
@@ -62,6 +63,12 @@ export interface RuntimeOptions {
   log?: Logger;
   /** runc's --systemd-cgroup: each container's cgroup is a transient systemd scope ("slice:prefix:name" cgroupsPath). */
   systemdCgroup?: boolean;
+  /**
+   * How many create() and start() calls run at once; the others wait their turn, in order.
+   * Default: 4 per CPU (os.availableParallelism()). More at once does not set containers up
+   * sooner on a busy host, and stalls this program's event loop longer (src/library/set-up-limit.ts).
+   */
+  setUpConcurrency?: number;
 }
 
 /** Options of Runtime.create: a bundle directory, or a config in memory, and the process's stdio. */
@@ -88,8 +95,10 @@ export class Runtime {
   /** Containers this Runtime created and still watches, so container(id) returns the watching handle. */
   private readonly watched = new Map<string, Container>();
   private readonly ops: ContainerOps;
+  private readonly setUps: SetUpLimit;
 
   constructor(opts: RuntimeOptions = {}) {
+    this.setUps = new SetUpLimit(opts.setUpConcurrency ?? defaultSetUpConcurrency());
     this.ctx = { store: new StateStore(opts.root ?? preparedDefaultRoot()), log: opts.log ?? silentLogger, rootless: opts.rootless, systemdCgroup: opts.systemdCgroup };
     this.ops = {
       start: (id) => this.start(id),
@@ -120,7 +129,7 @@ export class Runtime {
   async create(id: string, opts: ContainerOptions = {}): Promise<Container> {
     if ((opts as CreateOptions).dryRun) throw new TsrunError('create: dryRun is not an option of create; use plan()', { code: 'ERR_INVALID_ARGUMENT' });
     const { createAttached } = await loadCommand<typeof import('./lifecycle/create.js')>('create');
-    const a = await createAttached(this.ctx, id, opts);
+    const a = await this.setUps.run(() => createAttached(this.ctx, id, opts));
     const c = new Container(this.ops, id, { pid: a.record.pid, session: a.session, cgroup: a.record.cgroup ?? null, stdin: a.stdin, stdout: a.stdout, stderr: a.stderr, terminal: a.terminal });
     this.watched.set(id, c);
     return c;
@@ -188,7 +197,8 @@ export class Runtime {
   }
 
   async start(id: string): Promise<void> {
-    return (await loadCommand<typeof import('./lifecycle/start.js')>('start')).start(this.ctx, id);
+    const { start } = await loadCommand<typeof import('./lifecycle/start.js')>('start');
+    return this.setUps.run(() => start(this.ctx, id), true);
   }
 
   async state(id: string): Promise<ContainerState> {
