@@ -50,6 +50,19 @@ t.test('plan encoding', async (t) => {
   t.equal(buf.readBigUInt64LE(second + 8 + 9 + 1), 2n ** 64n - 1n, 'RLIM_INFINITY survives as u64');
 });
 
+t.test('plan encoding: numbers as u64 (small, above 32 bits, negative) and strings as UTF-8 bytes', async (t) => {
+  const buf = encodePlan([Op.prlimit('p', { resource: 2 ** 40 + 5, soft: -1, hard: 7n }), Op.sethostname('h', { name: 'é\u{1F600}' })]);
+  const args = 12 + 8;
+  t.equal(buf[args], 0, 'a number arg');
+  t.equal(buf.readBigUInt64LE(args + 1), 2n ** 40n + 5n, 'above 32 bits');
+  t.equal(buf.readBigUInt64LE(args + 10), 2n ** 64n - 1n, '-1 as two’s complement');
+  t.equal(buf.readBigUInt64LE(args + 19), 7n, 'a bigint');
+  const host = args + 27 + 8;
+  t.equal(buf.readUInt32LE(host + 1), 2 + 4 + 1, 'UTF-8 length with the NUL');
+  t.equal(buf.subarray(host + 5, host + 12).toString('utf8'), 'é\u{1F600}\0');
+  t.equal(buf.length, host + 12, 'nothing after the last argument');
+});
+
 t.test('builders lay out arguments and flags as the table says', async (t) => {
   const m = Op.mount('m', { source: 's', target: 't', fstype: 'f', flags: 1, data: 'd' }, { targetInRoot: true, keepLocked: true });
   t.same(m.args, ['s', 't', 'f', 1, 'd']);
