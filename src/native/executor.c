@@ -85,6 +85,7 @@ static int copyup_fd = -1;               /* the image's directory under a tmpcop
 static int oom_fd = -1;                  /* eventfd (v1) or inotify fd (v2) the monitor polls */
 static int oom_events_fd = -1;           /* v2: memory.events, which the monitor reads itself */
 static const char *oom_later;            /* v2, WATCH_OOM kind 3: memory.events not there yet */
+static int oom_later_tries;              /* how many 5 ms looks for it are left */
 static uint64_t oom_seen[2];             /* v2: memory.events' oom and oom_kill, as last reported */
 static int kmsg_fd = -1;                 /* kind 3: the kernel log from the watch on, for a kill systemd hid */
 static int *tree_fds;                    /* per op index: the fd OP_OPEN_TREE or OP_RECV_SOURCES got, or 0 */
@@ -1418,7 +1419,9 @@ static _Noreturn void monitor(pid_t pid)
 				init_exited(status);
 			}
 		}
-		if (oom_later && oom_watch_v2(oom_later) == 0)
+		/* Create starts the scope within a second or two; after 60 s (a path that never
+		 * appears) the monitor stops looking rather than wake every 5 ms for good. */
+		if (oom_later && (oom_watch_v2(oom_later) == 0 || --oom_later_tries <= 0))
 			oom_later = NULL;
 		struct pollfd p[2] = { { sfd, POLLIN, 0 }, { oom_fd, POLLIN, 0 } };
 		/* A scope that is not there yet is looked for every 5 ms: it appears during create. */
@@ -1587,9 +1590,10 @@ static void op_watch_oom(const struct op *o)
 		oom_fd = efd;
 	} else {
 		int err = oom_watch_v2(S(o, 1));
-		if (err == ENOENT && N(o, 0) == 3)
+		if (err == ENOENT && N(o, 0) == 3) {
 			oom_later = S(o, 1);
-		else if (err)
+			oom_later_tries = 12000;
+		} else if (err)
 			fail(err);
 		if (N(o, 0) == 3) {
 			/* Without the right to read it (CAP_SYSLOG), only memory.events tells. */
