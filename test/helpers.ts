@@ -190,6 +190,11 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5000)
   }
 }
 
+/** waitFor that throws, naming what it waited for, when the time is up. */
+export async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, ms = 10000): Promise<void> {
+  if (!(await waitFor(cond, ms))) throw new Error(`timed out: ${what}`);
+}
+
 export const hostMountinfo = (): string => readFileSync('/proc/self/mountinfo', 'utf8');
 
 /**

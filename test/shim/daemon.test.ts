@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'n
 import { dirname, join } from 'node:path';
 import { TtrpcClient, TtrpcServer } from '../../src/ttrpc/index.js';
 import { decode, encode, T } from '../../src/shim/codec.js';
-import { makeBundle, tempDir, uniqueId } from '../helpers.js';
+import { makeBundle, tempDir, uniqueId, waitUntil } from '../helpers.js';
 
 const SHIM = join(import.meta.dirname, '../../bin/containerd-shim-tsrun-v2');
 const TASK = 'containerd.task.v2.Task';
@@ -21,14 +21,6 @@ function run(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Pro
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr: stderr.toString() }),
     );
   });
-}
-
-async function waitFor(cond: () => boolean, what: string, ms = 10000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 t.test('one daemon serves a namespace; start and delete skip Node while it runs; it lingers, then exits', async (t) => {
@@ -90,7 +82,7 @@ t.test('one daemon serves a namespace; start and delete skip Node while it runs;
   const a = await container(['sleep', '1000'], env);
   daemonPid = a.shimPid;
   const registry = join(dirname(a.bundle), `.tsrun-shim-${ns}`);
-  await waitFor(() => existsSync(registry), 'the daemon registers');
+  await waitUntil(() => existsSync(registry), 'the daemon registers');
   t.equal(Number(readFileSync(registry, 'utf8').split(' ')[0]), daemonPid, 'the registration names the daemon');
   const b = await container(['sleep', '1000'], { ...env, PATH: noNode });
   t.equal(b.address, a.address, 'the second start, without Node, gives the same daemon');
@@ -110,7 +102,7 @@ t.test('one daemon serves a namespace; start and delete skip Node while it runs;
   t.equal(c.shimPid, daemonPid, 'a container right after the last one reuses the lingering daemon');
   await remove(c);
 
-  await waitFor(() => !existsSync(`/proc/${daemonPid}`), 'the daemon exits once idle');
+  await waitUntil(() => !existsSync(`/proc/${daemonPid}`), 'the daemon exits once idle');
   t.notOk(existsSync(registry), 'its registration is removed');
   t.notOk(existsSync(a.address.replace(/^unix:\/\//, '')), 'its socket is removed');
   t.same(
@@ -155,6 +147,6 @@ t.test('parallel starts with no daemon running start one daemon between them', a
   t.same(daemons, [String(pid)], 'one daemon runs for the namespace');
   // containerd would connect for each: a daemon nobody connected to waits longer (its start may be slow).
   (await TtrpcClient.connect([...addresses][0]!.replace(/^unix:\/\//, ''))).close();
-  await waitFor(() => !existsSync(`/proc/${pid}`), 'the daemon exits once idle');
+  await waitUntil(() => !existsSync(`/proc/${pid}`), 'the daemon exits once idle');
   t.notOk(existsSync(registry), 'its registration is removed');
 });

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TtrpcClient, TtrpcServer, Code } from '../../src/ttrpc/index.js';
 import { decode, encode, T } from '../../src/shim/codec.js';
-import { makeBundle, tempDir, uniqueId, type Teardown } from '../helpers.js';
+import { makeBundle, tempDir, uniqueId, waitUntil, type Teardown } from '../helpers.js';
 import type { Spec } from '../../src/index.js';
 
 const SHIM = join(import.meta.dirname, '../../bin/containerd-shim-tsrun-v2');
@@ -69,7 +69,7 @@ async function startShim(t: Teardown, id: string, args: string[], edit: (s: Spec
       // A daemon still lingering (or a test that failed half-way): SIGTERM ends
       // it, its containers and its registration.
       process.kill(pid, 'SIGTERM');
-      await waitFor(() => !existsSync(`/proc/${pid}`), 'the shim exits on SIGTERM');
+      await waitUntil(() => !existsSync(`/proc/${pid}`), 'the shim exits on SIGTERM');
       // What a failed test left: containerd's cleanup path.
       if (existsSync(bundle)) await run(SHIM, [...flags, '-bundle', bundle, 'delete'], { cwd: bundle, env });
     }
@@ -107,7 +107,7 @@ t.test('a task runs: create, start, wait, delete; events and exit status as cont
   t.same([del.pid, del.exitStatus], [created.pid, 3], 'Delete reports pid and exit status');
   t.same(readdirSync(env.stateRoot + '/' + NS), [], 'no tsrun state left');
   await call(env.client, 'Shutdown', 'ShutdownRequest', { id });
-  await waitFor(() => !existsSync(`/proc/${env.shimPid()}`), 'the shim exits after Shutdown');
+  await waitUntil(() => !existsSync(`/proc/${env.shimPid()}`), 'the shim exits after Shutdown');
   t.notOk(existsSync(env.socket), 'the shim removed its socket');
   t.same(
     env.events.map((e) => [e.topic, e.type]),
@@ -153,7 +153,7 @@ t.test('bad requests get the codes containerd maps to its errors, and change not
   t.equal(w2.exitStatus, 137, 'SIGKILL: 128 + 9');
   await call(env.client, 'Delete', 'DeleteRequest', { id });
   await call(env.client, 'Shutdown', 'ShutdownRequest', { id });
-  await waitFor(() => !existsSync(`/proc/${env.shimPid()}`), 'the shim exits after Shutdown');
+  await waitUntil(() => !existsSync(`/proc/${env.shimPid()}`), 'the shim exits after Shutdown');
   t.same(
     env.events.map((e) => e.topic),
     ['/tasks/create', '/tasks/start', '/tasks/exec-added', '/tasks/exec-started', '/tasks/exit', '/tasks/exit', '/tasks/delete'],
@@ -167,14 +167,14 @@ t.test('a SIGKILLed shim: the delete subcommand removes its container', async (t
   const created = decode(T('CreateTaskResponse'), await call(env.client, 'Create', 'CreateTaskRequest', { id, bundle: env.bundle }));
   await call(env.client, 'Start', 'StartRequest', { id });
   process.kill(env.shimPid(), 'SIGKILL');
-  await waitFor(() => !existsSync(`/proc/${env.shimPid()}`), 'the shim is gone');
+  await waitUntil(() => !existsSync(`/proc/${env.shimPid()}`), 'the shim is gone');
   t.ok(existsSync(`/proc/${created.pid}`), 'the container outlives its shim');
   const flags = ['-namespace', NS, '-address', '/unused', '-id', id, '-bundle', env.bundle];
   const r = await run(SHIM, [...flags, 'delete'], { cwd: env.bundle, env: { ...process.env, TSRUN_SHIM_ROOT: env.stateRoot } });
   t.equal(r.code, 0, `delete exits 0 (${r.stderr})`);
   const del = decode(T('DeleteResponse'), r.stdout);
   t.equal(del.exitStatus, 137, 'delete reports 137');
-  await waitFor(() => !existsSync(`/proc/${created.pid}`), 'the container is killed');
+  await waitUntil(() => !existsSync(`/proc/${created.pid}`), 'the container is killed');
   t.same(readdirSync(join(env.stateRoot, NS)), [], 'no tsrun state left');
   t.notOk(existsSync(env.socket), 'the dead shim socket is removed');
   t.notOk(existsSync(join(env.bundle, `../.tsrun-shim-${NS}`)), "the dead shim's registration is removed");
@@ -209,14 +209,14 @@ t.test('Stats, Update, Pause/Resume and an OOM kill, with their events', async (
   await call(env.client, 'Start', 'StartRequest', { id, execId: 'oom' });
   const w = decode(T('WaitResponse'), await call(env.client, 'Wait', 'WaitRequest', { id, execId: 'oom' }));
   t.equal(w.exitStatus, 137, 'the exec was OOM-killed');
-  await waitFor(() => env.events.some((e) => e.topic === '/tasks/oom'), 'a TaskOOM event');
+  await waitUntil(() => env.events.some((e) => e.topic === '/tasks/oom'), 'a TaskOOM event');
   t.match(env.events.find((e) => e.topic === '/tasks/oom')!.event, { containerId: id });
   t.ok(env.events.some((e) => e.topic === '/tasks/paused') && env.events.some((e) => e.topic === '/tasks/resumed'), 'TaskPaused and TaskResumed');
   await call(env.client, 'Kill', 'KillRequest', { id, signal: 9, all: true });
   await call(env.client, 'Wait', 'WaitRequest', { id });
   await call(env.client, 'Delete', 'DeleteRequest', { id });
   await call(env.client, 'Shutdown', 'ShutdownRequest', { id });
-  await waitFor(() => !existsSync(`/proc/${env.shimPid()}`), 'the shim exits after Shutdown');
+  await waitUntil(() => !existsSync(`/proc/${env.shimPid()}`), 'the shim exits after Shutdown');
 });
 
 t.test('a bad config: InvalidArgument with the text and pointer of the library, nothing created', async (t) => {
@@ -228,17 +228,9 @@ t.test('a bad config: InvalidArgument with the text and pointer of the library, 
   t.same(existsSync(join(env.stateRoot, NS)) ? readdirSync(join(env.stateRoot, NS)) : [], [], 'no tsrun state');
   await t.rejects(call(env.client, 'State', 'StateRequest', { id }), { code: Code.NotFound }, 'no task');
   await call(env.client, 'Shutdown', 'ShutdownRequest', { id });
-  await waitFor(() => !existsSync(`/proc/${env.shimPid()}`), 'the shim exits after Shutdown');
+  await waitUntil(() => !existsSync(`/proc/${env.shimPid()}`), 'the shim exits after Shutdown');
   t.same(env.events, [], 'no events');
 });
-
-async function waitFor(cond: () => boolean, what: string, ms = 10000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 t.test('an init that exits at once: TaskStart before TaskExit, and State says stopped after Wait', async (t) => {
   // The exit can be seen while Start is still answering; Start must not then mark the task running
@@ -279,6 +271,6 @@ t.test("runc's Options in CreateTaskRequest.options: SystemdCgroup selects the s
   t.same(existsSync(join(env.stateRoot, NS)) ? readdirSync(join(env.stateRoot, NS)) : [], [], 'no tsrun state');
   t.notOk(existsSync(`/sys/fs/cgroup/system.slice:tsrun:${id}`) || existsSync(`/sys/fs/cgroup/memory/system.slice:tsrun:${id}`), 'no cgroup');
   await call(env.client, 'Shutdown', 'ShutdownRequest', { id });
-  await waitFor(() => !existsSync(`/proc/${env.shimPid()}`), 'the shim exits after Shutdown');
+  await waitUntil(() => !existsSync(`/proc/${env.shimPid()}`), 'the shim exits after Shutdown');
   t.same(env.events, [], 'no events');
 });
