@@ -15,7 +15,8 @@ import { unmountRootfs } from './rootfs.js';
 import { stateRoot } from './state-root.js';
 import { readAddress, socketPath } from './address.js';
 import { rmSync } from 'node:fs';
-import { readRegistration, registryPath, startTime } from './registry.js';
+import { readRegistration, registryPath } from './registry.js';
+import { isAlive } from '../linux/proc.js';
 
 export async function deleteTask(f: ShimFlags): Promise<void> {
   const bundle = f.bundle || process.cwd();
@@ -38,7 +39,7 @@ export async function deleteTask(f: ShimFlags): Promise<void> {
   // A dead daemon's registration (its pid is gone): the next start must not read it.
   const reg = registryPath(bundle, f.namespace);
   const r = readRegistration(reg);
-  if (r && startTime(r.pid) !== r.startTime) rmSync(reg, { force: true });
+  if (r && !isAlive(r.pid, r.startTime)) rmSync(reg, { force: true });
   process.stdout.write(encode(T('DeleteResponse'), { pid: 0, exitStatus: 137, exitedAt: timestamp(new Date()) }));
 }
 

@@ -11,6 +11,7 @@
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { isAlive, readProcStat } from '../linux/proc.js';
 
 export interface Registration {
   pid: number;
@@ -21,16 +22,6 @@ export interface Registration {
 
 export function registryPath(bundle: string, namespace: string): string {
   return join(dirname(bundle), `.tsrun-shim-${namespace}`);
-}
-
-/** Field 22 of /proc/PID/stat (start time in clock ticks since boot): tells a live daemon from a reused pid. */
-export function startTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
 }
 
 export function readRegistration(path: string): Registration | null {
@@ -48,12 +39,12 @@ export function readRegistration(path: string): Registration | null {
 export function liveDaemon(path: string, containerdAddress: string): Registration | null {
   const r = readRegistration(path);
   if (!r || r.containerdAddress !== containerdAddress) return null;
-  return startTime(r.pid) === r.startTime ? r : null;
+  return isAlive(r.pid, r.startTime) ? r : null; // the same process: not a reused pid, not a zombie
 }
 
 export function register(path: string, address: string, containerdAddress: string): void {
   const tmp = `${path}.${process.pid}`;
-  writeFileSync(tmp, `${process.pid} ${startTime(process.pid)} ${address} ${containerdAddress}\n`);
+  writeFileSync(tmp, `${process.pid} ${readProcStat(process.pid)!.startTime} ${address} ${containerdAddress}\n`);
   renameSync(tmp, path);
 }
 
