@@ -4,15 +4,19 @@
  * the bundle path), written to <bundle>/address for containerd and for a
  * re-executed shim.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const SOCKET_DIR = '/run/containerd/s';
 
-export function socketAddress(containerdAddress: string, namespace: string, group: string): string {
+/**
+ * A new daemon's socket: a name of its own (this process and random bytes), since a
+ * daemon of the same namespace that is exiting may still hold the previous one.
+ */
+export function socketAddress(containerdAddress: string, namespace: string): string {
   const d = createHash('sha256')
-    .update(join(containerdAddress, namespace, group))
+    .update(join(containerdAddress, namespace, `${process.pid}-${randomBytes(8).toString('hex')}`))
     .digest('hex');
   return `unix://${join(SOCKET_DIR, d)}`;
 }

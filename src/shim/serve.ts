@@ -5,7 +5,6 @@
  * events, registers itself for later `start`s (registry.ts), and exits
  * once idle (lifetime.ts), or on SIGTERM/SIGINT, killing what it runs.
  */
-import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { TtrpcServer, type Handler } from '../ttrpc/index.js';
@@ -31,8 +30,7 @@ const FIRST_MS = 15000;
 
 export async function serve(f: ShimFlags): Promise<void> {
   const bundle = f.bundle || process.cwd();
-  // A name of its own: a daemon that is exiting may still hold the previous one.
-  const address = f.listen ? socketAddress(f.address, f.namespace, `${process.pid}-${randomBytes(8).toString('hex')}`) : f.socket || readAddress(bundle);
+  const address = f.listen ? socketAddress(f.address, f.namespace) : f.socket || readAddress(bundle);
   const registry = registryPath(bundle, f.namespace);
   // It outlives this bundle (containerd removes it with its container): hold no directory.
   process.chdir('/');

@@ -12,7 +12,6 @@
  * registers itself once it serves.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
@@ -28,7 +27,7 @@ export async function start(f: ShimFlags): Promise<void> {
     process.stdout.write(live.address);
     return;
   }
-  const address = socketAddress(f.address, f.namespace, `${process.pid}-${randomBytes(8).toString('hex')}`);
+  const address = socketAddress(f.address, f.namespace);
   const path = socketPath(address);
   mkdirSync(dirname(path), { recursive: true, mode: 0o711 });
   // A node:net listener whose fd the daemon inherits as fd 3 (no koffi on
