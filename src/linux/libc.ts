@@ -1,7 +1,7 @@
 // With bpf.ts, the only place that loads koffi (src/linux is the layer that
-import { writeSync } from 'node:fs';
 // talks to the kernel through libc). Each wrapper turns a -1 return into an
 // error naming the call, its argument and errno.
+import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { errnoName } from '../native/errno.js';
 import { TsrunError } from '../errors.js';
