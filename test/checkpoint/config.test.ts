@@ -14,8 +14,9 @@ const SCRIPT = [
   'i=0',
   'while true; do',
   '  echo $i > /data/counter; i=$((i+1))',
-  '  id -u > /data/uid',
-  '  cat /scratch/note > /data/note 2>/dev/null',
+  // Written aside, then renamed: the test reads these files while the loop rewrites them.
+  '  id -u > /data/uid.new && mv /data/uid.new /data/uid',
+  '  cat /scratch/note > /data/note.new 2>/dev/null && mv /data/note.new /data/note',
   '  mkdir /scratch/d 2>/dev/null && echo seccomp > /data/leak-seccomp',
   '  touch /ro/x 2>/dev/null && echo ro > /data/leak-ro',
   '  sleep 0.1',
