@@ -18,8 +18,8 @@
 //   6. close progfd and dirfd: the attachment keeps the program alive.
 // The attr layouts are those of union bpf_attr in include/uapi/linux/bpf.h.
 import { closeSync, constants, openSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { TsrunError, errnoName, formatErrno } from '../errors.js';
+import { type Koffi, loadKoffi, loadLibc } from './koffi.js';
 
 const BPF_PROG_LOAD = 5;
 const BPF_PROG_ATTACH = 8;
@@ -34,10 +34,6 @@ const ATTR_SIZE = 128;
 
 const SYS_BPF: Record<string, number> = { x64: 321, arm64: 280, riscv64: 280, ppc64: 361, s390x: 351 };
 
-interface Koffi {
-  address(v: unknown): bigint;
-  errno(): number;
-}
 interface Sys {
   koffi: Koffi;
   syscall: (...args: unknown[]) => number | bigint;
@@ -49,9 +45,7 @@ function load(): Sys {
   if (sys) return sys;
   const nr = SYS_BPF[process.arch];
   if (nr === undefined) throw new TsrunError(`bpf: unsupported architecture ${process.arch}`);
-  const koffi = createRequire(import.meta.url)('koffi');
-  const lib = koffi.load('libc.so.6');
-  sys = { koffi, syscall: lib.func('long syscall(long number, ...)'), nr };
+  sys = { koffi: loadKoffi(), syscall: loadLibc().func('long syscall(long number, ...)'), nr };
   return sys;
 }
 

@@ -1,88 +1,47 @@
-// With bpf.ts, the only place that loads koffi (src/linux is the layer that
-// talks to the kernel through libc). Each wrapper turns a -1 return into an
+// What Node lacks from libc, through koffi (src/linux is the layer that talks
+// to the kernel; koffi.ts loads it). Each wrapper turns a -1 return into an
 // error naming the call, its argument and errno.
 import { writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { errnoName } from '../native/errno.js';
 import { TsrunError } from '../errors.js';
+import { lazyFunctions, loadKoffi, loadLibc } from './koffi.js';
 
-type Fn = (...args: unknown[]) => number;
-interface Libc {
-  umount2: Fn;
-  socket: Fn;
-  bind: Fn;
-  listen: Fn;
-  accept4: Fn;
-  recvmsg: Fn;
-  close: Fn;
-  ioctlWinsize: Fn;
-  pipe2: Fn;
-  pidfdOpen: Fn;
-  flock: Fn;
-  mount: Fn;
-  socketpair: Fn;
-  fcntlInt: Fn;
-  openRw: Fn;
-  posixSpawn: AsyncFn;
-  waitpid: AsyncFn;
-  faInit: Fn;
-  faAddDup2: Fn;
-  faDestroy: Fn;
-  attrInit: Fn;
-  attrSetFlags: Fn;
-  attrSetSigDefault: Fn;
-  attrSetSigMask: Fn;
-  attrDestroy: Fn;
-  memfdCreate: Fn;
-  errno: () => number;
-}
-/** A koffi function that can also run on libuv's thread pool: fn.async(...args, callback). */
-type AsyncFn = Fn & { async: (...args: unknown[]) => void };
-let libc: Libc | undefined;
-
-function load(): Libc {
-  if (libc) return libc;
-  // koffi is CommonJS with a native addon: load it on first use only, so
-  // commands that never call libc do not pay for it.
-  const koffi = createRequire(import.meta.url)('koffi');
-  const lib = koffi.load('libc.so.6');
-  libc = {
-    umount2: lib.func('int umount2(const char *target, int flags)'),
-    socket: lib.func('int socket(int domain, int type, int protocol)'),
-    bind: lib.func('int bind(int fd, const uint8_t *addr, uint32_t len)'),
-    listen: lib.func('int listen(int fd, int backlog)'),
-    accept4: lib.func('int accept4(int fd, void *addr, void *len, int flags)'),
-    recvmsg: lib.func('intptr_t recvmsg(int fd, uint8_t *msg, int flags)'),
-    close: lib.func('int close(int fd)'),
-    ioctlWinsize: lib.func('int ioctl(int fd, unsigned long req, const uint16_t *ws)'),
-    pipe2: lib.func('int pipe2(_Out_ int *fds, int flags)'),
-    pidfdOpen: lib.func('int pidfd_open(int pid, unsigned int flags)'),
-    flock: lib.func('int flock(int fd, int operation)'),
-    mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
-    socketpair: lib.func('int socketpair(int domain, int type, int protocol, _Out_ int *fds)'),
-    // fcntl is variadic; an int third argument is passed as a fixed one on x86-64 and arm64 Linux.
-    fcntlInt: lib.func('int fcntl(int fd, int cmd, int arg)'),
-    openRw: lib.func('int open(const char *path, int flags)'),
-    posixSpawn: lib.func('int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)'),
-    waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)'),
-    faInit: lib.func('int posix_spawn_file_actions_init(void *actions)'),
-    faAddDup2: lib.func('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
-    faDestroy: lib.func('int posix_spawn_file_actions_destroy(void *actions)'),
-    attrInit: lib.func('int posix_spawnattr_init(void *attr)'),
-    attrSetFlags: lib.func('int posix_spawnattr_setflags(void *attr, short flags)'),
-    attrSetSigDefault: lib.func('int posix_spawnattr_setsigdefault(void *attr, const void *set)'),
-    attrSetSigMask: lib.func('int posix_spawnattr_setsigmask(void *attr, const void *set)'),
-    attrDestroy: lib.func('int posix_spawnattr_destroy(void *attr)'),
-    memfdCreate: lib.func('int memfd_create(const char *name, unsigned int flags)'),
-    errno: () => koffi.errno() as number,
-  };
-  return libc;
-}
+// Declared on first use (koffi.ts): `start` needs flock, `create` a dozen, none all.
+const libc = lazyFunctions(loadLibc, {
+  umount2: 'int umount2(const char *target, int flags)',
+  socket: 'int socket(int domain, int type, int protocol)',
+  bind: 'int bind(int fd, const uint8_t *addr, uint32_t len)',
+  listen: 'int listen(int fd, int backlog)',
+  accept4: 'int accept4(int fd, void *addr, void *len, int flags)',
+  recvmsg: 'intptr_t recvmsg(int fd, uint8_t *msg, int flags)',
+  close: 'int close(int fd)',
+  ioctlWinsize: 'int ioctl(int fd, unsigned long req, const uint16_t *ws)',
+  pipe2: 'int pipe2(_Out_ int *fds, int flags)',
+  pidfdOpen: 'int pidfd_open(int pid, unsigned int flags)',
+  flock: 'int flock(int fd, int operation)',
+  mount: 'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
+  socketpair: 'int socketpair(int domain, int type, int protocol, _Out_ int *fds)',
+  // fcntl is variadic; an int third argument is passed as a fixed one on x86-64 and arm64 Linux.
+  fcntlInt: 'int fcntl(int fd, int cmd, int arg)',
+  openRw: 'int open(const char *path, int flags)',
+  posixSpawn: 'int posix_spawn(_Out_ int *pid, const char *path, void *actions, void *attr, const char **argv, const char **envp)',
+  waitpid: 'int waitpid(int pid, _Out_ int *status, int options)',
+  faInit: 'int posix_spawn_file_actions_init(void *actions)',
+  faAddDup2: 'int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)',
+  faDestroy: 'int posix_spawn_file_actions_destroy(void *actions)',
+  attrInit: 'int posix_spawnattr_init(void *attr)',
+  attrSetFlags: 'int posix_spawnattr_setflags(void *attr, short flags)',
+  attrSetSigDefault: 'int posix_spawnattr_setsigdefault(void *attr, const void *set)',
+  attrSetSigMask: 'int posix_spawnattr_setsigmask(void *attr, const void *set)',
+  attrDestroy: 'int posix_spawnattr_destroy(void *attr)',
+  memfdCreate: 'int memfd_create(const char *name, unsigned int flags)',
+});
+const errno = (): number => loadKoffi().errno();
 
 function check(ret: number, call: string): number {
   if (ret < 0) {
-    const errno = load().errno();
-    throw new TsrunError(`${call}: ${errnoName(errno)}`, { syscall: call.split(' ')[0], errno: errnoName(errno) });
+    const e = errno();
+    throw new TsrunError(`${call}: ${errnoName(e)}`, { syscall: call.split(' ')[0], errno: errnoName(e) });
   }
   return ret;
 }
@@ -91,7 +50,7 @@ const MNT_DETACH = 2;
 
 /** Lazily detaches the mount at target. */
 export function umountDetach(target: string): void {
-  check(load().umount2(target, MNT_DETACH) as number, `umount2 ${target}`);
+  check(libc.umount2(target, MNT_DETACH) as number, `umount2 ${target}`);
 }
 
 const AF_UNIX = 1;
@@ -100,16 +59,15 @@ const SOCK_CLOEXEC = 0o2000000;
 
 /** A listening unix stream socket bound at path. */
 export function listenUnix(path: string): number {
-  const l = load();
-  const fd = check(l.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) as number, 'socket AF_UNIX');
+  const fd = check(libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) as number, 'socket AF_UNIX');
   const addr = Buffer.alloc(110);
   addr.writeUInt16LE(AF_UNIX, 0);
   addr.write(path, 2);
   try {
-    check(l.bind(fd, addr, 2 + Buffer.byteLength(path) + 1) as number, `bind ${path}`);
-    check(l.listen(fd, 1) as number, `listen ${path}`);
+    check(libc.bind(fd, addr, 2 + Buffer.byteLength(path) + 1) as number, `bind ${path}`);
+    check(libc.listen(fd, 1) as number, `listen ${path}`);
   } catch (e) {
-    l.close(fd);
+    libc.close(fd);
     throw e;
   }
   return fd;
@@ -125,13 +83,12 @@ const F_SEAL_ALL = 1 | 2 | 4 | 8; // F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW |
  * holds or opens it, can change its contents or size again.
  */
 export function sealedMemfd(name: string, bytes: Buffer): number {
-  const l = load();
-  const fd = check(l.memfdCreate(name, MFD_CLOEXEC | MFD_ALLOW_SEALING) as number, `memfd_create ${name}`);
+  const fd = check(libc.memfdCreate(name, MFD_CLOEXEC | MFD_ALLOW_SEALING) as number, `memfd_create ${name}`);
   try {
     for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
-    check(l.fcntlInt(fd, F_ADD_SEALS, F_SEAL_ALL) as number, `fcntl F_ADD_SEALS ${name}`);
+    check(libc.fcntlInt(fd, F_ADD_SEALS, F_SEAL_ALL) as number, `fcntl F_ADD_SEALS ${name}`);
   } catch (e) {
-    l.close(fd);
+    libc.close(fd);
     throw e;
   }
   return fd;
@@ -139,11 +96,10 @@ export function sealedMemfd(name: string, bytes: Buffer): number {
 
 /** Accepts one connection and receives one fd sent with SCM_RIGHTS. */
 export function acceptFd(listenFd: number): number {
-  const l = load();
-  const conn = check(l.accept4(listenFd, null, null, SOCK_CLOEXEC) as number, 'accept4 console socket');
+  const conn = check(libc.accept4(listenFd, null, null, SOCK_CLOEXEC) as number, 'accept4 console socket');
   try {
     // recvmsg writes into memory it is given by address: allocate it natively.
-    const koffi = createRequire(import.meta.url)('koffi');
+    const koffi = loadKoffi();
     const data = koffi.alloc('uint8_t', 256);
     const control = koffi.alloc('uint8_t', 64);
     try {
@@ -155,7 +111,7 @@ export function acceptFd(listenFd: number): number {
       msg.writeBigUInt64LE(1n, 24);
       msg.writeBigUInt64LE(koffi.address(control), 32);
       msg.writeBigUInt64LE(64n, 40);
-      check(Number(l.recvmsg(conn, msg, 0)), 'recvmsg console socket');
+      check(Number(libc.recvmsg(conn, msg, 0)), 'recvmsg console socket');
       koffi.free(iov);
       // struct cmsghdr { size_t len; int level; int type; } then the fd.
       const c = Buffer.from(koffi.decode(control, 'uint8_t', 64) as number[]);
@@ -166,18 +122,18 @@ export function acceptFd(listenFd: number): number {
       koffi.free(control);
     }
   } finally {
-    l.close(conn);
+    libc.close(conn);
   }
 }
 
 export function closeFd(fd: number): void {
-  load().close(fd);
+  libc.close(fd);
 }
 
 const TIOCSWINSZ = 0x5414;
 
 export function setWindowSize(fd: number, rows: number, cols: number): void {
-  check(load().ioctlWinsize(fd, TIOCSWINSZ, new Uint16Array([rows, cols, 0, 0])) as number, 'ioctl TIOCSWINSZ');
+  check(libc.ioctlWinsize(fd, TIOCSWINSZ, new Uint16Array([rows, cols, 0, 0])) as number, 'ioctl TIOCSWINSZ');
 }
 
 const O_CLOEXEC = 0o2000000;
@@ -185,30 +141,29 @@ const O_CLOEXEC = 0o2000000;
 /** A pipe, both ends close-on-exec: [read end, write end]. */
 export function pipe(): [number, number] {
   const fds = [0, 0];
-  check(load().pipe2(fds, O_CLOEXEC) as number, 'pipe2');
+  check(libc.pipe2(fds, O_CLOEXEC) as number, 'pipe2');
   return [fds[0]!, fds[1]!];
 }
 
 /** A pidfd for pid (close-on-exec, as pidfd_open makes them). */
 export function pidfdOpen(pid: number): number {
-  return check(load().pidfdOpen(pid, 0) as number, `pidfd_open ${pid}`);
+  return check(libc.pidfdOpen(pid, 0) as number, `pidfd_open ${pid}`);
 }
 
 /** mount(2) on the host (containerd-shim-tsrun-v2 mounts the rootfs containerd hands it). */
 export function mount(source: string, target: string, fstype: string, flags: number, data: string): void {
-  check(load().mount(source, target, fstype, flags, data || null) as number, `mount ${target}`);
+  check(libc.mount(source, target, fstype, flags, data || null) as number, `mount ${target}`);
 }
 
 /** flock(2): 0, or -errno (-EWOULDBLOCK when another holds the lock and LOCK_NB was asked). */
 export function flock(fd: number, operation: number): number {
-  const l = load();
-  return (l.flock(fd, operation) as number) < 0 ? -l.errno() : 0;
+  return (libc.flock(fd, operation) as number) < 0 ? -errno() : 0;
 }
 
 /** A connected pair of unix stream sockets, both close-on-exec. */
 export function socketPair(): [number, number] {
   const fds = [0, 0];
-  check(load().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) as number, 'socketpair');
+  check(libc.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) as number, 'socketpair');
   return [fds[0]!, fds[1]!];
 }
 
@@ -216,7 +171,7 @@ const F_DUPFD_CLOEXEC = 1030;
 
 /** A close-on-exec copy of fd numbered at least min. */
 export function dupAbove(fd: number, min: number): number {
-  return check(load().fcntlInt(fd, F_DUPFD_CLOEXEC, min) as number, `fcntl F_DUPFD_CLOEXEC ${fd}`);
+  return check(libc.fcntlInt(fd, F_DUPFD_CLOEXEC, min) as number, `fcntl F_DUPFD_CLOEXEC ${fd}`);
 }
 
 const O_RDWR = 2;
@@ -224,7 +179,7 @@ let devNull: number | undefined;
 
 /** One /dev/null fd for the process (close-on-exec), for stdio entries that are 'ignore'. */
 export function devNullFd(): number {
-  devNull ??= check(load().openRw('/dev/null', O_RDWR | O_CLOEXEC) as number, 'open /dev/null');
+  devNull ??= check(libc.openRw('/dev/null', O_RDWR | O_CLOEXEC) as number, 'open /dev/null');
   return devNull;
 }
 
@@ -256,33 +211,32 @@ export interface SpawnOptions {
  * but waitProcess().
  */
 export function spawnProcess(path: string, argv: string[], opts: SpawnOptions): Promise<number> {
-  const l = load();
   // Copy every source above the highest target first, so that no dup2 overwrites a source still to be copied.
   const copies = opts.fds.map((fd) => dupAbove(fd, opts.fds.length));
   const actions = Buffer.alloc(SPAWN_STRUCT_BYTES);
   const attr = Buffer.alloc(SPAWN_STRUCT_BYTES);
-  l.faInit(actions);
-  l.attrInit(attr);
+  libc.faInit(actions);
+  libc.attrInit(attr);
   const release = () => {
-    l.faDestroy(actions);
-    l.attrDestroy(attr);
-    for (const fd of copies) l.close(fd);
+    libc.faDestroy(actions);
+    libc.attrDestroy(attr);
+    for (const fd of copies) libc.close(fd);
   };
   try {
     copies.forEach((fd, target) => {
-      const err = l.faAddDup2(actions, fd, target) as number;
+      const err = libc.faAddDup2(actions, fd, target) as number;
       if (err) throw spawnError(err, 'posix_spawn_file_actions_adddup2');
     });
-    l.attrSetSigDefault(attr, EVERY_SIGNAL);
-    l.attrSetSigMask(attr, NO_SIGNAL);
-    l.attrSetFlags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (opts.setsid ? POSIX_SPAWN_SETSID : 0));
+    libc.attrSetSigDefault(attr, EVERY_SIGNAL);
+    libc.attrSetSigMask(attr, NO_SIGNAL);
+    libc.attrSetFlags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (opts.setsid ? POSIX_SPAWN_SETSID : 0));
   } catch (e) {
     release();
     throw e;
   }
   const pid = [0];
   return new Promise((resolve, reject) => {
-    l.posixSpawn.async(pid, path, actions, attr, [...argv, null], [...opts.env, null], (err: Error | null, ret: number) => {
+    libc.posixSpawn.async(pid, path, actions, attr, [...argv, null], [...opts.env, null], (err: Error | null, ret: number) => {
       release();
       if (err) reject(err);
       else if (ret !== 0) reject(spawnError(ret, `posix_spawn ${path}`));
@@ -303,7 +257,7 @@ function spawnError(errno: number, call: string): TsrunError {
 export function waitProcess(pid: number): Promise<number> {
   const status = [0];
   return new Promise((resolve, reject) => {
-    load().waitpid.async(pid, status, 0, (err: Error | null, ret: number) => {
+    libc.waitpid.async(pid, status, 0, (err: Error | null, ret: number) => {
       if (err) reject(err);
       // errno belongs to the pool's thread; for a child of ours the one failure is ECHILD (reaped already).
       else if (ret < 0) reject(spawnError(10, `waitpid ${pid}`));

@@ -2,51 +2,23 @@
 // socketpair (libuv cannot wrap one), recvmsg with the fds CRIU sends in
 // SCM_RIGHTS, sending an fd to a console socket, and waitpid for a child
 // Node did not spawn (CRIU restores the init as our child).
-import { createRequire } from 'node:module';
 import { errnoName } from '../native/errno.js';
 import { TsrunError } from '../errors.js';
+import { lazyFunctions, loadKoffi, loadLibc } from './koffi.js';
 
-type Fn = (...args: unknown[]) => number;
-interface Lib {
-  koffi: Koffi;
-  socketpair: Fn;
-  socket: Fn;
-  connect: Fn;
-  recvmsg: Fn;
-  sendmsg: Fn;
-  close: Fn;
-  waitpid: Fn;
-}
-interface Koffi {
-  alloc(type: string, n: number): unknown;
-  free(p: unknown): void;
-  address(p: unknown): bigint;
-  encode(p: unknown, type: string, value: unknown, n?: number): void;
-  decode(p: unknown, type: string, n: number): number[];
-  errno(): number;
-}
-let lib: Lib | undefined;
-
-function load(): Lib {
-  if (lib) return lib;
-  const koffi = createRequire(import.meta.url)('koffi');
-  const c = koffi.load('libc.so.6');
-  lib = {
-    koffi,
-    socketpair: c.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)'),
-    socket: c.func('int socket(int domain, int type, int protocol)'),
-    connect: c.func('int connect(int fd, const uint8_t *addr, uint32_t len)'),
-    recvmsg: c.func('intptr_t recvmsg(int fd, void *msg, int flags)'),
-    sendmsg: c.func('intptr_t sendmsg(int fd, void *msg, int flags)'),
-    close: c.func('int close(int fd)'),
-    waitpid: c.func('int waitpid(int pid, _Out_ int *status, int options)'),
-  };
-  return lib;
-}
+const libc = lazyFunctions(loadLibc, {
+  socketpair: 'int socketpair(int domain, int type, int protocol, _Out_ int *sv)',
+  socket: 'int socket(int domain, int type, int protocol)',
+  connect: 'int connect(int fd, const uint8_t *addr, uint32_t len)',
+  recvmsg: 'intptr_t recvmsg(int fd, void *msg, int flags)',
+  sendmsg: 'intptr_t sendmsg(int fd, void *msg, int flags)',
+  close: 'int close(int fd)',
+  waitpid: 'int waitpid(int pid, _Out_ int *status, int options)',
+});
 
 function check(ret: number, call: string): number {
   if (ret < 0) {
-    const errno = errnoName(load().koffi.errno());
+    const errno = errnoName(loadKoffi().errno());
     throw new TsrunError(`${call}: ${errno}`, { code: 'ERR_SYSCALL', syscall: call.split(' ')[0], errno });
   }
   return ret;
@@ -64,7 +36,7 @@ const ECONNRESET = 104;
 /** A connected pair of SOCK_SEQPACKET unix sockets (close-on-exec): message boundaries kept, as CRIU's RPC needs. */
 export function seqpacketPair(): [number, number] {
   const sv = new Int32Array(2);
-  check(load().socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 'socketpair AF_UNIX SOCK_SEQPACKET');
+  check(libc.socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 'socketpair AF_UNIX SOCK_SEQPACKET');
   return [sv[0]!, sv[1]!];
 }
 
@@ -81,7 +53,7 @@ export interface Received {
  * the buffers are allocated natively.
  */
 export function receiveMessage(fd: number, max = 64 * 1024): Received {
-  const { koffi, recvmsg } = load();
+  const koffi = loadKoffi();
   const data = koffi.alloc('uint8_t', max);
   const control = koffi.alloc('uint8_t', 128);
   const iov = koffi.alloc('uint64_t', 2);
@@ -91,7 +63,7 @@ export function receiveMessage(fd: number, max = 64 * 1024): Received {
     koffi.encode(msg, 'uint64_t', [0n, 0n, koffi.address(iov), 1n, koffi.address(control), 128n, 0n], 7);
     let n: number;
     for (;;) {
-      n = Number(recvmsg(fd, msg, 0));
+      n = Number(libc.recvmsg(fd, msg, 0));
       if (n >= 0 || koffi.errno() !== EINTR) break;
     }
     // The peer closed with our last message unread: that too is the end.
@@ -123,9 +95,8 @@ export function receiveMessage(fd: number, max = 64 * 1024): Received {
  * `name` as the data (runc sends the file's name, e.g. "/dev/ptmx").
  */
 export function sendFdTo(path: string, fd: number, name: string): void {
-  const l = load();
-  const { koffi } = l;
-  const sock = check(l.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), 'socket AF_UNIX');
+  const koffi = loadKoffi();
+  const sock = check(libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), 'socket AF_UNIX');
   const bytes = Buffer.from(name);
   const data = koffi.alloc('uint8_t', Math.max(bytes.length, 1));
   const control = koffi.alloc('uint8_t', 24);
@@ -136,7 +107,7 @@ export function sendFdTo(path: string, fd: number, name: string): void {
     addr.writeUInt16LE(AF_UNIX, 0);
     if (Buffer.byteLength(path) > 107) throw new TsrunError(`console socket path ${path}: longer than 107 bytes`, { code: 'ERR_INVALID_ARGUMENT', path });
     addr.write(path, 2);
-    check(l.connect(sock, addr, 2 + Buffer.byteLength(path) + 1), `connect ${path}`);
+    check(libc.connect(sock, addr, 2 + Buffer.byteLength(path) + 1), `connect ${path}`);
     koffi.encode(data, 'uint8_t', [...bytes], bytes.length);
     const cmsg = Buffer.alloc(24);
     cmsg.writeBigUInt64LE(20n, 0); // CMSG_LEN(sizeof(int))
@@ -146,15 +117,15 @@ export function sendFdTo(path: string, fd: number, name: string): void {
     koffi.encode(control, 'uint8_t', [...cmsg], 24);
     koffi.encode(iov, 'uint64_t', [koffi.address(data), BigInt(bytes.length)], 2);
     koffi.encode(msg, 'uint64_t', [0n, 0n, koffi.address(iov), 1n, koffi.address(control), 24n, 0n], 7);
-    check(Number(l.sendmsg(sock, msg, 0)), `sendmsg to ${path}`);
+    check(Number(libc.sendmsg(sock, msg, 0)), `sendmsg to ${path}`);
   } finally {
     for (const p of [data, control, iov, msg]) koffi.free(p);
-    l.close(sock);
+    libc.close(sock);
   }
 }
 
 export function closeFd(fd: number): void {
-  load().close(fd);
+  libc.close(fd);
 }
 
 const WNOHANG = 1;
@@ -166,7 +137,7 @@ const WNOHANG = 1;
  */
 export function reapIfExited(pid: number): number | undefined {
   const status = new Int32Array(1);
-  const r = check(load().waitpid(pid, status, WNOHANG), `waitpid ${pid}`);
+  const r = check(libc.waitpid(pid, status, WNOHANG), `waitpid ${pid}`);
   if (r === 0) return undefined;
   const s = status[0]!;
   const sig = s & 0x7f;

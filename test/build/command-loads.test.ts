@@ -38,7 +38,11 @@ t.test('state, kill, start and delete load none of the heavy built-ins', { skip:
   t.equal((await run(['create', '--bundle', dir, id])).code, 0, 'create');
   const out = join(tempDir(t, 'loads'), 'modules.txt');
   const preload = join(tempDir(t, 'loads-preload'), 'dump.cjs');
-  writeFileSync(preload, `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));`);
+  const files = join(tempDir(t, 'loads-files'), 'files.txt');
+  writeFileSync(
+    preload,
+    `process.on('exit', () => { const fs = require('fs'); fs.writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')); fs.writeFileSync(${JSON.stringify(files)}, Object.keys(require.cache).join('\\n')); });`,
+  );
   for (const args of [
     ['state', id],
     ['kill', id, '0'],
@@ -55,6 +59,19 @@ t.test('state, kill, start and delete load none of the heavy built-ins', { skip:
       [],
       `${args[0]} loads no heavy built-in`,
     );
+    // start and delete lock the container (flock through koffi): koffi's native addon, not its probing entry (src/linux/koffi.ts).
+    if (args[0] === 'start' || args[0] === 'delete') {
+      const loaded = readFileSync(files, 'utf8').split('\n');
+      t.ok(
+        loaded.some((f) => f.endsWith('/koffi.node')),
+        `${args[0]} loads koffi's addon`,
+      );
+      t.same(
+        loaded.filter((f) => /node_modules\/koffi\//.test(f)),
+        [],
+        `${args[0]} loads none of koffi's JavaScript`,
+      );
+    }
   }
 });
 

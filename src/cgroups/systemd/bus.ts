@@ -4,8 +4,8 @@
 // (auth, marshalling, the wire format are sd-bus's). Calls are synchronous:
 // a CLI command waits for each reply anyway. koffi and the library are
 // loaded on first use, so only commands that talk to systemd pay for them.
-import { createRequire } from 'node:module';
 import { TsrunError, errnoName } from '../../errors.js';
+import { loadKoffi } from '../../linux/koffi.js';
 
 type Fn = (...args: unknown[]) => number;
 interface SdBus {
@@ -37,7 +37,7 @@ function load(): SdBus {
 }
 
 function bind(): SdBus {
-  const koffi = createRequire(import.meta.url)('koffi');
+  const koffi = loadKoffi();
   let lib;
   try {
     lib = koffi.load('libsystemd.so.0');
