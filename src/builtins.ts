@@ -9,3 +9,6 @@ import { createRequire } from 'node:module';
 const requireHere = createRequire(import.meta.url);
 
 export const childProcess = (): typeof import('node:child_process') => requireHere('node:child_process');
+
+/** node:tty (node:net under it), for a terminal's pty master: only a container with process.terminal needs it. */
+export const ttyModule = (): typeof import('node:tty') => requireHere('node:tty');

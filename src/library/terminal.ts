@@ -5,8 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import tty from 'node:tty';
+import type tty from 'node:tty';
 import { acceptFd, closeFd, listenUnix, setWindowSize } from '../linux/libc.js';
+import { ttyModule } from '../builtins.js';
 
 /** The pty master: read what the process writes, write what it reads. */
 export interface TerminalStream extends tty.ReadStream {
@@ -28,7 +29,7 @@ export class ConsoleReceiver {
   /** Once the executor reported set-up done, the master is queued: this does not block. */
   receive(): TerminalStream {
     const master = acceptFd(this.listenFd);
-    const stream = new tty.ReadStream(master) as TerminalStream;
+    const stream = new (ttyModule().ReadStream)(master) as TerminalStream;
     stream.resize = (cols, rows) => setWindowSize(master, rows, cols);
     // EIO once the process side has closed: that is the end of the stream, not an error.
     stream.on('error', (e: NodeJS.ErrnoException) => {

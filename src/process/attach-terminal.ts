@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import tty from 'node:tty';
 import { acceptFd, closeFd, listenUnix, setWindowSize } from '../linux/libc.js';
+import { ttyModule } from '../builtins.js';
 
 /**
  * A foreground `run`/`exec` with process.terminal and no --console-socket:
@@ -40,7 +40,7 @@ export class TerminalAttachment {
       stdin.setRawMode(true);
       this.cleanup.push(() => stdin.setRawMode(false));
     }
-    const fromContainer = new tty.ReadStream(master);
+    const fromContainer = new (ttyModule().ReadStream)(master);
     fromContainer.on('error', () => {}); // EIO once the container side closes
     fromContainer.pipe(out, { end: false });
     const toContainer = (d: Buffer) => {
