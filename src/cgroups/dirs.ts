@@ -58,6 +58,15 @@ export async function rmdirRetry(dir: string, timeoutMs: number): Promise<void> 
  * it (a container with a cgroup namespace may create its own), deepest first.
  */
 export async function removeTree(dir: string, timeoutMs: number): Promise<void> {
+  // Most often nothing is left inside: one rmdir. EBUSY means sub-cgroups or tasks not yet gone.
+  try {
+    await rmdir(dir);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code !== 'EBUSY' && code !== 'ENOTEMPTY') throw ioError('rmdir', dir, err);
+  }
   let entries: Dirent[];
   try {
     entries = await readdirTypes(dir);

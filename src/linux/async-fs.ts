@@ -7,7 +7,7 @@
 // Named imports: a namespace import of a CommonJS module makes the bundle copy
 // every export of node:fs onto a new object when the module loads (esbuild's
 // __toESM), which every CLI command paid.
-import { close as fsClose, mkdir as fsMkdir, open as fsOpen, readdir, rename as fsRename, rm as fsRm, rmdir as fsRmdir, write as fsWrite, writeFile as fsWriteFile, type Dirent, type RmOptions } from 'node:fs';
+import { close as fsClose, mkdir as fsMkdir, open as fsOpen, readdir, rename as fsRename, rm as fsRm, rmdir as fsRmdir, unlink as fsUnlink, write as fsWrite, writeFile as fsWriteFile, type Dirent, type RmOptions } from 'node:fs';
 
 type Done<T> = (err: NodeJS.ErrnoException | null, value?: T) => void;
 const call = <T>(f: (done: Done<T>) => void): Promise<T> => new Promise((resolve, reject) => f((err, value) => (err ? reject(err) : resolve(value as T))));
@@ -17,6 +17,7 @@ export const rmdir = (path: string): Promise<void> => call((done) => fsRmdir(pat
 export const readdirTypes = (path: string): Promise<Dirent[]> => call((done) => readdir(path, { withFileTypes: true }, done));
 export const rm = (path: string, opts: RmOptions): Promise<void> => call((done) => fsRm(path, opts, done));
 export const writeFile = (path: string, data: string | Buffer, flag?: string): Promise<void> => call((done) => fsWriteFile(path, data, { flag }, done));
+export const unlink = (path: string): Promise<void> => call((done) => fsUnlink(path, done));
 export const rename = (from: string, to: string): Promise<void> => call((done) => fsRename(from, to, done));
 export const open = (path: string, flags: number): Promise<number> => call((done) => fsOpen(path, flags, done));
 export const write = (fd: number, data: string): Promise<number> => call((done) => fsWrite(fd, data, done));

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import { rename, rm, writeFile } from '../linux/async-fs.js';
+import { rename, rm, rmdir, unlink, writeFile } from '../linux/async-fs.js';
 import { dirname, join } from 'node:path';
 import { TsrunError, errnoOf, sysError } from '../errors.js';
 import type { CgroupRecord } from '../cgroups/types.js';
@@ -168,8 +168,25 @@ export class StateStore {
   }
 
   /** Removes ROOT/ID and what is in it, off the event loop (an unlink or rmdir per file). */
+  /**
+   * A started container's directory holds state.json and the lock: unlink
+   * both, then the directory, three trips through the thread pool where
+   * fs.rm's recursive walk takes seven. Anything else there (the exec fifo
+   * of a container never started, a temp file a killed write left) takes
+   * that walk.
+   */
   async remove(id: string): Promise<void> {
-    await rm(this.dir(id), { recursive: true, force: true });
+    const dir = this.dir(id);
+    const gone = (e: unknown) => {
+      if (errnoOf(e) !== 'ENOENT') throw e;
+    };
+    await Promise.all(['state.json', 'lock'].map((f) => unlink(join(dir, f)).catch(gone)));
+    try {
+      await rmdir(dir);
+    } catch (e) {
+      if (errnoOf(e) !== 'ENOTEMPTY' && errnoOf(e) !== 'EEXIST') return gone(e);
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   ids(): string[] {
