@@ -7,7 +7,20 @@
 // Named imports: a namespace import of a CommonJS module makes the bundle copy
 // every export of node:fs onto a new object when the module loads (esbuild's
 // __toESM), which every CLI command paid.
-import { close as fsClose, mkdir as fsMkdir, open as fsOpen, readdir, rename as fsRename, rm as fsRm, rmdir as fsRmdir, unlink as fsUnlink, write as fsWrite, writeFile as fsWriteFile, type Dirent, type RmOptions } from 'node:fs';
+import {
+  close as fsClose,
+  mkdir as fsMkdir,
+  open as fsOpen,
+  readdir,
+  rename as fsRename,
+  rm as fsRm,
+  rmdir as fsRmdir,
+  unlink as fsUnlink,
+  write as fsWrite,
+  writeFile as fsWriteFile,
+  type Dirent,
+  type RmOptions,
+} from 'node:fs';
 
 type Done<T> = (err: NodeJS.ErrnoException | null, value?: T) => void;
 const call = <T>(f: (done: Done<T>) => void): Promise<T> => new Promise((resolve, reject) => f((err, value) => (err ? reject(err) : resolve(value as T))));
