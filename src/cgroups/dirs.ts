@@ -33,21 +33,28 @@ export async function makeDirs(mountpoint: string, dir: string): Promise<string[
 }
 
 /**
- * rmdir that waits for a cgroup to empty: rmdir fails with EBUSY while tasks
- * (e.g. just-killed ones not yet reaped) are still attached. Waits up to
- * about timeoutMs in growing steps. ENOENT counts as removed.
+ * rmdir of a cgroup: null once it is gone (ENOENT counts), or the EBUSY
+ * error while tasks (just-killed ones not yet reaped) or sub-cgroups remain.
  */
+async function rmdirUnlessBusy(dir: string): Promise<NodeJS.ErrnoException | null> {
+  try {
+    await rmdir(dir);
+    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'EBUSY') return err as NodeJS.ErrnoException;
+    throw ioError('rmdir', dir, err);
+  }
+}
+
+/** rmdir that waits for a cgroup to empty: up to about timeoutMs, in growing steps. */
 export async function rmdirRetry(dir: string, timeoutMs: number): Promise<void> {
   let waited = 0;
   for (let step = 1; ; step = Math.min(step * 2, 100)) {
-    try {
-      await rmdir(dir);
-      return;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return;
-      if (code !== 'EBUSY' || waited >= timeoutMs) throw ioError('rmdir', dir, err);
-    }
+    const busy = await rmdirUnlessBusy(dir);
+    if (!busy) return;
+    if (waited >= timeoutMs) throw ioError('rmdir', dir, busy);
     await sleep(step);
     waited += step;
   }
@@ -58,15 +65,8 @@ export async function rmdirRetry(dir: string, timeoutMs: number): Promise<void> 
  * it (a container with a cgroup namespace may create its own), deepest first.
  */
 export async function removeTree(dir: string, timeoutMs: number): Promise<void> {
-  // Most often nothing is left inside: one rmdir. EBUSY means sub-cgroups or tasks not yet gone.
-  try {
-    await rmdir(dir);
-    return;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return;
-    if (code !== 'EBUSY' && code !== 'ENOTEMPTY') throw ioError('rmdir', dir, err);
-  }
+  // Most often nothing is left inside: one rmdir. Else look for sub-cgroups, then wait for the tasks.
+  if (!(await rmdirUnlessBusy(dir))) return;
   let entries: Dirent[];
   try {
     entries = await readdirTypes(dir);

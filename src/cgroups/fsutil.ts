@@ -25,14 +25,18 @@ export function readCgOpt(dir: string, file: string): string | undefined {
   }
 }
 
-export function writeCg(dir: string, file: string, value: string): void {
-  const path = join(dir, file);
-  let fd: number;
+/** A cgroup file opened for writing; the error names the path. */
+export function openForWrite(path: string): number {
   try {
-    fd = openSync(path, constants.O_WRONLY);
+    return openSync(path, constants.O_WRONLY);
   } catch (err) {
     throw ioError('open', path, err);
   }
+}
+
+export function writeCg(dir: string, file: string, value: string): void {
+  const path = join(dir, file);
+  const fd = openForWrite(path);
   try {
     writeSync(fd, value);
   } catch (err) {

@@ -1,9 +1,9 @@
 // cgroup.procs access shared by both drivers.
-import { closeSync, constants, openSync, readdirSync } from 'node:fs';
+import { closeSync, readdirSync } from 'node:fs';
 import { write } from '../linux/async-fs.js';
 import { posix } from 'node:path';
 import { CgroupError, ioError } from './errors.js';
-import { readCgOpt, sleepMs, writeCg } from './fsutil.js';
+import { openForWrite, readCgOpt, sleepMs, writeCg } from './fsutil.js';
 
 /**
  * Writes pid to dir/cgroup.procs. EINVAL can mean the task is still being
@@ -31,12 +31,7 @@ export function writeProc(dir: string, pid: number): void {
  */
 export async function writeProcAsync(dir: string, pid: number): Promise<void> {
   const path = posix.join(dir, 'cgroup.procs');
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_WRONLY);
-  } catch (err) {
-    throw ioError('open', path, err);
-  }
+  const fd = openForWrite(path);
   try {
     for (let i = 0; ; i++) {
       try {

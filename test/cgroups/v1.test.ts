@@ -239,6 +239,19 @@ function run(): void {
   });
 
   // How fast this is belongs to `make bench` (create's phases), not to a timed assertion here.
+  t.test('destroy removes the sub-cgroups a container made, and waits for a task that is still leaving', async (t) => {
+    const p = startWaiting('exec busybox sleep 30');
+    const cg = await open(t, [p]);
+    const subs = Object.values(cg.record.dirs).flatMap((dir) => [`${dir}/made-inside`, `${dir}/made-inside/deeper`]);
+    for (const sub of subs) mkdirSync(sub);
+    cg.addProcess(p.pid);
+    p.go();
+    // Killed and not yet reaped: the leaf's rmdir sees the task until its parent waits for it.
+    process.kill(p.pid, 'SIGKILL');
+    await cg.destroy();
+    for (const dir of [...subs, ...Object.values(cg.record.dirs)]) t.notOk(existsSync(dir), `${dir} removed`);
+  });
+
   t.test('addProcessAsync puts the process in every hierarchy', async (t) => {
     const p = startWaiting('exec busybox sleep 30');
     const cg = await open(t, [p], { pids: { limit: 100 } });
