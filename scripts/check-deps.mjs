@@ -91,7 +91,6 @@ const EXCEPTIONS = [
   // errnoName: native/errno.ts also names the executor's ESCAPED_ROOT. The
   // one errno formatter (issue 13, section 3) moves it to src/errors.ts.
   ['linux/libc.ts', 'native/errno.ts'],
-  ['linux/mount.ts', 'native/errno.ts'],
   ['linux/unix-socket.ts', 'native/errno.ts'],
 ];
 

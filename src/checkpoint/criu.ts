@@ -10,7 +10,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { TsrunError } from '../errors.js';
-import { closeFd, receiveMessage, seqpacketPair } from '../linux/unix-socket.js';
+import { receiveMessage, seqpacketPair } from '../linux/unix-socket.js';
+import { closeFd } from '../linux/libc.js';
 import { criu_featuresSchema, criu_reqSchema, criu_req_type, criu_respSchema, type criu_features, type criu_opts, type criu_resp } from './generated/rpc_pb.js';
 
 /** The oldest CRIU we drive: 3.15 answers VERSION, handles external pid namespaces and cgroup v2 freezing. */

@@ -11,8 +11,8 @@ import { opName } from '../native/plan.js';
 import type { ContainerRecord } from '../state/store.js';
 import { hookState } from '../hooks/state.js';
 import type { Spec } from '../spec/types.js';
-import { pidfdOpen } from '../linux/libc.js';
-import { closeFd, sendFdTo } from '../linux/unix-socket.js';
+import { closeFd, pidfdOpen } from '../linux/libc.js';
+import { sendFdTo } from '../linux/unix-socket.js';
 
 // What create and exec share: small on purpose, as exec's bundle includes it.
 

@@ -155,6 +155,20 @@ export function mount(source: string, target: string, fstype: string, flags: num
   check(libc.mount(source, target, fstype, flags, data || null) as number, `mount ${target}`);
 }
 
+const MS_BIND = 0x1000;
+const MS_REC = 0x4000;
+const MS_PRIVATE = 1 << 18;
+
+/** Binds source (recursively) on target, then makes target private so nothing propagates to or from it (restore: the rootfs where CRIU wants a mount point). */
+export function rbindPrivate(source: string, target: string): void {
+  const fail = (what: string) => {
+    const e = errnoName(errno());
+    return new TsrunError(`${what}: ${e}`, { code: 'ERR_SYSCALL', syscall: 'mount', path: target, errno: e });
+  };
+  if (libc.mount(source, target, null, MS_BIND | MS_REC, null) < 0) throw fail(`bind ${source} on ${target}`);
+  if (libc.mount('', target, null, MS_PRIVATE | MS_REC, null) < 0) throw fail(`make ${target} private`);
+}
+
 /** flock(2): 0, or -errno (-EWOULDBLOCK when another holds the lock and LOCK_NB was asked). */
 export function flock(fd: number, operation: number): number {
   return (libc.flock(fd, operation) as number) < 0 ? -errno() : 0;

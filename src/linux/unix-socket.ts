@@ -124,10 +124,6 @@ export function sendFdTo(path: string, fd: number, name: string): void {
   }
 }
 
-export function closeFd(fd: number): void {
-  libc.close(fd);
-}
-
 const WNOHANG = 1;
 
 /**

@@ -167,13 +167,12 @@ export class StateStore {
     }
   }
 
-  /** Removes ROOT/ID and what is in it, off the event loop (an unlink or rmdir per file). */
   /**
-   * A started container's directory holds state.json and the lock: unlink
-   * both, then the directory, three trips through the thread pool where
-   * fs.rm's recursive walk takes seven. Anything else there (the exec fifo
-   * of a container never started, a temp file a killed write left) takes
-   * that walk.
+   * Removes ROOT/ID and what is in it, off the event loop. A started
+   * container's directory holds state.json and the lock: unlink both, then
+   * the directory, three trips through the thread pool where fs.rm's
+   * recursive walk takes seven. Anything else there (the exec fifo of a
+   * container never started, a temp file a killed write left) takes that walk.
    */
   async remove(id: string): Promise<void> {
     const dir = this.dir(id);
