@@ -16,9 +16,13 @@ const SCRIPT = [
   '  echo $i > /data/counter; i=$((i+1))',
   // Written aside, then renamed: the test reads these files while the loop rewrites them.
   '  id -u > /data/uid.new && mv /data/uid.new /data/uid',
-  '  cat /scratch/note > /data/note.new 2>/dev/null && mv /data/note.new /data/note',
-  '  mkdir /scratch/d 2>/dev/null && echo seccomp > /data/leak-seccomp',
-  '  touch /ro/x 2>/dev/null && echo ro > /data/leak-ro',
+  // `2>/dev/null` on a command busybox runs inside the shell moves the shell's own
+  // stderr (a host file, outside the container) to fd 10 for that moment; a dump
+  // then finds a host file that descriptors.json does not name. In a subshell the
+  // redirection is the child's.
+  '  (cat /scratch/note > /data/note.new) 2>/dev/null && mv /data/note.new /data/note',
+  '  (mkdir /scratch/d) 2>/dev/null && echo seccomp > /data/leak-seccomp',
+  '  (touch /ro/x) 2>/dev/null && echo ro > /data/leak-ro',
   '  sleep 0.1',
   'done',
 ].join('\n');
