@@ -98,6 +98,12 @@ BENCH_RUSAGE=$BENCH_TMP/rusage
 gcc -O2 -Wall -o "$BENCH_RUSAGE" bench/rusage.c
 export BENCH_RUSAGE
 
+# bench/least.cjs's create validates config.json with tsrun's generated
+# validator, made CommonJS here (it is an ES module in src/).
+BENCH_LEAST_VALIDATOR=$BENCH_TMP/validate-config.cjs
+node_modules/.bin/esbuild src/spec/generated/validate-config.js --format=cjs --log-level=warning --outfile="$BENCH_LEAST_VALIDATOR"
+export BENCH_LEAST_VALIDATOR
+
 # The harness's own Node start needs no CA bundle; the floors set it explicitly.
 # BENCH_ONLY=library runs just the library section (bench/library.mjs).
 if [ "${BENCH_ONLY:-}" != library ]; then
