@@ -10,6 +10,12 @@
 //
 //   least.cjs --root ROOT state ID | kill ID SIGNAL | start ID | delete ID
 //   least.cjs --root ROOT create --bundle DIR --pid-file FILE ID
+//   least.cjs --root ROOT library-state ID | library-kill ID SIGNAL
+//
+// library-state and library-kill are the thinnest CLI over tsrun's library
+// (LEAST_LIBRARY, dist/index.cjs): one Runtime call, no argument parser.
+// The guide has the CLI be a thin user of the library, so no tsrun CLI can
+// be faster than these.
 //
 // create does what tsrun must do in Node (read and validate config.json with
 // the schema's ajv validator, load koffi's addon) and hands the kernel's work
@@ -107,6 +113,17 @@ switch (cmd) {
     require(process.env.LEAST_KOFFI).load('libc.so.6');
     const crun = require('node:child_process').spawnSync('crun', ['--root', root, 'create', ...rest], { stdio: 'inherit' });
     process.exit(crun.status ?? 1);
+  }
+  case 'library-state':
+  case 'library-kill': {
+    const { Runtime } = require(process.env.LEAST_LIBRARY);
+    const rt = new Runtime({ root });
+    const done = cmd === 'library-state' ? rt.state(id).then((st) => fs.writeSync(1, JSON.stringify(st, null, '  ') + '\n')) : rt.kill(id, rest[1]);
+    done.then(
+      () => process.exit(0),
+      (e) => fail(e.message),
+    );
+    return;
   }
   default:
     fail(`unknown command ${cmd}`);

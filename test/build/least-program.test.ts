@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { TOP, makeBundle, stateRoot, uniqueId } from '../helpers.js';
 
 const LEAST = join(TOP, 'bench/least.cjs');
+const LIBRARY = join(TOP, 'dist/index.cjs');
 const koffi = createRequire(join(TOP, 'package.json')).resolve(`@koromix/koffi-linux-${process.arch}/linux_${process.arch}/koffi.node`);
 
 function least(root: string, args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [LEAST, '--root', root, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, LEAST_KOFFI: koffi } });
+  const r = spawnSync(process.execPath, [LEAST, '--root', root, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, LEAST_KOFFI: koffi, LEAST_LIBRARY: LIBRARY } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -37,7 +38,11 @@ t.test('the least program states, starts and deletes a container tsrun created',
   t.equal((await run(['create', '--bundle', dir, id])).code, 0, 'create');
   const ours = least(root, ['state', id]);
   t.equal(ours.code, 0, ours.stderr);
-  t.same(JSON.parse(ours.stdout), JSON.parse((await run(['state', id])).stdout), "its state is tsrun's");
+  const theirs = JSON.parse((await run(['state', id])).stdout);
+  t.same(JSON.parse(ours.stdout), theirs, "its state is tsrun's");
+  const viaLibrary = least(root, ['library-state', id]);
+  t.equal(viaLibrary.code, 0, viaLibrary.stderr);
+  t.same(JSON.parse(viaLibrary.stdout), theirs, "the library's state is tsrun's");
   const cgroups = (JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8')) as { cgroup?: { created?: string[] } }).cgroup?.created ?? [];
   t.ok(cgroups.length > 0, 'the container has cgroups of its own');
   const pid = pidOf(root, id);
@@ -56,6 +61,7 @@ t.test('the least program states, starts and deletes a container tsrun created',
 });
 
 t.test('the least program kills a created container', async (t) => {
+  t.ok(existsSync(LIBRARY), 'built: make build');
   const { root, run } = stateRoot(t);
   const { dir } = makeBundle(t, (s) => {
     s.process!.args = ['true'];
@@ -68,4 +74,12 @@ t.test('the least program kills a created container', async (t) => {
   await gone(pid);
   t.equal(JSON.parse((await run(['state', id])).stdout).status, 'stopped', 'the init is gone');
   t.equal(least(root, ['kill', id, 'KILL']).code, 1, 'a stopped container cannot be killed');
+  t.equal(least(root, ['library-kill', id, 'KILL']).code, 1, 'nor through the library');
+  const id2 = uniqueId('least-kill');
+  t.equal((await run(['create', '--bundle', dir, id2])).code, 0, 'create');
+  const pid2 = pidOf(root, id2);
+  const viaLibrary = least(root, ['library-kill', id2, 'KILL']);
+  t.equal(viaLibrary.code, 0, viaLibrary.stderr);
+  await gone(pid2);
+  t.equal(JSON.parse((await run(['state', id2])).stdout).status, 'stopped', 'the library killed the init');
 });
