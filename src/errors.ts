@@ -6,8 +6,8 @@
  * of the config field at fault, the system call, path, errno name and the
  * executor op index.
  */
-import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
+import { osModule } from './builtins.js';
 
 const BRAND = Symbol.for('tsrun.TsrunError');
 
@@ -128,7 +128,7 @@ export function errnoInfo(err: unknown): { code: string; text?: string } {
   const num = typeof err === 'number' ? Math.abs(err) : typeof e?.errno === 'number' ? Math.abs(e.errno) : undefined;
   if (num !== undefined && !names) {
     names = new Map();
-    for (const [name, n] of Object.entries(osConstants.errno)) if (!names.has(n)) names.set(n, name);
+    for (const [name, n] of Object.entries(osModule().constants.errno)) if (!names.has(n)) names.set(n, name);
   }
   const entry = num === undefined ? undefined : getSystemErrorMap().get(-num);
   const code = (typeof err === 'object' && e?.code) || (num !== undefined && names!.get(num)) || (typeof err === 'number' ? `errno ${err}` : 'EIO');

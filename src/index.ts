@@ -4,7 +4,7 @@
  * not load the validator, the plan builder or koffi. docs/library.md
  * describes the API, the error codes and the exit-status semantics.
  */
-import { defaultSetUpConcurrency, SetUpLimit } from './library/set-up-limit.js';
+import { SetUpLimit } from './library/set-up-limit.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import { DEFAULT_ROOT, StateStore } from './state/store.js';
@@ -98,7 +98,7 @@ export class Runtime {
   private readonly setUps: SetUpLimit;
 
   constructor(opts: RuntimeOptions = {}) {
-    this.setUps = new SetUpLimit(opts.setUpConcurrency ?? defaultSetUpConcurrency());
+    this.setUps = new SetUpLimit(opts.setUpConcurrency);
     this.ctx = { store: new StateStore(opts.root ?? preparedDefaultRoot()), log: opts.log ?? silentLogger, rootless: opts.rootless, systemdCgroup: opts.systemdCgroup };
     this.ops = {
       start: (id) => this.start(id),

@@ -1,4 +1,4 @@
-import { constants } from 'node:os';
+import { osModule } from '../builtins.js';
 import { oomKillCount } from '../cgroups/oom.js';
 import type { CgroupRecord } from '../cgroups/types.js';
 import type { OomCounts, WaitStatus } from '../native/executor.js';
@@ -13,8 +13,16 @@ export interface ExitStatus {
   oomKilled: boolean;
 }
 
-const names = new Map<number, NodeJS.Signals>();
-for (const [name, num] of Object.entries(constants.signals)) if (!names.has(num)) names.set(num, name as NodeJS.Signals);
+let names: Map<number, NodeJS.Signals> | undefined;
+
+/** Signal names by number, made on first use: node:os is not loaded by commands that never see an exit. */
+function signalName(num: number): NodeJS.Signals {
+  if (!names) {
+    names = new Map();
+    for (const [name, n] of Object.entries(osModule().constants.signals)) if (!names.has(n)) names.set(n, name as NodeJS.Signals);
+  }
+  return names.get(num) ?? (`SIG${num}` as NodeJS.Signals);
+}
 
 /**
  * The status the executor's monitor reported. OOM kills: the counts the
@@ -23,7 +31,7 @@ for (const [name, num] of Object.entries(constants.signals)) if (!names.has(num)
  */
 export function exitStatusOf(w: WaitStatus | null, cgroup: CgroupRecord | null | undefined, counts?: OomCounts): ExitStatus {
   if (!w) return { exitCode: null, signal: null, oomKilled: false };
-  const signal = w.signal === null ? null : (names.get(w.signal) ?? (`SIG${w.signal}` as NodeJS.Signals));
+  const signal = w.signal === null ? null : signalName(w.signal);
   const kills = Math.max(counts?.oomKill ?? 0, oomKillCount(cgroup));
-  return { exitCode: w.code, signal, oomKilled: w.signal === constants.signals.SIGKILL && kills > 0 };
+  return { exitCode: w.code, signal, oomKilled: signal === 'SIGKILL' && kills > 0 };
 }

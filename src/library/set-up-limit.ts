@@ -7,17 +7,22 @@
 // concurrent lifecycles on 2 CPUs; 13-16 ms with 8 at a time, for the same
 // throughput). The others wait here, first come first served, except that
 // a start goes before the creates that wait.
-import { availableParallelism } from 'node:os';
+import { osModule } from '../builtins.js';
 import { TsrunError } from '../errors.js';
 
 /** The default: four set-ups per CPU this process may run on. */
-export const defaultSetUpConcurrency = (): number => 4 * availableParallelism();
+export const defaultSetUpConcurrency = (): number => 4 * osModule().availableParallelism();
 
 export class SetUpLimit {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(readonly max: number) {
+  private limit: number | undefined;
+
+  /** max: undefined for the default, worked out at the first set-up (a Runtime that only reads state never loads node:os). */
+  constructor(max?: number) {
+    this.limit = max;
+    if (max === undefined) return;
     if (!(Number.isInteger(max) && max > 0) && max !== Infinity) throw new TsrunError(`setUpConcurrency: ${max} is not a positive integer (or Infinity)`, { code: 'ERR_INVALID_ARGUMENT' });
   }
 
@@ -26,7 +31,8 @@ export class SetUpLimit {
    * waiting (a start: it is short, and lets a container run and end).
    */
   async run<T>(f: () => Promise<T>, first = false): Promise<T> {
-    if (this.running < this.max) this.running++;
+    this.limit ??= defaultSetUpConcurrency();
+    if (this.running < this.limit) this.running++;
     else await new Promise<void>((resolve) => (first ? this.waiting.unshift(resolve) : this.waiting.push(resolve))); // handed the slot of one that ends
     try {
       return await f();

@@ -11,7 +11,7 @@
 // same addon (plus deprecation shims we do not use), so nothing else
 // changes. Where the addon is not there or does not load (musl, another
 // layout, another platform), koffi's own entry finds it, or says why not.
-import { createRequire } from 'node:module';
+import { requireFrom } from '../builtins.js';
 
 /** A C function koffi declared: its arguments in, its return value out. */
 export type CFunction = (...args: unknown[]) => number;
@@ -39,7 +39,7 @@ let koffi: Koffi | undefined;
 
 export function loadKoffi(): Koffi {
   if (koffi) return koffi;
-  const require = createRequire(import.meta.url);
+  const require = requireFrom(() => import.meta.url);
   const { platform, arch } = process;
   if (platform === 'linux' && (arch === 'x64' || arch === 'arm64')) {
     try {
