@@ -237,7 +237,7 @@ function tsrunPhases(rt) {
   const text = readFileSync(out, 'utf8');
   rmSync(out, { force: true });
   if (r.status === 0) {
-    for (const m of text.matchAll(/debug: create: (.+?) ([\d.]+) ms/g)) add(`create phase: ${m[1]}`, 'tsrun', Number(m[2]));
+    for (const m of text.matchAll(/level=debug msg="create: (.+?) ([\d.]+) ms"/g)) add(`create phase: ${m[1]}`, 'tsrun', Number(m[2]));
   } else fail('create (debug)', 'tsrun', text.slice(-400));
   forceDelete(rt, id);
 }
