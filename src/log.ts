@@ -10,14 +10,15 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
 
 /** Times phases for `--debug` ("create: validate 1.2 ms"), so a slow phase is visible. */
 export class PhaseTimer {
-  private last = performance.now();
+  // process.hrtime, not performance.now(): the global `performance` loads ten of Node's modules.
+  private last = process.hrtime.bigint();
   constructor(
     private readonly log: Logger,
     private readonly label: string,
   ) {}
   mark(phase: string): void {
-    const now = performance.now();
-    this.log.debug(`${this.label}: ${phase} ${(now - this.last).toFixed(2)} ms`);
+    const now = process.hrtime.bigint();
+    this.log.debug(`${this.label}: ${phase} ${(Number(now - this.last) / 1e6).toFixed(2)} ms`);
     this.last = now;
   }
 }

@@ -35,6 +35,7 @@ const libc = lazyFunctions(loadLibc, {
   attrSetSigMask: 'int posix_spawnattr_setsigmask(void *attr, const void *set)',
   attrDestroy: 'int posix_spawnattr_destroy(void *attr)',
   memfdCreate: 'int memfd_create(const char *name, unsigned int flags)',
+  clockGettime: 'int clock_gettime(int clock, _Out_ int64_t *ts)',
 });
 const errno = (): number => loadKoffi().errno();
 
@@ -143,6 +144,19 @@ export function pipe(): [number, number] {
   const fds = [0, 0];
   check(libc.pipe2(fds, O_CLOEXEC) as number, 'pipe2');
   return [fds[0]!, fds[1]!];
+}
+
+const CLOCK_REALTIME = 0;
+
+/**
+ * The wall clock to the nanosecond: [seconds, nanoseconds] since the epoch.
+ * Date has milliseconds; performance.timeOrigin has more, but the global
+ * `performance` loads perf_hooks and ten more of Node's modules (~2 ms).
+ */
+export function realtime(): [number, number] {
+  const ts = [0, 0];
+  check(libc.clockGettime(CLOCK_REALTIME, ts) as number, 'clock_gettime');
+  return [ts[0]!, ts[1]!];
 }
 
 /** A pidfd for pid (close-on-exec, as pidfd_open makes them). */
