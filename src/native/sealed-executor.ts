@@ -1,5 +1,5 @@
-import { fstatSync, readFileSync } from 'node:fs';
-import { closeFd, dupAbove, sealedMemfd } from '../linux/libc.js';
+import { fstatSync } from 'node:fs';
+import { closeFd, dupAbove, sealedMemfdOf } from '../linux/libc.js';
 import { executorPath } from './executor-path.js';
 
 /**
@@ -22,7 +22,7 @@ export function sealedExecutorPath(childFds: number): string {
   }
   if (!ours) {
     // The executor's name for its own copy: it checks /proc/self/exe for it (executor.c, run_from_sealed_copy).
-    const fd = sealedMemfd('tsrun-executor', readFileSync(source));
+    const fd = sealedMemfdOf('tsrun-executor', source);
     const st = fstatSync(fd);
     ours = sealed = { source, fd, dev: st.dev, ino: st.ino };
   }
