@@ -18,7 +18,9 @@ function builtin<T>(id: string): T {
     const req = require; // not a literal call: the bundler must leave it to run time
     return req(id) as T;
   }
-  return (process as unknown as { getBuiltinModule(id: string): T }).getBuiltinModule(id);
+  const { getBuiltinModule } = process as unknown as { getBuiltinModule?: (id: string) => T };
+  if (!getBuiltinModule) throw new Error(`tsrun's sources need Node 20.16 or later (process.getBuiltinModule) for ${id}; the built package does not`);
+  return getBuiltinModule(id);
 }
 
 export const childProcess = (): typeof import('node:child_process') => builtin('node:child_process');
