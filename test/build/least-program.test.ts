@@ -60,26 +60,20 @@ t.test('the least program states, starts and deletes a container tsrun created',
   );
 });
 
-t.test('the least program kills a created container', async (t) => {
+t.test('the least program kills a created container, bare and through the library', async (t) => {
   t.ok(existsSync(LIBRARY), 'built: make build');
   const { root, run } = stateRoot(t);
   const { dir } = makeBundle(t, (s) => {
     s.process!.args = ['true'];
   });
-  const id = uniqueId('least-kill');
-  t.equal((await run(['create', '--bundle', dir, id])).code, 0, 'create');
-  const pid = pidOf(root, id);
-  const killed = least(root, ['kill', id, 'KILL']);
-  t.equal(killed.code, 0, killed.stderr);
-  await gone(pid);
-  t.equal(JSON.parse((await run(['state', id])).stdout).status, 'stopped', 'the init is gone');
-  t.equal(least(root, ['kill', id, 'KILL']).code, 1, 'a stopped container cannot be killed');
-  t.equal(least(root, ['library-kill', id, 'KILL']).code, 1, 'nor through the library');
-  const id2 = uniqueId('least-kill');
-  t.equal((await run(['create', '--bundle', dir, id2])).code, 0, 'create');
-  const pid2 = pidOf(root, id2);
-  const viaLibrary = least(root, ['library-kill', id2, 'KILL']);
-  t.equal(viaLibrary.code, 0, viaLibrary.stderr);
-  await gone(pid2);
-  t.equal(JSON.parse((await run(['state', id2])).stdout).status, 'stopped', 'the library killed the init');
+  for (const command of ['kill', 'library-kill']) {
+    const id = uniqueId('least-kill');
+    t.equal((await run(['create', '--bundle', dir, id])).code, 0, 'create');
+    const pid = pidOf(root, id);
+    const killed = least(root, [command, id, 'KILL']);
+    t.equal(killed.code, 0, `${command}: ${killed.stderr}`);
+    await gone(pid);
+    t.equal(JSON.parse((await run(['state', id])).stdout).status, 'stopped', `${command}: the init is gone`);
+    t.equal(least(root, [command, id, 'KILL']).code, 1, `${command}: a stopped container cannot be killed`);
+  }
 });
