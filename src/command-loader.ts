@@ -27,10 +27,17 @@ const SOURCE_OF: Partial<Record<CommandName, string>> = { spec: './spec/commands
 export async function loadCommand<T>(name: CommandName): Promise<T> {
   // Each command starts in a stretch of its own (see loop-slice.ts).
   await nextSlice();
-  if (typeof TSRUN_BUNDLED !== 'undefined' && TSRUN_BUNDLED) return requireBundle(`${__dirname}/${TSRUN_COMMANDS_DIR}/${name}.cjs`) as T;
-  const path = SOURCE_OF[name] ?? `./lifecycle/${name}.js`;
-  return (await import(path)) as T;
+  // A long-lived program calls each operation many times: require's own lookup costs more than this.
+  const had = loaded.get(name);
+  if (had) return had as T;
+  let mod: unknown;
+  if (typeof TSRUN_BUNDLED !== 'undefined' && TSRUN_BUNDLED) mod = requireBundle(`${__dirname}/${TSRUN_COMMANDS_DIR}/${name}.cjs`);
+  else mod = await import(SOURCE_OF[name] ?? `./lifecycle/${name}.js`);
+  loaded.set(name, mod);
+  return mod as T;
 }
+
+const loaded = new Map<CommandName, unknown>();
 
 /**
  * require() of a bundle, through V8's code cache when the build left one

@@ -14,8 +14,17 @@ export interface LsmFacts {
   apparmorExecAttr: string;
 }
 
-/** As runc decides: AppArmor by its module parameter, SELinux by a mounted selinuxfs. */
+/**
+ * As runc decides: AppArmor by its module parameter, SELinux by a mounted
+ * selinuxfs. Read once per process: the modules a kernel booted with stay.
+ */
 export function hostLsm(): LsmFacts {
+  return (facts ??= readLsm());
+}
+
+let facts: LsmFacts | undefined;
+
+function readLsm(): LsmFacts {
   let apparmor = false;
   try {
     apparmor = readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 
 export interface ProcStat {
   /** One-letter state: R, S, D, Z, T, X, ... */
@@ -12,7 +12,7 @@ export interface ProcStat {
 export function readProcStat(pid: number): ProcStat | undefined {
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    text = readStatLine(`/proc/${pid}/stat`);
   } catch {
     return undefined;
   }
@@ -33,3 +33,21 @@ export function isAlive(pid: number, startTime: string | undefined): boolean {
   if (!st || st.state === 'Z' || st.state === 'X') return false;
   return st.startTime === startTime;
 }
+
+/**
+ * The one line of a /proc/PID/stat file: one read(2) where readFileSync
+ * takes four calls (it cannot know the size of a /proc file). The kernel
+ * returns the whole line in one read; a line that fills the buffer is read again whole.
+ */
+function readStatLine(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const n = readSync(fd, statBuffer, 0, statBuffer.length, null);
+    if (n < statBuffer.length) return statBuffer.toString('latin1', 0, n);
+  } finally {
+    closeSync(fd);
+  }
+  return readFileSync(path, 'latin1');
+}
+
+const statBuffer = Buffer.allocUnsafe(2048);

@@ -5,7 +5,13 @@ import { hostLsm } from '../linux/lsm.js';
 import { runningInUserNs } from '../linux/userns.js';
 import { readMountinfo, unescapeMountPath } from '../linux/mountinfo.js';
 
-/** Reads the host facts a plan needs from /proc. */
+/** The kernel's highest capability: fixed until reboot, read once per process. */
+let capLastCap: number | undefined;
+
+/**
+ * Reads the host facts a plan needs from /proc. What the program can change
+ * (its bounding set, its limits, the mounts) is read at every create.
+ */
 export function hostFacts(cgroup: { mode: CgroupMode; sources: CgroupMountSource[] } | null, mountinfo?: string): HostFacts {
   const mounts = () => (mountinfo ??= readMountinfo());
   const status = readFileSync('/proc/self/status', 'utf8');
@@ -15,7 +21,7 @@ export function hostFacts(cgroup: { mode: CgroupMode; sources: CgroupMountSource
   const stack = /^Max stack size\s+(\S+)/m.exec(limits)?.[1];
   let mountPoints: string[] | undefined;
   return {
-    capLastCap: Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8')),
+    capLastCap: (capLastCap ??= Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'))),
     boundingSet: BigInt('0x' + capBnd),
     nofileHard: nofile === 'unlimited' ? 2 ** 32 - 1 : Number(nofile),
     stackSoft: stack === undefined ? undefined : stack === 'unlimited' ? Infinity : Number(stack),
