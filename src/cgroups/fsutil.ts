@@ -35,12 +35,25 @@ export function openForWrite(path: string): number {
 }
 
 export function writeCg(dir: string, file: string, value: string): void {
+  writeCgEach(dir, file, [value]);
+}
+
+/**
+ * Writes each value as one command through one open descriptor (devices
+ * rules: one per write(2)). `failed` learns which value the kernel refused.
+ */
+export function writeCgEach(dir: string, file: string, values: string[], failed?: (value: string) => void): void {
   const path = join(dir, file);
   const fd = openForWrite(path);
   try {
-    writeSync(fd, value);
-  } catch (err) {
-    throw ioError('write', path, err);
+    for (const value of values) {
+      try {
+        writeSync(fd, value);
+      } catch (err) {
+        failed?.(value);
+        throw ioError('write', path, err);
+      }
+    }
   } finally {
     closeSync(fd);
   }

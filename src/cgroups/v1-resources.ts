@@ -4,7 +4,7 @@
 // anything is written, naming the field and what is missing.
 import type { Resources } from '../spec/types.js';
 import { CgroupError, fieldError, resourceLabel, unsupportedField } from './errors.js';
-import { put, set } from './put.js';
+import { put, putEach, set } from './put.js';
 import { hasFile, intText, parseU64, readCg, writeCg } from './fsutil.js';
 import { DeviceEmulator, normalizeRules, ruleText } from './devices.js';
 
@@ -296,7 +296,12 @@ function devices(dir: string, list: NonNullable<Resources['devices']>, update: b
   const rules = normalizeRules(list);
   const target = DeviceEmulator.from(rules);
   const writes = update ? DeviceEmulator.fromList(readCg(dir, 'devices.list')).transitionTo(target) : [{ type: 'a' as const, major: -1, minor: -1, access: 'rwm', allow: false }, ...rules];
-  for (const w of writes) {
-    put(dir, w.allow ? 'devices.allow' : 'devices.deny', w.type === 'a' ? 'a' : ruleText(w), 'devices');
+  const fileOf = (w: (typeof writes)[number]) => (w.allow ? 'devices.allow' : 'devices.deny');
+  // Each run of rules for one file goes through one descriptor: a create writes a dozen.
+  for (let i = 0; i < writes.length; ) {
+    const file = fileOf(writes[i]!);
+    const run: string[] = [];
+    for (; i < writes.length && fileOf(writes[i]!) === file; i++) run.push(writes[i]!.type === 'a' ? 'a' : ruleText(writes[i]!));
+    putEach(dir, file, run, 'devices');
   }
 }
