@@ -194,7 +194,8 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     // Checked before anything runs: a missing newuidmap or subuid range.
     const idMaps = planIdMaps(spec, hasNewUserNs(spec));
     cg = cgroup;
-    if (cgroup) record.cgroup = { ...cgroup.record, created: dirsToCreate(cgroup.record) };
+    const planned = cgroup ? dirsToCreate(cgroup.record) : [];
+    if (cgroup) record.cgroup = { ...cgroup.record, created: planned };
     await store.write(record);
     const compileSeccomp = await loadSeccompCompiler(spec);
     await nextSlice();
@@ -203,11 +204,13 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     timer.mark('plan');
     await nextSlice();
     if (cgroup) {
-      checkCgroupJoinable(cgroup, ctx.log);
+      // A cgroup this create makes has neither processes nor a freezer state yet.
+      if (!Object.values(cgroup.record.dirs).every((d) => planned.includes(d))) checkCgroupJoinable(cgroup, ctx.log);
       await cgroup.create();
       await nextSlice();
       record.cgroup = cgroup.record;
-      await store.write(record); // now with the directories create() made, for delete --force
+      // Now with the directories create() made, for delete --force, unless they are the ones planned.
+      if (!sameDirs(cgroup.record.created ?? [], planned)) await store.write(record);
       for (const w of cgroup.setResources(effectiveResources(spec.linux?.resources))) ctx.log.warn(w);
     }
     timer.mark('cgroup');
@@ -266,6 +269,8 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
   }
 }
 
+const sameDirs = (a: string[], b: string[]) => a.length === b.length && a.every((d) => b.includes(d));
+
 /** The host's mounts as one create sees them: mountinfo read once, for the cgroup layout and the plan. */
 interface HostView {
   mountinfo: string;
@@ -274,8 +279,12 @@ interface HostView {
 
 function hostView(): HostView {
   const mountinfo = readMountinfo();
-  return { mountinfo, cgroups: detectCgroups(mountinfo) };
+  // The cgroup layout follows from the mounts: a long-lived program's creates mostly see the same ones.
+  if (mountinfo !== lastView?.mountinfo) lastView = { mountinfo, cgroups: detectCgroups(mountinfo) };
+  return lastView;
 }
+
+let lastView: HostView | undefined;
 
 function writeOomScoreAdj(pid: number, value: number): void {
   try {
@@ -292,8 +301,15 @@ function hasNewUserNs(spec: Spec): boolean {
   return (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
 }
 
-/** The caller's user name from /etc/passwd, as runc reports the container's owner. */
+/** The caller's user name from /etc/passwd, as runc reports the container's owner; looked up once per process. */
 function userName(uid: number): string {
+  if (owner?.uid !== uid) owner = { uid, name: lookUpUserName(uid) };
+  return owner.name;
+}
+
+let owner: { uid: number; name: string } | undefined;
+
+function lookUpUserName(uid: number): string {
   try {
     for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
       const f = line.split(':');

@@ -17,7 +17,6 @@ import {
   rmdir as fsRmdir,
   unlink as fsUnlink,
   write as fsWrite,
-  writeFile as fsWriteFile,
   type Dirent,
   type RmOptions,
 } from 'node:fs';
@@ -29,7 +28,6 @@ export const mkdir = (path: string, mode: number): Promise<void> => call<void>((
 export const rmdir = (path: string): Promise<void> => call((done) => fsRmdir(path, done));
 export const readdirTypes = (path: string): Promise<Dirent[]> => call((done) => readdir(path, { withFileTypes: true }, done));
 export const rm = (path: string, opts: RmOptions): Promise<void> => call((done) => fsRm(path, opts, done));
-export const writeFile = (path: string, data: string | Buffer, flag?: string): Promise<void> => call((done) => fsWriteFile(path, data, { flag }, done));
 export const unlink = (path: string): Promise<void> => call((done) => fsUnlink(path, done));
 export const rename = (from: string, to: string): Promise<void> => call((done) => fsRename(from, to, done));
 export const open = (path: string, flags: number): Promise<number> => call((done) => fsOpen(path, flags, done));

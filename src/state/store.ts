@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import { rename, rm, rmdir, unlink, writeFile } from '../linux/async-fs.js';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { rename, rm, rmdir, unlink } from '../linux/async-fs.js';
 import { dirname, join } from 'node:path';
 import { TsrunError, errnoOf, sysError } from '../errors.js';
 import type { CgroupRecord } from '../cgroups/types.js';
@@ -102,8 +102,10 @@ export class StateStore {
     const file = join(this.dir(rec.id), 'state.json');
     const tmp = `${file}.${process.pid}.${++tmpSeq}.tmp`;
     try {
-      // Through the thread pool: on a disk-backed root the rename waits for the journal.
-      await writeFile(tmp, JSON.stringify(rec));
+      // A new file of a few KB is written at once (its blocks are allocated
+      // later): three trips through the thread pool would cost more. The
+      // rename goes through the pool: on a disk-backed root it waits for the journal.
+      writeFileSync(tmp, JSON.stringify(rec));
       await rename(tmp, file);
     } catch (e) {
       await rm(tmp, { force: true });
