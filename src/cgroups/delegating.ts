@@ -26,6 +26,10 @@ export class DelegatingCgroup<T extends CgroupHandle = CgroupHandle> implements 
     return this.inner.addProcessAsync(pid);
   }
 
+  procsFiles(): string[] | null {
+    return this.inner.procsFiles();
+  }
+
   pids(): number[] {
     return this.inner.pids();
   }

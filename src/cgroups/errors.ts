@@ -19,6 +19,14 @@ export function ioError(op: string, path: string, err: unknown): CgroupError {
   return new CgroupError(`${op} ${path}: ${formatErrno(err)}`, path, errnoInfo(err).code);
 }
 
+/**
+ * Why a cgroup refused a process with EBUSY: cgroup v2's "no internal
+ * processes" rule (v1 has no such refusal).
+ */
+export function whyBusy(dir: string): string {
+  return `${dir} has controllers enabled for its children (cgroup.subtree_control), so it cannot hold processes`;
+}
+
 /** An error about one linux.resources field: "/linux/resources/<field>: <why>". */
 export function fieldError(field: string, why: string, cause?: CgroupError): CgroupError {
   return new CgroupError(`${resourceLabel(field)}: ${why}`, cause?.path, cause?.errno, resourcePointer(field));

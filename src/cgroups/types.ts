@@ -39,6 +39,12 @@ export interface CgroupHandle {
   addProcess(pid: number): void;
   /** The same, with the writes off the event loop. */
   addProcessAsync(pid: number): Promise<void>;
+  /**
+   * The cgroup.procs files a process joins by its pid written to each (the
+   * executor's CGROUP_JOIN ops write them), or null when joining takes
+   * more than that (a systemd scope is started with its first pid).
+   */
+  procsFiles(): string[] | null;
   /** Host pids in the cgroup. */
   pids(): number[];
   /** Sends sig to every process in the cgroup (cgroup.kill on v2 for SIGKILL where present). */

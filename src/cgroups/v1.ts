@@ -51,6 +51,10 @@ export class V1Cgroup implements CgroupHandle {
     await Promise.all(this.uniqueDirs().map((dir) => writeProcAsync(dir, pid)));
   }
 
+  procsFiles(): string[] {
+    return this.uniqueDirs().map((dir) => posix.join(dir, 'cgroup.procs'));
+  }
+
   pids(): number[] {
     return allPids(this.procsDir());
   }

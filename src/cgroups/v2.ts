@@ -1,7 +1,7 @@
 // The cgroup v2 driver: one directory in the unified hierarchy.
 import { posix } from 'node:path';
 import type { CgroupHandle, CgroupMode, CgroupRecord } from './types.js';
-import { CgroupError } from './errors.js';
+import { CgroupError, whyBusy } from './errors.js';
 import { hasFile, readCg, readCgOpt, sleepMs, writeCg } from './fsutil.js';
 import { makeDirs, removeCreated } from './dirs.js';
 import { allPids, signalPids, tryOrFalse, writeProc, writeProcAsync } from './procs.js';
@@ -42,10 +42,14 @@ export class V2Cgroup implements CgroupHandle {
     }
   }
 
+  procsFiles(): string[] {
+    return [posix.join(this.dir, 'cgroup.procs')];
+  }
+
   /** The "no internal processes" rule: a cgroup that hands controllers to children cannot hold processes itself. */
   private explainAdd(err: unknown): unknown {
     if ((err as CgroupError).errno === 'EBUSY') {
-      return new CgroupError(`${(err as Error).message}: ${this.dir} has controllers enabled for its children (cgroup.subtree_control), so it cannot hold processes`, this.dir, 'EBUSY');
+      return new CgroupError(`${(err as Error).message}: ${whyBusy(this.dir)}`, this.dir, 'EBUSY');
     }
     return err;
   }

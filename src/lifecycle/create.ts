@@ -138,6 +138,7 @@ function makePlan(
       noSubreaper: opts.noSubreaper ?? false,
       preserveFds: opts.preserveFds ?? 0,
       consoleSocket: opts.consoleSocket,
+      cgroupProcs: cg?.procsFiles(),
       oomWatch: cg ? oomWatch(cg.record) : null,
       host,
       compileSeccomp,
@@ -224,7 +225,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     await store.write(record);
     timer.mark('clone');
 
-    await cgroup?.addProcessAsync(pid);
+    if (!plan.joinsCgroup) await cgroup?.addProcessAsync(pid);
     timer.mark('place in cgroup');
     if (spec.process?.oomScoreAdj !== undefined) writeOomScoreAdj(pid, spec.process.oomScoreAdj);
     if (plan.newUserNs) applyIdMaps(pid, spec, idMaps);

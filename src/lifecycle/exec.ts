@@ -39,9 +39,12 @@ export interface ExecOptions {
   pidfdSocket?: string;
 }
 
-/** Puts the exec'd process in the container's cgroup, or in the sub-cgroups --cgroup names. */
-async function joinCgroup(rec: ContainerRecord, opts: ExecOptions, pid: number): Promise<void> {
-  if (!rec.cgroup) return;
+/**
+ * Puts the exec'd process in the sub-cgroups --cgroup names, or in the
+ * container's cgroup unless the executor did (plan.joinsCgroup).
+ */
+async function joinCgroup(rec: ContainerRecord, opts: ExecOptions, plan: Plan, pid: number): Promise<void> {
+  if (!rec.cgroup || plan.joinsCgroup) return;
   if (opts.cgroup?.length) joinCgroupDirs(subCgroupDirs(rec.cgroup, opts.cgroup), pid);
   else await reopenCgroupHandle(rec.cgroup).addProcessAsync(pid);
 }
@@ -91,6 +94,8 @@ async function prepareExec(ctx: RuntimeContext, id: string, opts: ExecOptions, m
       host: hostFacts(null),
       setgroupsDenied: setgroupsDenied(rec.pid),
       compileSeccomp: await loadSeccompCompiler(spec),
+      // --cgroup's sub-cgroups are joined by the runtime (joinCgroup).
+      cgroupProcs: rec.cgroup && !opts.cgroup?.length ? reopenCgroupHandle(rec.cgroup).procsFiles() : null,
     });
   } catch (e) {
     if (e instanceof TsrunError && e.code === 'ERR_CONFIG_INVALID') throw TsrunError.with(e, { cause: e }, `exec: ${e.message}`);
@@ -129,7 +134,7 @@ export async function execAttached(ctx: RuntimeContext, id: string, opts: ExecAt
     const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
     session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved, stdio: stdio.fds });
     pid = Number(await session.expect(Msg.PID));
-    await joinCgroup(rec, opts, pid);
+    await joinCgroup(rec, opts, plan, pid);
     session.release(plan.seccompNotify ? containerProcessState(rec, pid) : undefined);
     await session.expect(Msg.READY);
     stdio.spawned();
@@ -152,7 +157,7 @@ async function finishExec(session: ExecutorSession, plan: Plan, rec: ContainerRe
   try {
     try {
       pid = Number(await session.expect(Msg.PID));
-      await joinCgroup(rec, opts, pid);
+      await joinCgroup(rec, opts, plan, pid);
       session.release(plan.seccompNotify ? containerProcessState(rec, pid) : undefined);
       await session.expect(Msg.READY);
       log.debug(`exec ${rec.id}: process ${pid} started`);

@@ -10,6 +10,7 @@ import { OpCode } from '../native/generated/instruction-set.js';
 import { opName } from '../native/plan.js';
 import type { ContainerRecord } from '../state/store.js';
 import { hookState } from '../hooks/state.js';
+import { whyBusy } from '../cgroups/errors.js';
 import type { Spec } from '../spec/types.js';
 import { closeFd, pidfdOpen } from '../linux/libc.js';
 import { sendFdTo } from '../linux/unix-socket.js';
@@ -62,6 +63,11 @@ export function explainFailure(e: unknown, plan: Plan | undefined): unknown {
   const errno = errnoName(e.errno);
   if (!o) return new TsrunError(`container init failed: ${errno}`, { errno, op: e.opIndex, cause: e });
   const facts = { code: 'ERR_SYSCALL', syscall: opName(o.code).toLowerCase(), errno, op: e.opIndex, cause: e } as const;
+  if (o.code === OpCode.CGROUP_JOIN) {
+    const path = String(o.args[0]);
+    const why = errno === 'EBUSY' ? `: ${whyBusy(dirname(path))}` : '';
+    return new TsrunError(`${cut(o.what)}: write ${path}: ${errno}${why} (op ${e.opIndex} of ${plan.ops.length})`, { ...facts, syscall: 'write', path });
+  }
   if (o.code === OpCode.RESOLVE_EXEC && (e.errno === 2 || e.errno === 20)) {
     return new TsrunError(`exec: ${quote(String(o.args[0]))}: executable file not found in $PATH`, { ...facts, code: 'ERR_NOT_FOUND', path: String(o.args[0]) });
   }

@@ -88,7 +88,7 @@ static const char *oom_later;            /* v2, WATCH_OOM kind 3: memory.events 
 static int oom_later_tries;              /* how many 5 ms looks for it are left */
 static uint64_t oom_seen[2];             /* v2: memory.events' oom and oom_kill, as last reported */
 static int kmsg_fd = -1;                 /* kind 3: the kernel log from the watch on, for a kill systemd hid */
-static int *tree_fds;                    /* per op index: the fd OP_OPEN_TREE or OP_RECV_SOURCES got, or 0 */
+static int *tree_fds;                    /* per op index: the fd OP_OPEN_TREE, OP_RECV_SOURCES or OP_CGROUP_JOIN got, or 0 */
 static int source_socks[2] = { -1, -1 }; /* OP_BIND_SOURCE fds go from [0] (parent) to [1] (init) */
 static char exec_path[4096];
 static uint32_t current_op;
@@ -1270,6 +1270,41 @@ static void send_sources(pid_t pid)
 	source_socks[0] = -1;
 }
 
+/*
+ * The parent side of OP_CLONE, when OP_CGROUP_JOIN ops came before it: the
+ * init's pid into each cgroup.procs opened then, in plan order, before "P".
+ * The init is still waiting for "G", so it has run nothing; a failure names
+ * the file's op. The child closes its copies at once (close_cgroup_joins).
+ */
+static void join_cgroups(pid_t pid)
+{
+	char text[24];
+	size_t len = fmt_u(text, (uint64_t)pid);
+	for (uint32_t i = 0; tree_fds && i < current_op; i++) {
+		if (ops[i].code != OP_CGROUP_JOIN)
+			continue;
+		ssize_t w = write(tree_fds[i], text, len);
+		int err = errno;
+		close(tree_fds[i]);
+		tree_fds[i] = 0;
+		if (w != (ssize_t)len) {
+			current_op = i; /* the error names the file's op */
+			fail(w < 0 ? err : EIO);
+		}
+	}
+}
+
+/* In the init: the cgroup.procs files are the parent's to write. */
+static void close_cgroup_joins(void)
+{
+	for (uint32_t i = 0; tree_fds && i < current_op; i++) {
+		if (ops[i].code == OP_CGROUP_JOIN && tree_fds[i] > 0) {
+			close(tree_fds[i]);
+			tree_fds[i] = 0;
+		}
+	}
+}
+
 static void op_recv_sources(const struct op *o)
 {
 	need_tree_fds();
@@ -1310,12 +1345,14 @@ static void op_clone(const struct op *o)
 		if (source_socks[0] >= 0)
 			close(source_socks[0]);
 		source_socks[0] = -1;
+		close_cgroup_joins();
 		return; /* the child goes on with the next op */
 	}
 	if (source_socks[1] >= 0)
 		close(source_socks[1]);
 	source_socks[1] = -1;
 
+	join_cgroups(pid);
 	if (source_socks[0] >= 0)
 		send_sources(pid);
 	send_line(MSG_PID, 1, (uint64_t)pid, 0, 0);
@@ -1854,6 +1891,14 @@ static void run_op(const struct op *o)
 	case OP_RECV_SOURCES:
 		op_recv_sources(o);
 		break;
+	case OP_CGROUP_JOIN: {
+		int fd = open(S(o, 0), O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			fail(errno);
+		need_tree_fds();
+		tree_fds[current_op] = fd;
+		break;
+	}
 	case OP_SET_MEMPOLICY:
 		/* maxnode counts bits; the kernel reads one fewer than it is given. */
 		if (syscall(SYS_set_mempolicy, (int)N(o, 0), o->args[1].len ? o->args[1].bytes : NULL,

@@ -116,6 +116,7 @@ export const ops = [
   { code: 55, name: 'RECV_SOURCES', doc: 'receive the BIND_SOURCE fds, before any mount (MOUNT with SRC_FD binds one)', args: [['count', 'int']] },
   { code: 56, name: 'SET_MEMPOLICY', doc: 'set_mempolicy(2): linux.memoryPolicy', args: [['mode', 'int', 'with MPOL_F_* flags'], ['nodes', 'bytes', 'node mask, may be empty']] },
   { code: 57, name: 'LISTENER_HELPER', doc: 'before SECCOMP with a notify listener: fork the helper (sharing our fds, no filter) that sends the notify fd at SEND_LISTENER, so the init makes no syscall until the agent has it', args: [] },
+  { code: 58, name: 'CGROUP_JOIN', doc: "open a cgroup.procs file (before clone): the parent side of CLONE writes the init's pid to it before it sends P, and the runtime has no pid to write", args: [['path', 'str', 'a cgroup.procs file, as the runtime sees it']] },
 ];
 
 /**
@@ -132,7 +133,7 @@ export const ops = [
  *
  * The exchanges, as the plans built in src/plan order their ops:
  *   create   runtime: plan        executor: (ops before CLONE) P <pid>
- *            runtime: cgroup, id maps, state.json, then G
+ *            runtime: cgroup (unless CGROUP_JOIN did), id maps, state.json, then G
  *            child:   (set-up ops) [H 1 -> runtime runs createContainer hooks -> G or N]
  *                     (more ops) R, then blocks in WAIT_START until `start`
  *            run (CLONE wait 1): the executor stays as the monitor: O per OOM, X <status> at the end
@@ -146,7 +147,7 @@ export const ops = [
  * for P, R and H, E and B as errors; onOom for O; initExit for X).
  */
 export const messages = [
-  { name: 'PID', letter: 'P', from: 'executor', fields: ['pid'], when: 'after CLONE, in the parent', answer: 'none; the runtime puts the pid in a cgroup, writes id maps, then sends GO' },
+  { name: 'PID', letter: 'P', from: 'executor', fields: ['pid'], when: 'after CLONE, in the parent, once the pid is in the cgroups of the CGROUP_JOIN ops', answer: 'none; the runtime puts the pid in a cgroup (unless CGROUP_JOIN ops did), writes id maps, then sends GO' },
   { name: 'GO', letter: 'G', from: 'runtime', fields: [], when: 'to a child in WAIT_GO or SYNC', answer: 'the child goes on with the next op' },
   { name: 'GO_PAYLOAD', letter: 'G', from: 'runtime', fields: ['len'], when: 'to a child in WAIT_GO, followed by len bytes (at most 65536): the container process state SEND_LISTENER sends with the seccomp notify fd', answer: 'the child goes on; EMSGSIZE (an E line) when len is too big' },
   { name: 'REFUSE', letter: 'N', from: 'runtime', fields: [], when: 'to a child in SYNC, when a hook failed', answer: 'the child fails SYNC with ECANCELED (an E line) and exits' },

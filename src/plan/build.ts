@@ -25,6 +25,8 @@ export interface Plan {
   newUserNs: boolean;
   /** The container shares the host's mount namespace: its mounts under the rootfs outlive it and must be removed. */
   hostMounts: boolean;
+  /** The executor puts the init in its cgroup (CGROUP_JOIN ops): the runtime must not. */
+  joinsCgroup: boolean;
   /** The init sends a seccomp notify fd to listenerPath: release it with the container process state. */
   seccompNotify: boolean;
   warnings: string[];
@@ -51,6 +53,7 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
 
   const ops: Op[] = [
     // First, while the executor still sees the host's /sys/fs/cgroup (before any setns).
+    ...planCgroupJoin(ctx.cgroupProcs),
     ...planOomWatch(ctx),
     Op.mkfifo(`mkfifo ${ctx.fifoPath}`, { path: ctx.fifoPath, mode: 0o622 }),
     Op.openFifo(`open ${ctx.fifoPath}`, { path: ctx.fifoPath }),
@@ -109,7 +112,12 @@ export function buildPlan(spec: Spec, ctx: PlanContext): Plan {
   ops.push(...planMemoryPolicy(linux.memoryPolicy));
   if (proc) ops.push(...planInit(proc, { host: ctx.host, waitForStart: true, bindConsole: true, setgroupsDenied: ctx.setgroupsDenied }, seccomp?.load ?? null, warnings));
   else ops.push(Op.ready('report set-up done (no process to run)'), Op.waitStart('wait on the exec fifo'));
-  return { ops, cloneIndex, newUserNs: ns.newUserNs, hostMounts: !ownMountNs, seccompNotify: seccomp?.notify ?? false, warnings };
+  return { ops, cloneIndex, newUserNs: ns.newUserNs, hostMounts: !ownMountNs, joinsCgroup: !!ctx.cgroupProcs, seccompNotify: seccomp?.notify ?? false, warnings };
+}
+
+/** The init's cgroup, joined by the executor: a Node program would pay a trip through its thread pool per hierarchy. */
+export function planCgroupJoin(procsFiles: string[] | null | undefined, who = 'the init'): Op[] {
+  return (procsFiles ?? []).map((path) => Op.cgroupJoin(`put ${who} in cgroup ${path.slice(0, path.lastIndexOf('/'))}`, { path }));
 }
 
 /**

@@ -29,6 +29,11 @@ export interface PlanContext {
   noSubreaper?: boolean;
   /** Unix socket to send the pty master to, when process.terminal is set (--console-socket). */
   consoleSocket?: string;
+  /**
+   * The cgroup.procs files the executor writes the init's pid to before it
+   * reports it (CGROUP_JOIN ops); absent or null: the runtime puts it there.
+   */
+  cgroupProcs?: string[] | null;
   /** In 'run' mode: the cgroup files whose OOM events the executor's monitor reports. */
   oomWatch?: OomWatch | null;
   /** How many fds beyond stdio are passed into the container (--preserve-fds). */

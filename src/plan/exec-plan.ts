@@ -3,7 +3,7 @@ import { warnedFields } from '../spec/coverage.js';
 import { planInitialAffinity } from '../process/scheduling.js';
 import { planInit } from '../process/init-plan.js';
 import type { Linux, Process } from '../spec/types.js';
-import { planConsole, type Plan } from './build.js';
+import { planCgroupJoin, planConsole, type Plan } from './build.js';
 import type { HostFacts, PlanContext } from './context.js';
 import { planNamespaces } from './namespaces.js';
 import { Op } from '../native/generated/instruction-set.js';
@@ -29,6 +29,8 @@ export interface ExecPlanContext {
   /** The container's user namespace denies setgroups (/proc/INIT/setgroups). */
   setgroupsDenied?: boolean;
   compileSeccomp?: PlanContext['compileSeccomp'];
+  /** As PlanContext's: the container's cgroup.procs files, which the executor puts the process in. */
+  cgroupProcs?: string[] | null;
 }
 
 /**
@@ -40,7 +42,8 @@ export interface ExecPlanContext {
 export function buildExecPlan(proc: Process, linux: Linux, ctx: ExecPlanContext): Plan {
   const warnings: string[] = warnedFields({ process: proc }, '/process');
   const seccomp = planSeccomp(linux.seccomp, ctx.compileSeccomp, warnings);
-  const ops = [...planConsole(proc.terminal, ctx.consoleSocket), ...(seccomp?.connect ?? []), ...joinContainerNamespaces(linux, ctx.initPid)];
+  // The cgroup files first, while the host's /sys/fs/cgroup is what they name (before any setns).
+  const ops = [...planCgroupJoin(ctx.cgroupProcs, 'the process'), ...planConsole(proc.terminal, ctx.consoleSocket), ...(seccomp?.connect ?? []), ...joinContainerNamespaces(linux, ctx.initPid)];
   // Joining a mount namespace sets the root to the namespace's, where the
   // init pivoted (or moved) the rootfs. Without one, the init chrooted in the
   // host's namespace, and joining the others leaves the host's root: chroot
@@ -56,5 +59,5 @@ export function buildExecPlan(proc: Process, linux: Linux, ctx: ExecPlanContext)
   ops.push(Op.prctl('make the process non-dumpable until exec', { option: PR.SET_DUMPABLE, arg2: 0, arg3: 0, arg4: 0, arg5: 0 }));
   ops.push(Op.cloexecFrom(`close every fd from ${3 + ctx.preserveFds} on exec`, { fd: 3 + ctx.preserveFds }));
   ops.push(...planInit(proc, { host: ctx.host, waitForStart: false, bindConsole: false, setgroupsDenied: ctx.setgroupsDenied }, seccomp?.load ?? null, warnings));
-  return { ops, cloneIndex, newUserNs: false, hostMounts: false, seccompNotify: seccomp?.notify ?? false, warnings };
+  return { ops, cloneIndex, newUserNs: false, hostMounts: false, joinsCgroup: !!ctx.cgroupProcs, seccompNotify: seccomp?.notify ?? false, warnings };
 }

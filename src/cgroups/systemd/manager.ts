@@ -52,6 +52,11 @@ export class SystemdManager extends SystemdHandle<CgroupManager> implements Cgro
     this.inner.addProcess(pid);
   }
 
+  /** None before the scope starts: its first pid goes to systemd (addProcessAsync). */
+  override procsFiles(): string[] | null {
+    return this.started ? this.inner.procsFiles() : null;
+  }
+
   override async addProcessAsync(pid: number): Promise<void> {
     if (this.started) return this.inner.addProcessAsync(pid);
     await this.start(pid);
