@@ -77,7 +77,8 @@ export class WatchedProcess extends EventEmitter<ProcessEvents> {
  * OOM event (the other is its kill).
  */
 function oomFilter(cgroup: CgroupRecord | null, emit: () => void): (counts?: OomCounts) => void {
-  let last = oomCounter(cgroup, 'oom'); // 0 for a new cgroup, and for a scope not started yet
+  // v2's baseline: 0 for a new cgroup, and for a scope not started yet. v1 reports no counts.
+  let last = cgroup?.mode === 'v2' ? oomCounter(cgroup, 'oom') : 0;
   return (counts) => {
     if (!counts) return emit();
     if (counts.oom > last) emit();

@@ -32,6 +32,7 @@ function signalName(num: number): NodeJS.Signals {
 export function exitStatusOf(w: WaitStatus | null, cgroup: CgroupRecord | null | undefined, counts?: OomCounts): ExitStatus {
   if (!w) return { exitCode: null, signal: null, oomKilled: false };
   const signal = w.signal === null ? null : signalName(w.signal);
-  const kills = Math.max(counts?.oomKill ?? 0, oomKillCount(cgroup));
-  return { exitCode: w.code, signal, oomKilled: signal === 'SIGKILL' && kills > 0 };
+  // Only a SIGKILL can be the OOM killer's: any other end reads no cgroup file.
+  const oomKilled = signal === 'SIGKILL' && Math.max(counts?.oomKill ?? 0, oomKillCount(cgroup)) > 0;
+  return { exitCode: w.code, signal, oomKilled };
 }
