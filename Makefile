@@ -151,10 +151,11 @@ test: build rootfs
 	test/run.sh
 
 # Emulated, a test file takes minutes to load: run the suites that need a
-# cgroup v2 hierarchy (the v2 driver and the eBPF device filter); the rest of
-# test/cgroups runs on the host in `make test`.
+# cgroup v2 hierarchy (the v2 driver, the eBPF device filter, OOM events and
+# the executor's CGROUP_JOIN); the rest of test/cgroups runs on the host in
+# `make test`.
 test-cgroup2: build
-	TSRUN_VM_TIMEOUT=$${TSRUN_VM_TIMEOUT:-2700} ../shared/cgroup2-vm/run-in-vm.sh 'TSRUN_TEST_TIMEOUT=1500 TSRUN_EXPECT_CGROUP=v2 test/run.sh test/cgroups/v2.test.ts test/cgroups/bpf.test.ts test/library/oom.test.ts'
+	TSRUN_VM_TIMEOUT=$${TSRUN_VM_TIMEOUT:-2700} ../shared/cgroup2-vm/run-in-vm.sh 'TSRUN_TEST_TIMEOUT=1500 TSRUN_EXPECT_CGROUP=v2 test/run.sh test/cgroups/v2.test.ts test/cgroups/bpf.test.ts test/library/oom.test.ts test/cgroups/join.test.ts'
 
 # The systemd cgroup driver needs systemd as PID 1: ../shared/systemd-vm
 # boots Debian 12 with systemd on cgroup v2 (it builds its image and installs
