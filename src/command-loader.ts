@@ -65,8 +65,11 @@ function requireBundle(file: string): unknown {
  * build deletes old caches before it bundles, and this refuses older ones.
  */
 function freshCache(file: string, cacheFile: string): Buffer | undefined {
+  // Most bundles have no cache: no ENOENT exception (a stack trace to build) for those.
+  const cache = statSync(cacheFile, { throwIfNoEntry: false });
+  if (!cache) return undefined;
   try {
-    if (statSync(cacheFile).mtimeMs < statSync(file).mtimeMs) return undefined;
+    if (cache.mtimeMs < statSync(file).mtimeMs) return undefined;
     return readFileSync(cacheFile);
   } catch {
     return undefined;
