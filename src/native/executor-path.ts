@@ -14,13 +14,13 @@ export const PREBUILT_PLATFORMS: readonly string[] = ['linux-x64', 'linux-arm64'
 export function executorPath(): string {
   const env = process.env.TSRUN_EXECUTOR;
   if (env) return env;
-  // Found once per process: a long-lived program asks at every create (two lookups each time).
-  if (found !== undefined) return found;
   const platform = `${process.platform}-${process.arch}`;
+  // Found once per process: a long-lived program asks at every create (two lookups each time).
+  if (found?.platform === platform) return found.path;
   // From dist/ (cli.cjs, index.cjs), dist/commands/ (a command's bundle), or src/native/ (the sources, in tests).
   for (const dir of ['./executor/', '../executor/', '../../dist/executor/']) {
     const p = fileURLToPath(new URL(`${dir}${platform}/tsrun-executor`, import.meta.url));
-    if (existsSync(p)) return (found = p);
+    if (existsSync(p)) return (found = { platform, path: p }).path;
   }
   if (!PREBUILT_PLATFORMS.includes(platform)) {
     throw new TsrunError(
@@ -32,4 +32,4 @@ export function executorPath(): string {
   throw new TsrunError(`tsrun-executor for ${platform} not found in dist/executor: run \`make build\``, { code: 'ERR_NOT_FOUND', path: `dist/executor/${platform}/tsrun-executor` });
 }
 
-let found: string | undefined;
+let found: { platform: string; path: string } | undefined;
