@@ -81,3 +81,11 @@ chmodSync(join(top, 'dist/containerd-shim-tsrun-v2'), 0o755);
 // then share one copy of the library's state and one TsrunError class. Node
 // finds the names through esbuild's export annotation in index.cjs.
 writeFileSync(join(top, 'dist/index.mjs'), "export * from './index.cjs';\nimport lib from './index.cjs';\nexport default lib;\n");
+
+// command-loader.ts decodes a command's bundle as Latin-1 (one copy instead of
+// UTF-8's three): that is exact only while the bundles are ASCII, which
+// esbuild's default charset makes them. Fail the build if that ever changes.
+for (const f of readdirSync(join(top, 'dist/commands')).filter((f) => f.endsWith('.cjs'))) {
+  const at = readFileSync(join(top, 'dist/commands', f)).findIndex((b) => b > 0x7f);
+  if (at >= 0) throw new Error(`build: dist/commands/${f} has a non-ASCII byte at ${at}; command-loader.ts reads bundles as Latin-1`);
+}

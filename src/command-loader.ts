@@ -5,7 +5,7 @@
  * loader and every extra file cost each short-lived command several ms.
  * From source (tests run the TypeScript directly), the module is imported.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import type ModuleClass from 'node:module';
 import { dirname } from 'node:path';
 import type { Script as ScriptClass } from 'node:vm';
@@ -54,8 +54,36 @@ function requireBundle(file: string): unknown {
   if (process.env.TSRUN_WRITE_CODE_CACHE === '1') return writingCodeCache(file, cacheFile);
   const cachedData = freshCache(file, cacheFile);
   if (!cachedData) return req(file);
-  const script = new (vm().Script)(moduleApi().wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+  const script = new (vm().Script)(readWrapped(file), { filename: file, cachedData });
   return runAsModule(script, file).exports;
+}
+
+// Node's own CommonJS wrapper (Module.wrap), to the byte: V8 checks a cache
+// against the source's length.
+const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) { ';
+const WRAP_TAIL = '\n});';
+
+/**
+ * A bundle's source inside the CommonJS wrapper, as one string made in one
+ * step. `Module.wrap(readFileSync(file, 'utf8'))` touched about three times
+ * the bundle's size in new memory (Node reads UTF-8 in 8 KiB steps into a
+ * growing buffer, then V8 copies the joined string flat before it compiles),
+ * and each new page costs this VM about 12 µs: 280 page faults, 6 ms, per
+ * create (docs/bench.md, "Session 10"). The build keeps bundles ASCII
+ * (scripts/build.mjs checks), so Latin-1 decoding is exact.
+ */
+export function readWrapped(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.allocUnsafeSlow(WRAP_HEAD.length + size + WRAP_TAIL.length);
+    let at = buf.write(WRAP_HEAD, 0, 'latin1');
+    for (let n; at < WRAP_HEAD.length + size && (n = readSync(fd, buf, at, WRAP_HEAD.length + size - at, null)) > 0; ) at += n;
+    at += buf.write(WRAP_TAIL, at, 'latin1');
+    return buf.toString('latin1', 0, at);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -82,7 +110,7 @@ function freshCache(file: string, cacheFile: string): Buffer | undefined {
  * the functions this command really ran and not just the top level.
  */
 function writingCodeCache(file: string, cacheFile: string): unknown {
-  const script = new (vm().Script)(moduleApi().wrap(readFileSync(file, 'utf8')), { filename: file });
+  const script = new (vm().Script)(readWrapped(file), { filename: file });
   const mod = runAsModule(script, file);
   process.once('exit', () => writeFileSync(cacheFile, script.createCachedData()));
   return mod.exports;

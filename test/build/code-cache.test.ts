@@ -4,15 +4,24 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, cpSync, openSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
-import Module from 'node:module';
+import { readWrapped } from '../../src/command-loader.js';
 import { makeBundle, stateRoot, tempDir, TOP, uniqueId } from '../helpers.js';
 
 const BUNDLE = join(TOP, 'dist/commands/create.cjs');
 const CACHE = join(TOP, 'dist/commands/create.v8cache');
 
 t.test('the build leaves a cache for create that this Node accepts', async (t) => {
-  const script = new Script(Module.wrap(readFileSync(BUNDLE, 'utf8')), { filename: BUNDLE, cachedData: readFileSync(CACHE) });
+  const script = new Script(readWrapped(BUNDLE), { filename: BUNDLE, cachedData: readFileSync(CACHE) });
   t.equal(script.cachedDataRejected, false);
+});
+
+t.test("the loader's wrapped source is Module.wrap's, to the byte", async (t) => {
+  // V8 checks a cache against the source's length; the bundle is ASCII, so Latin-1 reads it exactly.
+  const Module = (await import('node:module')).default;
+  t.equal(readWrapped(BUNDLE), Module.wrap(readFileSync(BUNDLE, 'utf8')));
+  const file = join(tempDir(t, 'wrap'), 'empty.cjs');
+  writeFileSync(file, '');
+  t.equal(readWrapped(file), Module.wrap(''));
 });
 
 t.test('a damaged or stale cache only costs time: create still works', async (t) => {
