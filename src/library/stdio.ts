@@ -3,8 +3,9 @@
 // makes a real pipe, not the socketpair Node's spawn would: a container
 // program may open /dev/stdout, which fails on a socket.
 import { closeSync } from 'node:fs';
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
+import { netModule } from '../builtins.js';
 import { TsrunError } from '../errors.js';
 import { pipe } from '../linux/libc.js';
 
@@ -53,7 +54,7 @@ export function prepareStdio(stdio: StdioEntry[] | undefined): PreparedStdio {
         const [child, mine] = i === 0 ? [r, w] : [w, r];
         childEnds.push(child);
         fds.push(child);
-        const s = new Socket({ fd: mine, readable: i !== 0, writable: i === 0 });
+        const s = new (netModule().Socket)({ fd: mine, readable: i !== 0, writable: i === 0 });
         ours.push(s);
         streams[i] = s;
       } else if (typeof e === 'number') {

@@ -251,6 +251,33 @@ export interface SpawnOptions {
  * but waitProcess().
  */
 export function spawnProcess(path: string, argv: string[], opts: SpawnOptions): Promise<number> {
+  const { actions, attr, release } = spawnAttributes(opts);
+  const pid = [0];
+  return new Promise((resolve, reject) => {
+    libc.posixSpawn.async(pid, path, actions, attr, [...argv, null], [...opts.env, null], (err: Error | null, ret: number) => {
+      release();
+      if (err) reject(err);
+      else if (ret !== 0) reject(spawnError(ret, `posix_spawn ${path}`));
+      else resolve(pid[0]!);
+    });
+  });
+}
+
+/** spawnProcess on the calling thread, for a caller that waits anyway (ExecutorOptions.blocking). */
+export function spawnProcessSync(path: string, argv: string[], opts: SpawnOptions): number {
+  const { actions, attr, release } = spawnAttributes(opts);
+  const pid = [0];
+  try {
+    const ret = libc.posixSpawn(pid, path, actions, attr, [...argv, null], [...opts.env, null]) as number;
+    if (ret !== 0) throw spawnError(ret, `posix_spawn ${path}`);
+    return pid[0]!;
+  } finally {
+    release();
+  }
+}
+
+/** posix_spawn's file actions (opts.fds) and attributes (signals, session); release() frees them. */
+function spawnAttributes(opts: SpawnOptions): { actions: Buffer; attr: Buffer; release: () => void } {
   // Copy every source above the highest target first, so that no dup2 overwrites a source still to be copied.
   const copies = opts.fds.map((fd) => dupAbove(fd, opts.fds.length));
   const actions = Buffer.alloc(SPAWN_STRUCT_BYTES);
@@ -274,15 +301,7 @@ export function spawnProcess(path: string, argv: string[], opts: SpawnOptions): 
     release();
     throw e;
   }
-  const pid = [0];
-  return new Promise((resolve, reject) => {
-    libc.posixSpawn.async(pid, path, actions, attr, [...argv, null], [...opts.env, null], (err: Error | null, ret: number) => {
-      release();
-      if (err) reject(err);
-      else if (ret !== 0) reject(spawnError(ret, `posix_spawn ${path}`));
-      else resolve(pid[0]!);
-    });
-  });
+  return { actions, attr, release };
 }
 
 function spawnError(errno: number, call: string): TsrunError {
@@ -304,4 +323,11 @@ export function waitProcess(pid: number): Promise<number> {
       else resolve(status[0]!);
     });
   });
+}
+
+/** waitpid(pid) on the calling thread (ExecutorOptions.blocking): the raw wait status. */
+export function waitProcessSync(pid: number): number {
+  const status = [0];
+  if ((libc.waitpid(pid, status, 0) as number) < 0) throw spawnError(10, `waitpid ${pid}`);
+  return status[0]!;
 }

@@ -1,9 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { childProcess } from '../builtins.js';
-import { constants as osConstants } from 'node:os';
-import { Socket } from 'node:net';
+import { readSync, writeSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { childProcess, netModule, osModule } from '../builtins.js';
 import { nextSlice } from '../loop-slice.js';
-import { closeFd, devNullFd, socketPair, spawnProcess, waitProcess } from '../linux/libc.js';
+import { closeFd, devNullFd, socketPair, spawnProcess, spawnProcessSync, waitProcess, waitProcessSync } from '../linux/libc.js';
 import { errnoName } from './errno.js';
 import { executorPath } from './executor-path.js';
 import { sealedExecutorPath } from './sealed-executor.js';
@@ -41,6 +41,14 @@ export interface ExecutorOptions {
    * its timeout, with whatever it forked).
    */
   ownProcessGroup?: boolean;
+  /**
+   * Wait on the calling thread, for a caller that does nothing else
+   * meanwhile (the CLI's create): the executor is spawned and reaped, and
+   * its socket read and written, with plain system calls. Neither libuv's
+   * thread pool nor node:net (~4 ms to load here) is started. Not with
+   * 'pipe' stdio.
+   */
+  blocking?: boolean;
 }
 
 /** The raw wait status the monitor reported, decoded. */
@@ -70,7 +78,9 @@ export class ExecutorSession {
   readonly child: ChildProcess | undefined;
   /** The executor's pid, once spawned. */
   pid: number | undefined;
-  private readonly sock: Socket;
+  /** The sync socket: a Node socket, or (blocking) our end's fd. */
+  private readonly sock: Socket | undefined;
+  private readonly fd: number | undefined;
   private buffered = '';
   private waiters: Array<() => void> = [];
   private lines: string[] = [];
@@ -103,33 +113,69 @@ export class ExecutorSession {
     if (stdio.includes('pipe')) {
       this.child = this.spawnWithNode(stdio, extra, opts, gone);
       this.sock = this.child.stdio[this.syncFd] as Socket;
+    } else if (opts.blocking) {
+      this.fd = this.spawnBlocking(stdio as ('inherit' | 'ignore' | number)[], extra, opts, gone);
     } else {
       this.sock = this.spawnNative(stdio as ('inherit' | 'ignore' | number)[], extra, opts, gone);
     }
-    this.sock.setEncoding('latin1');
-    this.sock.on('data', (chunk: string) => {
-      this.buffered += chunk;
-      let nl;
-      while ((nl = this.buffered.indexOf('\n')) >= 0) {
-        this.take(this.buffered.slice(0, nl));
-        this.buffered = this.buffered.slice(nl + 1);
-      }
-      this.wake();
-    });
-    const done = () => {
-      if (this.socketGone) return;
-      this.closed = true;
-      this.socketGone = true;
-      if (this.executorGone) this.reportExit(null);
-      this.wake();
-      this.onSocketGone();
-    };
-    this.sock.on('end', done);
-    this.sock.on('close', done);
-    this.sock.on('error', done);
+    if (this.sock) {
+      this.sock.setEncoding('latin1');
+      this.sock.on('data', (chunk: string) => this.received(chunk));
+      const done = () => this.socketEnded();
+      this.sock.on('end', done);
+      this.sock.on('close', done);
+      this.sock.on('error', done);
+    }
     const len = Buffer.alloc(4);
     len.writeUInt32LE(plan.length, 0);
-    this.sock.write(Buffer.concat([len, plan]));
+    this.send(Buffer.concat([len, plan]));
+  }
+
+  /** Splits what the socket gave into lines and routes them. */
+  private received(chunk: string): void {
+    this.buffered += chunk;
+    let nl;
+    while ((nl = this.buffered.indexOf('\n')) >= 0) {
+      this.take(this.buffered.slice(0, nl));
+      this.buffered = this.buffered.slice(nl + 1);
+    }
+    this.wake();
+  }
+
+  private socketEnded(): void {
+    if (this.socketGone) return;
+    this.closed = true;
+    this.socketGone = true;
+    if (this.executorGone) this.reportExit(null);
+    this.wake();
+    this.onSocketGone();
+  }
+
+  private send(data: Buffer | string): void {
+    if (this.sock) {
+      this.sock.write(data);
+      return;
+    }
+    if (this.fd === undefined || this.socketGone) return;
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    try {
+      for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at);
+    } catch {
+      // EPIPE: the executor is gone; reading tells the rest (its "E" line or the end).
+    }
+  }
+
+  /** Blocking: waits for what the executor writes next, or the socket's end. */
+  private pull(fd: number): void {
+    const buf = Buffer.allocUnsafe(4096);
+    let n = 0;
+    try {
+      n = readSync(fd, buf, 0, buf.length, null);
+    } catch {
+      // ECONNRESET and the like: as the end.
+    }
+    if (n > 0) this.received(buf.toString('latin1', 0, n));
+    else this.socketEnded();
   }
 
   readonly syncFd: number;
@@ -159,7 +205,7 @@ export class ExecutorSession {
    */
   private spawnNative(stdio: ('inherit' | 'ignore' | number)[], extra: number[], opts: ExecutorOptions, gone: (code: number) => void): Socket {
     const [ours, theirs] = socketPair();
-    const sock = new Socket({ fd: ours, readable: true, writable: true });
+    const sock = new (netModule().Socket)({ fd: ours, readable: true, writable: true });
     const fds = [...stdio.map((e, i) => (e === 'inherit' ? i : e === 'ignore' ? devNullFd() : e)), ...extra, theirs];
     const env = Object.entries(opts.env ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
     let reap: () => void = () => {};
@@ -197,6 +243,35 @@ export class ExecutorSession {
     return sock;
   }
 
+  /** spawnNative's blocking twin: no socket object, no thread pool; the end of the socket is when to reap. */
+  private spawnBlocking(stdio: ('inherit' | 'ignore' | number)[], extra: number[], opts: ExecutorOptions, gone: (code: number) => void): number {
+    const [ours, theirs] = socketPair();
+    const fds = [...stdio.map((e, i) => (e === 'inherit' ? i : e === 'ignore' ? devNullFd() : e)), ...extra, theirs];
+    const env = Object.entries(opts.env ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+    let pid: number;
+    try {
+      pid = spawnProcessSync(sealedExecutorPath(fds.length), [executorPath(), String(this.syncFd)], { fds, env, setsid: opts.ownProcessGroup });
+    } catch (e) {
+      closeFd(ours);
+      throw e;
+    } finally {
+      closeFd(theirs);
+    }
+    this.pid = pid;
+    this.onSocketGone = () => {
+      this.onSocketGone = () => {};
+      closeFd(ours);
+      let st: WaitStatus = { code: 255, signal: null };
+      try {
+        st = decodeWaitStatus(waitProcessSync(pid));
+      } catch {
+        // ECHILD: reaped already
+      }
+      gone(st.code ?? 128 + st.signal!);
+    };
+    return ours;
+  }
+
   /** Routes one protocol line: the monitor's to their callbacks, the rest to next(). */
   private take(line: string): void {
     if (line === Msg.OOM) return this.onOom();
@@ -225,7 +300,8 @@ export class ExecutorSession {
       const line = this.lines.shift();
       if (line !== undefined) return line;
       if (this.closed) return null;
-      await new Promise<void>((r) => this.waiters.push(r));
+      if (this.fd !== undefined) this.pull(this.fd);
+      else await new Promise<void>((r) => this.waiters.push(r));
     }
   }
 
@@ -248,16 +324,16 @@ export class ExecutorSession {
   /** Releases the child past OP_WAIT_GO (optionally with a payload for OP_SEND_LISTENER) or OP_SYNC. */
   release(payload?: string): void {
     if (!payload) {
-      this.sock.write(`${Msg.GO}\n`);
+      this.send(`${Msg.GO}\n`);
       return;
     }
     const bytes = Buffer.from(payload);
-    this.sock.write(Buffer.concat([Buffer.from(`${Msg.GO_PAYLOAD} ${bytes.length}\n`), bytes]));
+    this.send(Buffer.concat([Buffer.from(`${Msg.GO_PAYLOAD} ${bytes.length}\n`), bytes]));
   }
 
   /** Tells a child waiting in OP_SYNC not to go on: it reports ECANCELED and exits. */
   refuse(): void {
-    this.sock.write(`${Msg.REFUSE}\n`);
+    this.send(`${Msg.REFUSE}\n`);
   }
 
   /**
@@ -269,7 +345,9 @@ export class ExecutorSession {
     this.closed = true;
     this.lines = [];
     this.wake();
-    if (!this.sock.destroyed) this.sock.end();
+    if (this.sock && !this.sock.destroyed) this.sock.end();
+    // Blocking: read on to the end (a monitor's lines are dropped), then reap.
+    if (this.fd !== undefined) while (!this.socketGone) this.pull(this.fd);
   }
 }
 
@@ -280,5 +358,5 @@ export function decodeWaitStatus(raw: number): WaitStatus {
 }
 
 function signalNumber(name: string): number {
-  return (osConstants.signals as Record<string, number>)[name] ?? 0;
+  return (osModule().constants.signals as Record<string, number>)[name] ?? 0;
 }
