@@ -14,8 +14,8 @@ export class DelegatingCgroup<T extends CgroupHandle = CgroupHandle> implements 
     return this.inner.record;
   }
 
-  create(): Promise<void> {
-    return this.inner.create();
+  create(how?: { blocking?: boolean }): Promise<void> {
+    return this.inner.create(how);
   }
 
   addProcess(pid: number): void {

@@ -6,16 +6,17 @@
 // frees a css in every controller of its hierarchy (about a millisecond for
 // memory), nine hierarchies per container here, and an embedding program's
 // event loop must not wait for that (the library runs many creates at once).
-import type { Dirent } from 'node:fs';
+import { mkdirSync, type Dirent } from 'node:fs';
 import { posix } from 'node:path';
 import { mkdir, readdirTypes, rmdir, sleep } from '../linux/async-fs.js';
 import { ioError } from './errors.js';
 
 /**
  * mkdir -p of dir below mountpoint; returns the directories it created,
- * parents first. An existing directory is joined, not an error.
+ * parents first. An existing directory is joined, not an error. `blocking`:
+ * on this thread (a caller that waits anyway starts no thread pool for it).
  */
-export async function makeDirs(mountpoint: string, dir: string): Promise<string[]> {
+export async function makeDirs(mountpoint: string, dir: string, blocking = false): Promise<string[]> {
   const rel = posix.relative(mountpoint, dir);
   if (rel.startsWith('..')) throw new Error(`makeDirs: ${dir} is not below ${mountpoint}`);
   const created: string[] = [];
@@ -23,7 +24,8 @@ export async function makeDirs(mountpoint: string, dir: string): Promise<string[
   for (const part of rel.split('/').filter(Boolean)) {
     cur = posix.join(cur, part);
     try {
-      await mkdir(cur, 0o755);
+      if (blocking) mkdirSync(cur, { mode: 0o755 });
+      else await mkdir(cur, 0o755);
       created.push(cur);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('mkdir', cur, err);

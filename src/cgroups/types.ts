@@ -33,8 +33,11 @@ export interface CgroupRecord {
 export interface CgroupHandle {
   readonly mode: CgroupMode;
   readonly record: CgroupRecord;
-  /** Creates the directories (nested paths too). Existing ones are joined, not an error. */
-  create(): Promise<void>;
+  /**
+   * Creates the directories (nested paths too). Existing ones are joined, not an error.
+   * `blocking`: mkdir on this thread, not libuv's pool (RuntimeOptions.blocking).
+   */
+  create(how?: { blocking?: boolean }): Promise<void>;
   /** Moves pid into the cgroup (every hierarchy on v1). */
   addProcess(pid: number): void;
   /** The same, with the writes off the event loop. */

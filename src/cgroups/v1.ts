@@ -31,10 +31,10 @@ export class V1Cgroup implements CgroupHandle {
     return d.devices ?? d.freezer ?? d.pids ?? d.memory ?? Object.values(d)[0];
   }
 
-  async create(): Promise<void> {
+  async create(how: { blocking?: boolean } = {}): Promise<void> {
     // One mkdir -p per hierarchy, all at once; the record lists them in the order of dirs.
     const hierarchies = [...new Map(Object.entries(this.record.dirs).map(([controller, dir]) => [dir, controller])).entries()];
-    const made = await Promise.allSettled(hierarchies.map(([dir, controller]) => makeDirs(this.mounts[controller] ?? '/', dir)));
+    const made = await Promise.allSettled(hierarchies.map(([dir, controller]) => makeDirs(this.mounts[controller] ?? '/', dir, how.blocking)));
     // Recorded before any failure is reported: destroy() must find what the other hierarchies made.
     this.record.created = [...(this.record.created ?? []), ...made.flatMap((r) => (r.status === 'fulfilled' ? r.value : []))];
     const failed = made.find((r) => r.status === 'rejected');

@@ -20,8 +20,8 @@ export class V2Cgroup implements CgroupHandle {
     return this.record.dirs.unified;
   }
 
-  async create(): Promise<void> {
-    const made = await makeDirs(this.mountpoint, this.dir);
+  async create(how: { blocking?: boolean } = {}): Promise<void> {
+    const made = await makeDirs(this.mountpoint, this.dir, how.blocking);
     this.record.created = [...(this.record.created ?? []), ...made];
     enableControllers(this.mountpoint, this.dir);
   }

@@ -108,7 +108,7 @@ async function main(argv: string[]): Promise<number> {
     exitAtOnce = EXIT_AT_ONCE.has(name);
     const cmd = (await load()).default;
     const args = parseArgs(rest, cmd.flags, cmd.stopAfter);
-    const runtime = new Runtime({ root: g.root as string | undefined, log, rootless: rootlessFlag(g.rootless as string | undefined), systemdCgroup: g['systemd-cgroup'] === true });
+    const runtime = new Runtime({ root: g.root as string | undefined, log, rootless: rootlessFlag(g.rootless as string | undefined), systemdCgroup: g['systemd-cgroup'] === true, blocking: true });
     return await cmd.run(args, { runtime, log, criu: g.criu as string | undefined });
   } catch (e) {
     const msg = cutLines(e instanceof TsrunError ? e.message : `internal error: ${(e as Error)?.stack ?? e}`);

@@ -9,4 +9,6 @@ export interface RuntimeContext {
   rootless?: boolean | 'auto';
   /** runc's --systemd-cgroup: new containers get a transient systemd scope as their cgroup. */
   systemdCgroup?: boolean;
+  /** RuntimeOptions.blocking: the caller waits for each operation and does nothing else meanwhile. */
+  blocking?: boolean;
 }

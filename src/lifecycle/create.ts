@@ -207,7 +207,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     if (cgroup) {
       // A cgroup this create makes has neither processes nor a freezer state yet.
       if (!Object.values(cgroup.record.dirs).every((d) => planned.includes(d))) checkCgroupJoinable(cgroup, ctx.log);
-      await cgroup.create();
+      await cgroup.create({ blocking: ctx.blocking });
       await nextSlice();
       record.cgroup = cgroup.record;
       // Now with the directories create() made, for delete --force, unless they are the ones planned.
@@ -218,7 +218,8 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     await nextSlice();
 
     const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);
-    session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved, stdio: internals.stdio });
+    // A runc-style create ends when the init is set up: a caller that waits anyway (the CLI) need not start a socket or a thread pool for it.
+    session = new ExecutorSession(encodePlan(plan.ops), { extraFds: preserved, stdio: internals.stdio, blocking: ctx.blocking === true && mode === 'create' });
     const pid = Number(await session.expect(Msg.PID));
     record.pid = pid;
     record.startTime = readProcStat(pid)?.startTime;

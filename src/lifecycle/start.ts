@@ -1,4 +1,4 @@
-import { constants, unlinkSync } from 'node:fs';
+import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
 import { close, open, write } from '../linux/async-fs.js';
 import { TsrunError, errnoOf } from '../errors.js';
 import { lockDir } from '../state/lock.js';
@@ -33,22 +33,7 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
     if (hooks.startContainer?.length) {
       await (await loadCommand<typeof import('./container-hooks.js')>('container-hooks')).runStartContainerHooks(rec);
     }
-    const fifo = ctx.store.fifoPath(id);
-    // Through the thread pool: the write wakes the init, which can take the
-    // CPU from this thread for a while on a busy host.
-    let fd: number;
-    try {
-      fd = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENXIO') throw new TsrunError('cannot start container: its init is no longer waiting', { code: 'ERR_BAD_STATE' });
-      throw new TsrunError(`open exec fifo ${fifo}: ${(e as NodeJS.ErrnoException).code}`, { syscall: 'open', path: fifo, errno: errnoOf(e) });
-    }
-    try {
-      await write(fd, '0');
-    } finally {
-      await close(fd);
-    }
-    unlinkSync(fifo);
+    await releaseInit(ctx, ctx.store.fifoPath(id));
     unlock();
     unlock = () => {};
     await runHooks('poststart', hooks.poststart, hookState(rec, 'running'));
@@ -66,4 +51,28 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
   } finally {
     unlock();
   }
+}
+
+/**
+ * Writes the init's exec fifo. Through the thread pool: the write wakes the
+ * init, which can take the CPU from this thread for a while on a busy host.
+ * A caller that waits anyway (RuntimeOptions.blocking, the CLI) writes it
+ * itself and starts no pool for it.
+ */
+async function releaseInit(ctx: RuntimeContext, fifo: string): Promise<void> {
+  let fd: number;
+  try {
+    fd = ctx.blocking ? openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK) : await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENXIO') throw new TsrunError('cannot start container: its init is no longer waiting', { code: 'ERR_BAD_STATE' });
+    throw new TsrunError(`open exec fifo ${fifo}: ${(e as NodeJS.ErrnoException).code}`, { syscall: 'open', path: fifo, errno: errnoOf(e) });
+  }
+  try {
+    if (ctx.blocking) writeSync(fd, '0');
+    else await write(fd, '0');
+  } finally {
+    if (ctx.blocking) closeSync(fd);
+    else await close(fd);
+  }
+  unlinkSync(fifo);
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { rename, rm, rmdir, unlink } from '../linux/async-fs.js';
 import { dirname, join } from 'node:path';
 import { TsrunError, errnoOf, sysError } from '../errors.js';
@@ -65,7 +65,11 @@ export function checkId(id: string | undefined): string {
 }
 
 export class StateStore {
-  constructor(readonly root: string) {}
+  /** `blocking`: state.json's rename on this thread, not libuv's pool (RuntimeOptions.blocking). */
+  constructor(
+    readonly root: string,
+    private readonly how: { blocking?: boolean } = {},
+  ) {}
 
   dir(id: string): string {
     return join(this.root, id);
@@ -106,7 +110,8 @@ export class StateStore {
       // later): three trips through the thread pool would cost more. The
       // rename goes through the pool: on a disk-backed root it waits for the journal.
       writeFileSync(tmp, JSON.stringify(rec));
-      await rename(tmp, file);
+      if (this.how.blocking) renameSync(tmp, file);
+      else await rename(tmp, file);
     } catch (e) {
       await rm(tmp, { force: true });
       throw sysError('write', file, e);

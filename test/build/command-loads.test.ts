@@ -40,10 +40,15 @@ t.test('create, state, kill, start and delete load none of the heavy built-ins',
   const out = join(tempDir(t, 'loads'), 'modules.txt');
   const preload = join(tempDir(t, 'loads-preload'), 'dump.cjs');
   const files = join(tempDir(t, 'loads-files'), 'files.txt');
+  const threads = join(tempDir(t, 'loads-threads'), 'threads.txt');
   writeFileSync(
     preload,
-    `process.on('exit', () => { const fs = require('fs'); fs.writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')); fs.writeFileSync(${JSON.stringify(files)}, Object.keys(require.cache).join('\\n')); });`,
+    `process.on('exit', () => { const fs = require('fs'); fs.writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')); fs.writeFileSync(${JSON.stringify(files)}, Object.keys(require.cache).join('\\n')); fs.writeFileSync(${JSON.stringify(threads)}, String(fs.readdirSync('/proc/self/task').length)); });`,
   );
+  // The threads of a script that starts no thread pool: Node's own (main, V8's platform workers).
+  const empty = spawnSync('env', ['-i', `PATH=${process.env.PATH}`, process.execPath, '-r', preload, '-e', '0'], { encoding: 'utf8' });
+  t.equal(empty.status, 0, empty.stderr);
+  const nodeThreads = Number(readFileSync(threads, 'utf8'));
   for (const args of [
     ['create', '--bundle', dir, `${id}-2`],
     ['state', id],
@@ -58,13 +63,21 @@ t.test('create, state, kill, start and delete load none of the heavy built-ins',
     const r = spawnSync('env', ['-i', `PATH=${process.env.PATH}`, process.execPath, '-r', preload, join(TOP, 'dist/cli.cjs'), '--root', root, ...args], { encoding: 'utf8', stdio });
     t.equal(r.status, 0, `${args[0]}: ${r.stderr}`);
     const modules = readFileSync(out, 'utf8').split('\n');
-    // create has its uses for node:vm (the code cache) and node:net (the executor's socket), not for `performance`.
+    // create has its use for node:vm (the code cache), not for `performance`.
     t.same(
       modules.filter((m) => (args[0] === 'create' ? PERF : HEAVY).test(m)),
       [],
       `${args[0]} loads no heavy built-in`,
     );
+    // The CLI waits for its create (RuntimeOptions.blocking): the executor's socket is a bare fd, no node:net (~4 ms) under it.
+    t.same(
+      modules.filter((m) => /^NativeModule (net|stream)$/.test(m)),
+      [],
+      `${args[0]} loads neither node:net nor node:stream`,
+    );
     if (args[0] === 'state') t.notOk(modules.includes('NativeModule os'), 'state does not load node:os');
+    // The CLI waits for create and start: neither starts libuv's thread pool (four threads) for its few file operations.
+    if (args[0] === 'create' || args[0] === 'start') t.equal(Number(readFileSync(threads, 'utf8')), nodeThreads, `${args[0]} starts no thread pool`);
     // start and delete lock the container (flock through koffi): koffi's native addon, not its probing entry (src/linux/koffi.ts).
     if (args[0] === 'start' || args[0] === 'delete') {
       const loaded = readFileSync(files, 'utf8').split('\n');
