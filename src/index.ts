@@ -71,7 +71,7 @@ export interface RuntimeOptions {
   setUpConcurrency?: number;
   /**
    * For a program that waits for each operation and does nothing else meanwhile (tsrun's CLI):
-   * createUnwatched() and start() make their system calls on this thread, without a socket
+   * createUnwatched(), start() and delete() make their system calls on this thread, without a socket
    * object or libuv's thread pool (about 20 ms less per create in a short-lived process here).
    * Never in a program with other work to do: its event loop would stop until the container is set up.
    */

@@ -50,7 +50,7 @@ export class DelegatingCgroup<T extends CgroupHandle = CgroupHandle> implements 
     return this.inner.isFrozen();
   }
 
-  destroy(): Promise<void> {
-    return this.inner.destroy();
+  destroy(how?: { blocking?: boolean }): Promise<void> {
+    return this.inner.destroy(how);
   }
 }

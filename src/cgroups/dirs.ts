@@ -6,17 +6,16 @@
 // frees a css in every controller of its hierarchy (about a millisecond for
 // memory), nine hierarchies per container here, and an embedding program's
 // event loop must not wait for that (the library runs many creates at once).
-import { mkdirSync, type Dirent } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { posix } from 'node:path';
-import { mkdir, readdirTypes, rmdir, sleep } from '../linux/async-fs.js';
+import { poolFileOps, sleep, type FileOps } from '../linux/async-fs.js';
 import { ioError } from './errors.js';
 
 /**
  * mkdir -p of dir below mountpoint; returns the directories it created,
- * parents first. An existing directory is joined, not an error. `blocking`:
- * on this thread (a caller that waits anyway starts no thread pool for it).
+ * parents first. An existing directory is joined, not an error.
  */
-export async function makeDirs(mountpoint: string, dir: string, blocking = false): Promise<string[]> {
+export async function makeDirs(mountpoint: string, dir: string, fs: FileOps = poolFileOps): Promise<string[]> {
   const rel = posix.relative(mountpoint, dir);
   if (rel.startsWith('..')) throw new Error(`makeDirs: ${dir} is not below ${mountpoint}`);
   const created: string[] = [];
@@ -24,8 +23,7 @@ export async function makeDirs(mountpoint: string, dir: string, blocking = false
   for (const part of rel.split('/').filter(Boolean)) {
     cur = posix.join(cur, part);
     try {
-      if (blocking) mkdirSync(cur, { mode: 0o755 });
-      else await mkdir(cur, 0o755);
+      await fs.mkdir(cur, 0o755);
       created.push(cur);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('mkdir', cur, err);
@@ -38,9 +36,9 @@ export async function makeDirs(mountpoint: string, dir: string, blocking = false
  * rmdir of a cgroup: null once it is gone (ENOENT counts), or the EBUSY
  * error while tasks (just-killed ones not yet reaped) or sub-cgroups remain.
  */
-async function rmdirUnlessBusy(dir: string): Promise<NodeJS.ErrnoException | null> {
+async function rmdirUnlessBusy(dir: string, fs: FileOps): Promise<NodeJS.ErrnoException | null> {
   try {
-    await rmdir(dir);
+    await fs.rmdir(dir);
     return null;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -51,10 +49,10 @@ async function rmdirUnlessBusy(dir: string): Promise<NodeJS.ErrnoException | nul
 }
 
 /** rmdir that waits for a cgroup to empty: up to about timeoutMs, in growing steps. */
-export async function rmdirRetry(dir: string, timeoutMs: number): Promise<void> {
+export async function rmdirRetry(dir: string, timeoutMs: number, fs: FileOps = poolFileOps): Promise<void> {
   let waited = 0;
   for (let step = 1; ; step = Math.min(step * 2, 100)) {
-    const busy = await rmdirUnlessBusy(dir);
+    const busy = await rmdirUnlessBusy(dir, fs);
     if (!busy) return;
     if (waited >= timeoutMs) throw ioError('rmdir', dir, busy);
     await sleep(step);
@@ -66,18 +64,18 @@ export async function rmdirRetry(dir: string, timeoutMs: number): Promise<void> 
  * Removes a container's leaf cgroup and the cgroups the container made inside
  * it (a container with a cgroup namespace may create its own), deepest first.
  */
-export async function removeTree(dir: string, timeoutMs: number): Promise<void> {
+export async function removeTree(dir: string, timeoutMs: number, fs: FileOps = poolFileOps): Promise<void> {
   // Most often nothing is left inside: one rmdir. Else look for sub-cgroups, then wait for the tasks.
-  if (!(await rmdirUnlessBusy(dir))) return;
+  if (!(await rmdirUnlessBusy(dir, fs))) return;
   let entries: Dirent[];
   try {
-    entries = await readdirTypes(dir);
+    entries = await fs.readdirTypes(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw ioError('readdir', dir, err);
   }
-  for (const e of entries) if (e.isDirectory()) await removeTree(posix.join(dir, e.name), timeoutMs);
-  await rmdirRetry(dir, timeoutMs);
+  for (const e of entries) if (e.isDirectory()) await removeTree(posix.join(dir, e.name), timeoutMs, fs);
+  await rmdirRetry(dir, timeoutMs, fs);
 }
 
 /**
@@ -86,12 +84,12 @@ export async function removeTree(dir: string, timeoutMs: number): Promise<void> 
  * intermediate parents, removed only if empty: another container may have
  * joined them since, which is not an error.
  */
-export async function removeCreated(created: string[], leaves: Set<string>, timeoutMs = 2000): Promise<void> {
+export async function removeCreated(created: string[], leaves: Set<string>, fs: FileOps = poolFileOps, timeoutMs = 2000): Promise<void> {
   const errors: Error[] = [];
   const remove = async (dir: string) => {
     try {
-      if (leaves.has(dir)) await removeTree(dir, timeoutMs);
-      else await rmdir(dir);
+      if (leaves.has(dir)) await removeTree(dir, timeoutMs, fs);
+      else await fs.rmdir(dir);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (leaves.has(dir)) errors.push(err as Error);

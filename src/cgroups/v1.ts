@@ -6,6 +6,7 @@ import type { CgroupHandle, CgroupMode, CgroupRecord } from './types.js';
 import { CgroupError } from './errors.js';
 import { readCg, readCgOpt, sleepMs, writeCg } from './fsutil.js';
 import { makeDirs, removeCreated } from './dirs.js';
+import { fileOps } from '../linux/async-fs.js';
 import { allPids, signalPids, tryOrFalse, writeProc, writeProcAsync } from './procs.js';
 
 /** The lifecycle half; the resources half is V1Manager in managers.ts. */
@@ -34,7 +35,7 @@ export class V1Cgroup implements CgroupHandle {
   async create(how: { blocking?: boolean } = {}): Promise<void> {
     // One mkdir -p per hierarchy, all at once; the record lists them in the order of dirs.
     const hierarchies = [...new Map(Object.entries(this.record.dirs).map(([controller, dir]) => [dir, controller])).entries()];
-    const made = await Promise.allSettled(hierarchies.map(([dir, controller]) => makeDirs(this.mounts[controller] ?? '/', dir, how.blocking)));
+    const made = await Promise.allSettled(hierarchies.map(([dir, controller]) => makeDirs(this.mounts[controller] ?? '/', dir, fileOps(how))));
     // Recorded before any failure is reported: destroy() must find what the other hierarchies made.
     this.record.created = [...(this.record.created ?? []), ...made.flatMap((r) => (r.status === 'fulfilled' ? r.value : []))];
     const failed = made.find((r) => r.status === 'rejected');
@@ -128,8 +129,8 @@ export class V1Cgroup implements CgroupHandle {
     }
   }
 
-  async destroy(): Promise<void> {
-    await removeCreated(this.record.created ?? [], new Set(this.uniqueDirs()));
+  async destroy(how: { blocking?: boolean } = {}): Promise<void> {
+    await removeCreated(this.record.created ?? [], new Set(this.uniqueDirs()), fileOps(how));
   }
 
   private freezerDir(): string {

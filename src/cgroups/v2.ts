@@ -4,6 +4,7 @@ import type { CgroupHandle, CgroupMode, CgroupRecord } from './types.js';
 import { CgroupError, whyBusy } from './errors.js';
 import { hasFile, readCg, readCgOpt, sleepMs, writeCg } from './fsutil.js';
 import { makeDirs, removeCreated } from './dirs.js';
+import { fileOps } from '../linux/async-fs.js';
 import { allPids, signalPids, tryOrFalse, writeProc, writeProcAsync } from './procs.js';
 
 /** The lifecycle half; the resources half is V2Manager in managers.ts. */
@@ -21,7 +22,7 @@ export class V2Cgroup implements CgroupHandle {
   }
 
   async create(how: { blocking?: boolean } = {}): Promise<void> {
-    const made = await makeDirs(this.mountpoint, this.dir, how.blocking);
+    const made = await makeDirs(this.mountpoint, this.dir, fileOps(how));
     this.record.created = [...(this.record.created ?? []), ...made];
     enableControllers(this.mountpoint, this.dir);
   }
@@ -105,9 +106,9 @@ export class V2Cgroup implements CgroupHandle {
     return readCgOpt(this.dir, 'cgroup.freeze')?.trim() === '1';
   }
 
-  async destroy(): Promise<void> {
+  async destroy(how: { blocking?: boolean } = {}): Promise<void> {
     // An attached device filter goes away with the directory.
-    await removeCreated(this.record.created ?? [], new Set([this.dir]));
+    await removeCreated(this.record.created ?? [], new Set([this.dir]), fileOps(how));
   }
 }
 

@@ -257,7 +257,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     if (record.pid) await killAndWait(record.pid, record.startTime);
     session?.close();
     try {
-      await cg?.destroy();
+      await cg?.destroy({ blocking: ctx.blocking });
       if (plan?.hostMounts) unmountUnder(rootfs);
     } catch (err) {
       ctx.log.warn(`cleaning up after a failed create: ${(err as Error).message}`);

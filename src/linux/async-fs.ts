@@ -9,6 +9,12 @@
 // __toESM), which every CLI command paid.
 import {
   close as fsClose,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+  unlinkSync,
   mkdir as fsMkdir,
   open as fsOpen,
   readdir,
@@ -34,3 +40,40 @@ export const open = (path: string, flags: number): Promise<number> => call((done
 export const write = (fd: number, data: string): Promise<number> => call((done) => fsWrite(fd, data, done));
 export const close = (fd: number): Promise<void> => call((done) => fsClose(fd, done));
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The file operations a caller may want on its own thread instead: one that
+ * waits for each operation anyway (RuntimeOptions.blocking, the CLI) starts
+ * no thread pool (four threads) for a handful of calls. Promises either way.
+ */
+export interface FileOps {
+  mkdir(path: string, mode: number): Promise<void>;
+  rmdir(path: string): Promise<void>;
+  readdirTypes(path: string): Promise<Dirent[]>;
+  rm(path: string, opts: RmOptions): Promise<void>;
+  unlink(path: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+}
+
+/** The default: libuv's thread pool, off the event loop. */
+export const poolFileOps: FileOps = { mkdir, rmdir, readdirTypes, rm, unlink, rename };
+
+const now = <T>(f: () => T): Promise<T> => {
+  try {
+    return Promise.resolve(f());
+  } catch (e) {
+    return Promise.reject(e);
+  }
+};
+
+/** On the calling thread. */
+export const blockingFileOps: FileOps = {
+  mkdir: (path, mode) => now(() => void mkdirSync(path, { mode })),
+  rmdir: (path) => now(() => rmdirSync(path)),
+  readdirTypes: (path) => now(() => readdirSync(path, { withFileTypes: true })),
+  rm: (path, opts) => now(() => rmSync(path, opts)),
+  unlink: (path) => now(() => unlinkSync(path)),
+  rename: (from, to) => now(() => renameSync(from, to)),
+};
+
+export const fileOps = (how: { blocking?: boolean } = {}): FileOps => (how.blocking ? blockingFileOps : poolFileOps);

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { rename, rm, rmdir, unlink } from '../linux/async-fs.js';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { fileOps, type FileOps } from '../linux/async-fs.js';
 import { dirname, join } from 'node:path';
 import { TsrunError, errnoOf, sysError } from '../errors.js';
 import type { CgroupRecord } from '../cgroups/types.js';
@@ -65,11 +65,15 @@ export function checkId(id: string | undefined): string {
 }
 
 export class StateStore {
-  /** `blocking`: state.json's rename on this thread, not libuv's pool (RuntimeOptions.blocking). */
+  /** Renames and removals through libuv's pool, or with `blocking` on this thread (RuntimeOptions.blocking). */
+  private readonly fs: FileOps;
+
   constructor(
     readonly root: string,
-    private readonly how: { blocking?: boolean } = {},
-  ) {}
+    how: { blocking?: boolean } = {},
+  ) {
+    this.fs = fileOps(how);
+  }
 
   dir(id: string): string {
     return join(this.root, id);
@@ -110,10 +114,9 @@ export class StateStore {
       // later): three trips through the thread pool would cost more. The
       // rename goes through the pool: on a disk-backed root it waits for the journal.
       writeFileSync(tmp, JSON.stringify(rec));
-      if (this.how.blocking) renameSync(tmp, file);
-      else await rename(tmp, file);
+      await this.fs.rename(tmp, file);
     } catch (e) {
-      await rm(tmp, { force: true });
+      await this.fs.rm(tmp, { force: true });
       throw sysError('write', file, e);
     }
   }
@@ -186,12 +189,12 @@ export class StateStore {
     const gone = (e: unknown) => {
       if (errnoOf(e) !== 'ENOENT') throw e;
     };
-    await Promise.all(['state.json', 'lock'].map((f) => unlink(join(dir, f)).catch(gone)));
+    await Promise.all(['state.json', 'lock'].map((f) => this.fs.unlink(join(dir, f)).catch(gone)));
     try {
-      await rmdir(dir);
+      await this.fs.rmdir(dir);
     } catch (e) {
       if (errnoOf(e) !== 'ENOTEMPTY' && errnoOf(e) !== 'EEXIST') return gone(e);
-      await rm(dir, { recursive: true, force: true });
+      await this.fs.rm(dir, { recursive: true, force: true });
     }
   }
 
