@@ -3,7 +3,7 @@ import { readSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { childProcess, netModule, osModule } from '../builtins.js';
 import { nextSlice } from '../loop-slice.js';
-import { closeFd, devNullFd, socketPair, spawnProcess, spawnProcessSync, waitProcess, waitProcessSync } from '../linux/libc.js';
+import { closeFd, devNullFd, socketPair, spawnProcess, spawnProcessSync, waitProcess, waitProcessSync, type SpawnOptions } from '../linux/libc.js';
 import { errnoName } from './errno.js';
 import { executorPath } from './executor-path.js';
 import { sealedExecutorPath } from './sealed-executor.js';
@@ -206,13 +206,11 @@ export class ExecutorSession {
   private spawnNative(stdio: ('inherit' | 'ignore' | number)[], extra: number[], opts: ExecutorOptions, gone: (code: number) => void): Socket {
     const [ours, theirs] = socketPair();
     const sock = new (netModule().Socket)({ fd: ours, readable: true, writable: true });
-    const fds = [...stdio.map((e, i) => (e === 'inherit' ? i : e === 'ignore' ? devNullFd() : e)), ...extra, theirs];
-    const env = Object.entries(opts.env ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
     let reap: () => void = () => {};
     this.onSocketGone = () => reap();
     let spawned: Promise<number>;
     try {
-      spawned = spawnProcess(sealedExecutorPath(fds.length), [executorPath(), String(this.syncFd)], { fds, env, setsid: opts.ownProcessGroup });
+      spawned = spawnProcess(...this.spawnArgs(stdio, extra, theirs, opts));
     } catch (e) {
       closeFd(theirs);
       sock.destroy();
@@ -246,11 +244,9 @@ export class ExecutorSession {
   /** spawnNative's blocking twin: no socket object, no thread pool; the end of the socket is when to reap. */
   private spawnBlocking(stdio: ('inherit' | 'ignore' | number)[], extra: number[], opts: ExecutorOptions, gone: (code: number) => void): number {
     const [ours, theirs] = socketPair();
-    const fds = [...stdio.map((e, i) => (e === 'inherit' ? i : e === 'ignore' ? devNullFd() : e)), ...extra, theirs];
-    const env = Object.entries(opts.env ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
     let pid: number;
     try {
-      pid = spawnProcessSync(sealedExecutorPath(fds.length), [executorPath(), String(this.syncFd)], { fds, env, setsid: opts.ownProcessGroup });
+      pid = spawnProcessSync(...this.spawnArgs(stdio, extra, theirs, opts));
     } catch (e) {
       closeFd(ours);
       throw e;
@@ -270,6 +266,13 @@ export class ExecutorSession {
       gone(st.code ?? 128 + st.signal!);
     };
     return ours;
+  }
+
+  /** posix_spawn's arguments for the executor: its fds (stdio, the extra fds, the sync socket last) and environment. */
+  private spawnArgs(stdio: ('inherit' | 'ignore' | number)[], extra: number[], theirs: number, opts: ExecutorOptions): [string, string[], SpawnOptions] {
+    const fds = [...stdio.map((e, i) => (e === 'inherit' ? i : e === 'ignore' ? devNullFd() : e)), ...extra, theirs];
+    const env = Object.entries(opts.env ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+    return [sealedExecutorPath(fds.length), [executorPath(), String(this.syncFd)], { fds, env, setsid: opts.ownProcessGroup }];
   }
 
   /** Routes one protocol line: the monitor's to their callbacks, the rest to next(). */
