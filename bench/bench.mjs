@@ -102,7 +102,7 @@ function errTail(rt, from) {
 /**
  * Runs one command, blocking; returns its wall time in ms (hrtime around
  * spawnSync) and status, and with the rusage helper its CPU time (user+sys,
- * ms) and peak RSS (KiB).
+ * ms), peak RSS (KiB) and minor page faults.
  */
 function timed(cmd, args, { env = envNoCA, stderr = 'ignore', cwd = TMP } = {}) {
   const argv = RUSAGE ? [RUSAGE, [cmd, ...args]] : [cmd, args];
@@ -112,7 +112,7 @@ function timed(cmd, args, { env = envNoCA, stderr = 'ignore', cwd = TMP } = {}) 
   const t1 = process.hrtime.bigint();
   const out = { ms: ms(t0, t1), status: r.status, signal: r.signal, error: r.error };
   const ru = RUSAGE && r.output?.[3]?.toString().trim().split(' ').map(Number);
-  if (ru?.length === 4) Object.assign(out, { innerMs: ru[0] / 1e6, cpuMs: (ru[1] + ru[2]) / 1e3, maxrssKiB: ru[3] });
+  if (ru?.length === 5) Object.assign(out, { innerMs: ru[0] / 1e6, cpuMs: (ru[1] + ru[2]) / 1e3, maxrssKiB: ru[3], minflt: ru[4] });
   return out;
 }
 
@@ -177,6 +177,7 @@ function lifecycle(rt) {
   rmSync(pf, { force: true });
   addRun('create', rt.name, c);
   add('create_maxrss_kib', rt.name, c.maxrssKiB);
+  add('create_minflt', rt.name, c.minflt);
   addRun('start', rt.name, s);
   add('wait', rt.name, wait);
   addRun('delete', rt.name, d);
@@ -191,6 +192,7 @@ function steps(rt) {
   const c = rtCmd(rt, ['create', '--bundle', BUNDLE, '--pid-file', pf, id], 'create');
   if (c.status !== 0) return forceDelete(rt, id);
   add('create_maxrss_kib', rt.name, c.maxrssKiB);
+  add('create_minflt', rt.name, c.minflt);
   const pid = readPid(pf);
   add('init_rss_kib', rt.name, vmRssKiB(pid));
   const st = rtCmd(rt, ['state', id], 'state');
@@ -259,6 +261,7 @@ function floor(name) {
   if (r.status === 0) {
     addRun(`floor:${name}`, 'host', r);
     if (name === 'node') add('node_maxrss_kib', 'host', r.maxrssKiB);
+    if (name === 'node') add('node_minflt', 'host', r.minflt);
   } else fail(`floor:${name}`, 'host', `${name}: exit ${r.status} ${r.error ?? ''}`);
 }
 
@@ -668,6 +671,11 @@ function rssTable() {
   }
   const n = S('node_maxrss_kib', 'host');
   if (n) out.push(`| (for scale: peak RSS of \`node -e 0\`) | ${fmt(n.median, 'KiB')} | ${fmt(n.min, 'KiB')} | ${fmt(n.max, 'KiB')} | | |`);
+  // Each first touch of a page: about 12 µs on this VM (docs/bench.md, "Session 10"), so a steadier measure of a command's memory cost than its wall time.
+  const f = names.map((x) => S('create_minflt', x));
+  if (f[0]) out.push(`| minor page faults of \`create\` (wait4 ru_minflt) | ${fmt(f[0].median)} | ${fmt(f[0].min)} | ${fmt(f[0].max)} | ${fmt(f[1]?.median)} | ${fmt(f[2]?.median)} |`);
+  const nf = S('node_minflt', 'host');
+  if (nf) out.push(`| (for scale: minor page faults of \`node -e 0\`) | ${fmt(nf.median)} | ${fmt(nf.min)} | ${fmt(nf.max)} | | |`);
   return out;
 }
 function cpuTable() {
