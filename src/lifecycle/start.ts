@@ -1,5 +1,5 @@
-import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
-import { close, open, write } from '../linux/async-fs.js';
+import { constants, unlinkSync } from 'node:fs';
+import { fileOps } from '../linux/async-fs.js';
 import { TsrunError, errnoOf } from '../errors.js';
 import { lockDir } from '../state/lock.js';
 import { containerStatus } from '../state/status.js';
@@ -60,19 +60,18 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
  * itself and starts no pool for it.
  */
 async function releaseInit(ctx: RuntimeContext, fifo: string): Promise<void> {
+  const fs = fileOps(ctx);
   let fd: number;
   try {
-    fd = ctx.blocking ? openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK) : await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    fd = await fs.open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENXIO') throw new TsrunError('cannot start container: its init is no longer waiting', { code: 'ERR_BAD_STATE' });
     throw new TsrunError(`open exec fifo ${fifo}: ${(e as NodeJS.ErrnoException).code}`, { syscall: 'open', path: fifo, errno: errnoOf(e) });
   }
   try {
-    if (ctx.blocking) writeSync(fd, '0');
-    else await write(fd, '0');
+    await fs.write(fd, '0');
   } finally {
-    if (ctx.blocking) closeSync(fd);
-    else await close(fd);
+    await fs.close(fd);
   }
   unlinkSync(fifo);
 }

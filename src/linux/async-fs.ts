@@ -9,12 +9,15 @@
 // __toESM), which every CLI command paid.
 import {
   close as fsClose,
+  closeSync,
   mkdirSync,
+  openSync,
   readdirSync,
   renameSync,
   rmSync,
   rmdirSync,
   unlinkSync,
+  writeSync,
   mkdir as fsMkdir,
   open as fsOpen,
   readdir,
@@ -53,10 +56,13 @@ export interface FileOps {
   rm(path: string, opts: RmOptions): Promise<void>;
   unlink(path: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
+  open(path: string, flags: number): Promise<number>;
+  write(fd: number, data: string): Promise<number>;
+  close(fd: number): Promise<void>;
 }
 
 /** The default: libuv's thread pool, off the event loop. */
-export const poolFileOps: FileOps = { mkdir, rmdir, readdirTypes, rm, unlink, rename };
+export const poolFileOps: FileOps = { mkdir, rmdir, readdirTypes, rm, unlink, rename, open, write, close };
 
 const now = <T>(f: () => T): Promise<T> => {
   try {
@@ -74,6 +80,9 @@ export const blockingFileOps: FileOps = {
   rm: (path, opts) => now(() => rmSync(path, opts)),
   unlink: (path) => now(() => unlinkSync(path)),
   rename: (from, to) => now(() => renameSync(from, to)),
+  open: (path, flags) => now(() => openSync(path, flags)),
+  write: (fd, data) => now(() => writeSync(fd, data)),
+  close: (fd) => now(() => closeSync(fd)),
 };
 
 export const fileOps = (how: { blocking?: boolean } = {}): FileOps => (how.blocking ? blockingFileOps : poolFileOps);
