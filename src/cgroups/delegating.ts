@@ -14,8 +14,8 @@ export class DelegatingCgroup<T extends CgroupHandle = CgroupHandle> implements 
     return this.inner.record;
   }
 
-  create(how?: { blocking?: boolean }): Promise<void> {
-    return this.inner.create(how);
+  create(): Promise<void> {
+    return this.inner.create();
   }
 
   addProcess(pid: number): void {
@@ -50,7 +50,7 @@ export class DelegatingCgroup<T extends CgroupHandle = CgroupHandle> implements 
     return this.inner.isFrozen();
   }
 
-  destroy(how?: { blocking?: boolean }): Promise<void> {
-    return this.inner.destroy(how);
+  destroy(): Promise<void> {
+    return this.inner.destroy();
   }
 }

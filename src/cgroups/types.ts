@@ -35,9 +35,8 @@ export interface CgroupHandle {
   readonly record: CgroupRecord;
   /**
    * Creates the directories (nested paths too). Existing ones are joined, not an error.
-   * `blocking`: on this thread, not libuv's pool (RuntimeOptions.blocking).
    */
-  create(how?: { blocking?: boolean }): Promise<void>;
+  create(): Promise<void>;
   /** Moves pid into the cgroup (every hierarchy on v1). */
   addProcess(pid: number): void;
   /** The same, with the writes off the event loop. */
@@ -56,8 +55,8 @@ export interface CgroupHandle {
   thaw(): void;
   /** True when the freezer says FROZEN / cgroup.freeze is 1. */
   isFrozen(): boolean;
-  /** Removes the directories it created; retries briefly while tasks drain. `blocking` as for create(). */
-  destroy(how?: { blocking?: boolean }): Promise<void>;
+  /** Removes the directories it created; retries briefly while tasks drain. */
+  destroy(): Promise<void>;
 }
 
 /** A handle that can also write linux.resources (create and update). */

@@ -6,7 +6,6 @@ import type { CgroupHandle, CgroupMode, CgroupRecord } from './types.js';
 import { CgroupError } from './errors.js';
 import { readCg, readCgOpt, sleepMs, writeCg } from './fsutil.js';
 import { makeDirs, removeCreated } from './dirs.js';
-import { fileOps } from '../linux/async-fs.js';
 import { allPids, signalPids, tryOrFalse, writeProc, writeProcAsync } from './procs.js';
 
 /** The lifecycle half; the resources half is V1Manager in managers.ts. */
@@ -32,14 +31,12 @@ export class V1Cgroup implements CgroupHandle {
     return d.devices ?? d.freezer ?? d.pids ?? d.memory ?? Object.values(d)[0];
   }
 
-  async create(how: { blocking?: boolean } = {}): Promise<void> {
-    // One mkdir -p per hierarchy, all at once; the record lists them in the order of dirs.
+  async create(): Promise<void> {
+    // One mkdir -p per hierarchy, in the order of dirs. Each directory made is recorded as it is
+    // made, before any failure is reported: destroy() must find what the other hierarchies made.
     const hierarchies = [...new Map(Object.entries(this.record.dirs).map(([controller, dir]) => [dir, controller])).entries()];
-    const made = await Promise.allSettled(hierarchies.map(([dir, controller]) => makeDirs(this.mounts[controller] ?? '/', dir, fileOps(how))));
-    // Recorded before any failure is reported: destroy() must find what the other hierarchies made.
-    this.record.created = [...(this.record.created ?? []), ...made.flatMap((r) => (r.status === 'fulfilled' ? r.value : []))];
-    const failed = made.find((r) => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    const created = (this.record.created = [...(this.record.created ?? [])]);
+    for (const [dir, controller] of hierarchies) makeDirs(this.mounts[controller] ?? '/', dir, created);
     const cpuset = this.record.dirs.cpuset;
     if (cpuset && this.mounts.cpuset) cpusetFill(this.mounts.cpuset, cpuset);
   }
@@ -129,8 +126,8 @@ export class V1Cgroup implements CgroupHandle {
     }
   }
 
-  async destroy(how: { blocking?: boolean } = {}): Promise<void> {
-    await removeCreated(this.record.created ?? [], new Set(this.uniqueDirs()), fileOps(how));
+  async destroy(): Promise<void> {
+    await removeCreated(this.record.created ?? [], new Set(this.uniqueDirs()));
   }
 
   private freezerDir(): string {

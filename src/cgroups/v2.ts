@@ -4,7 +4,6 @@ import type { CgroupHandle, CgroupMode, CgroupRecord } from './types.js';
 import { CgroupError, whyBusy } from './errors.js';
 import { hasFile, readCg, readCgOpt, sleepMs, writeCg } from './fsutil.js';
 import { makeDirs, removeCreated } from './dirs.js';
-import { fileOps } from '../linux/async-fs.js';
 import { allPids, signalPids, tryOrFalse, writeProc, writeProcAsync } from './procs.js';
 
 /** The lifecycle half; the resources half is V2Manager in managers.ts. */
@@ -21,9 +20,9 @@ export class V2Cgroup implements CgroupHandle {
     return this.record.dirs.unified;
   }
 
-  async create(how: { blocking?: boolean } = {}): Promise<void> {
-    const made = await makeDirs(this.mountpoint, this.dir, fileOps(how));
-    this.record.created = [...(this.record.created ?? []), ...made];
+  async create(): Promise<void> {
+    // Each directory made is recorded as it is made, before any failure is reported (destroy() removes them).
+    makeDirs(this.mountpoint, this.dir, (this.record.created = [...(this.record.created ?? [])]));
     enableControllers(this.mountpoint, this.dir);
   }
 
@@ -106,9 +105,9 @@ export class V2Cgroup implements CgroupHandle {
     return readCgOpt(this.dir, 'cgroup.freeze')?.trim() === '1';
   }
 
-  async destroy(how: { blocking?: boolean } = {}): Promise<void> {
+  async destroy(): Promise<void> {
     // An attached device filter goes away with the directory.
-    await removeCreated(this.record.created ?? [], new Set([this.dir]), fileOps(how));
+    await removeCreated(this.record.created ?? [], new Set([this.dir]));
   }
 }
 

@@ -207,7 +207,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     if (cgroup) {
       // A cgroup this create makes has neither processes nor a freezer state yet.
       if (!Object.values(cgroup.record.dirs).every((d) => planned.includes(d))) checkCgroupJoinable(cgroup, ctx.log);
-      await cgroup.create({ blocking: ctx.blocking });
+      await cgroup.create();
       await nextSlice();
       record.cgroup = cgroup.record;
       // Now with the directories create() made, for delete --force, unless they are the ones planned.
@@ -257,7 +257,7 @@ export async function createContainer(ctx: RuntimeContext, id: string, givenOpts
     if (record.pid) await killAndWait(record.pid, record.startTime);
     session?.close();
     try {
-      await cg?.destroy({ blocking: ctx.blocking });
+      await cg?.destroy();
       if (plan?.hostMounts) unmountUnder(rootfs);
     } catch (err) {
       ctx.log.warn(`cleaning up after a failed create: ${(err as Error).message}`);

@@ -66,7 +66,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
     }
     // While the namespace lives, its moved network devices go back to the host.
     if (status !== 'stopped' && rec.config.linux?.netDevices) moveNetDevicesOut(rec.config.linux.netDevices, rec.pid);
-    await destroy(rec, ctx.blocking);
+    await destroy(rec);
     await store.remove(id);
     await runPoststop(ctx, rec);
   } finally {
@@ -75,7 +75,7 @@ export async function deleteContainer(ctx: RuntimeContext, id: string, opts: Del
 }
 
 /** Kills whatever is left of the container and removes its cgroup. */
-async function destroy(rec: ContainerRecord, blocking?: boolean): Promise<void> {
+async function destroy(rec: ContainerRecord): Promise<void> {
   // A systemd scope is removed by stopping the unit (the only command that talks to systemd besides create and update).
   const cg = rec.cgroup ? (rec.cgroup.systemd ? new SystemdHandle(reopenCgroupHandle(rec.cgroup)) : reopenCgroupHandle(rec.cgroup)) : undefined;
   if (cg) {
@@ -88,7 +88,7 @@ async function destroy(rec: ContainerRecord, blocking?: boolean): Promise<void> 
   if (rec.pid) {
     if (!(await killAndWait(rec.pid, rec.startTime))) throw new TsrunError(`container init ${rec.pid} did not die`, { code: 'ERR_TIMEOUT' });
   }
-  await cg?.destroy({ blocking });
+  await cg?.destroy();
   if (usesHostMountNs(rec.config)) {
     const errors = unmountUnder(rec.rootfs);
     if (errors.length) throw new TsrunError(`unmounting the container's mounts: ${errors.join('; ')}`);

@@ -10,32 +10,25 @@
 import {
   close as fsClose,
   closeSync,
-  mkdirSync,
   openSync,
-  readdirSync,
   renameSync,
   rmSync,
   rmdirSync,
   unlinkSync,
   writeSync,
-  mkdir as fsMkdir,
   open as fsOpen,
-  readdir,
   rename as fsRename,
   rm as fsRm,
   rmdir as fsRmdir,
   unlink as fsUnlink,
   write as fsWrite,
-  type Dirent,
   type RmOptions,
 } from 'node:fs';
 
 type Done<T> = (err: NodeJS.ErrnoException | null, value?: T) => void;
 const call = <T>(f: (done: Done<T>) => void): Promise<T> => new Promise((resolve, reject) => f((err, value) => (err ? reject(err) : resolve(value as T))));
 
-export const mkdir = (path: string, mode: number): Promise<void> => call<void>((done) => fsMkdir(path, { mode }, (e) => done(e)));
 export const rmdir = (path: string): Promise<void> => call((done) => fsRmdir(path, done));
-export const readdirTypes = (path: string): Promise<Dirent[]> => call((done) => readdir(path, { withFileTypes: true }, done));
 export const rm = (path: string, opts: RmOptions): Promise<void> => call((done) => fsRm(path, opts, done));
 export const unlink = (path: string): Promise<void> => call((done) => fsUnlink(path, done));
 export const rename = (from: string, to: string): Promise<void> => call((done) => fsRename(from, to, done));
@@ -50,9 +43,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
  * no thread pool (four threads) for a handful of calls. Promises either way.
  */
 export interface FileOps {
-  mkdir(path: string, mode: number): Promise<void>;
   rmdir(path: string): Promise<void>;
-  readdirTypes(path: string): Promise<Dirent[]>;
   rm(path: string, opts: RmOptions): Promise<void>;
   unlink(path: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
@@ -62,7 +53,7 @@ export interface FileOps {
 }
 
 /** The default: libuv's thread pool, off the event loop. */
-export const poolFileOps: FileOps = { mkdir, rmdir, readdirTypes, rm, unlink, rename, open, write, close };
+export const poolFileOps: FileOps = { rmdir, rm, unlink, rename, open, write, close };
 
 const now = <T>(f: () => T): Promise<T> => {
   try {
@@ -74,9 +65,7 @@ const now = <T>(f: () => T): Promise<T> => {
 
 /** On the calling thread. */
 export const blockingFileOps: FileOps = {
-  mkdir: (path, mode) => now(() => void mkdirSync(path, { mode })),
   rmdir: (path) => now(() => rmdirSync(path)),
-  readdirTypes: (path) => now(() => readdirSync(path, { withFileTypes: true })),
   rm: (path, opts) => now(() => rmSync(path, opts)),
   unlink: (path) => now(() => unlinkSync(path)),
   rename: (from, to) => now(() => renameSync(from, to)),

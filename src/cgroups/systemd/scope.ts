@@ -5,7 +5,6 @@
 import type { CgroupHandle, CgroupRecord } from '../types.js';
 import { DelegatingCgroup } from '../delegating.js';
 import { removeTree } from '../dirs.js';
-import { fileOps } from '../../linux/async-fs.js';
 import { stopScope, withBus } from './units.js';
 
 export class SystemdHandle<T extends CgroupHandle = CgroupHandle> extends DelegatingCgroup<T> {
@@ -22,8 +21,8 @@ export class SystemdHandle<T extends CgroupHandle = CgroupHandle> extends Delega
    * v1 the hierarchies systemd does not manage (freezer, cpuset...), which
    * the cgroupfs driver created. The name is the container's alone.
    */
-  override async destroy(how: { blocking?: boolean } = {}): Promise<void> {
+  override async destroy(): Promise<void> {
     withBus(this.unit, (bus) => stopScope(bus, this.unit.unit));
-    await Promise.all([...new Set(Object.values(this.record.dirs))].map((dir) => removeTree(dir, 2000, fileOps(how))));
+    await Promise.all([...new Set(Object.values(this.record.dirs))].map((dir) => removeTree(dir, 2000)));
   }
 }
