@@ -6,7 +6,7 @@ SHELL := /bin/bash
 HOST_MACHINE := $(shell uname -m)
 CROSS_PACKAGES_x86_64 := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
 CROSS_PACKAGES_aarch64 := gcc-x86-64-linux-gnu libc6-dev-amd64-cross
-DEBIAN_PACKAGES := build-essential busybox-static linux-libc-dev procps util-linux iproute2 python3 protobuf-compiler uidmap podman clang-format $(CROSS_PACKAGES_$(HOST_MACHINE))
+DEBIAN_PACKAGES := build-essential musl-tools busybox-static linux-libc-dev procps util-linux iproute2 python3 protobuf-compiler uidmap podman clang-format $(CROSS_PACKAGES_$(HOST_MACHINE))
 # What ../shared/criu/build.sh needs to build CRIU (criu/Makefile.packages), and
 # iptables, which CRIU runs to lock the network during a dump; podman, conmon
 # and runc for test/checkpoint/podman.test.ts (runc is its reference).
@@ -15,8 +15,17 @@ CRIU_PACKAGES := gcc make pkg-config libc6-dev libprotobuf-dev libprotobuf-c-dev
   libbsd-dev libgnutls28-dev libnftables-dev iptables tar gzip podman conmon runc
 CRIU_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tsrun-harness/criu
 CC ?= gcc
-CC_x64 := $(if $(filter x86_64,$(HOST_MACHINE)),$(CC),x86_64-linux-gnu-gcc)
-CC_arm64 := $(if $(filter aarch64,$(HOST_MACHINE)),$(CC),aarch64-linux-gnu-gcc)
+# The host's own executor is linked with musl (musl-tools' musl-gcc): a static
+# glibc program spends about 0.6 ms of CPU starting here (ifunc and CPU-feature
+# set-up, 27 page faults against musl's 7), and the executor starts once per
+# container (docs/bench.md, session 11). Debian has no cross musl: the other
+# platform's executor is cross-compiled with glibc. executor.c builds with both.
+EXECUTOR_CC ?= musl-gcc
+CC_x64 := $(if $(filter x86_64,$(HOST_MACHINE)),$(EXECUTOR_CC),x86_64-linux-gnu-gcc)
+CC_arm64 := $(if $(filter aarch64,$(HOST_MACHINE)),$(EXECUTOR_CC),aarch64-linux-gnu-gcc)
+# musl's headers hold no kernel headers: musl-gcc sees linux-libc-dev's
+# linux/, asm/ and asm-generic/ through these links, and nothing else of /usr/include.
+KERNEL_HEADERS := .scratch/kernel-headers
 # -s: it is copied into a sealed memfd at every start, so smaller is faster.
 EXECUTOR_CFLAGS := -static -s -O2 -Wall -Wextra -Werror
 EXECUTORS := dist/executor/linux-x64/tsrun-executor dist/executor/linux-arm64/tsrun-executor
@@ -85,9 +94,14 @@ dist/pause/tsrun-pause: src/pause/pause.c
 	$(CC) $(EXECUTOR_CFLAGS) -o $@ $<
 
 executor: $(EXECUTORS)
-dist/executor/linux-%/tsrun-executor: src/native/executor.c src/native/generated/instruction-set.h
+dist/executor/linux-%/tsrun-executor: src/native/executor.c src/native/generated/instruction-set.h | $(KERNEL_HEADERS)
 	@mkdir -p $(@D)
-	$(or $(CC_$*),$(CC)) $(EXECUTOR_CFLAGS) -o $@ $<
+	$(CC_$*) $(EXECUTOR_CFLAGS) $(if $(filter musl-gcc,$(CC_$*)),-isystem $(KERNEL_HEADERS)) -o $@ $<
+$(KERNEL_HEADERS):
+	mkdir -p $@
+	ln -sfn /usr/include/linux $@/linux
+	ln -sfn /usr/include/$$(gcc -print-multiarch)/asm $@/asm
+	ln -sfn /usr/include/asm-generic $@/asm-generic
 
 bundle: gen
 	TSRUN_COMMIT=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) node scripts/build.mjs
@@ -199,4 +213,4 @@ bench-shim: build rootfs
 	bench/shim.sh
 
 clean:
-	rm -rf dist src/spec/generated src/native/generated $(ROOTFS)
+	rm -rf dist .scratch src/spec/generated src/native/generated $(ROOTFS)

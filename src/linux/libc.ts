@@ -84,8 +84,8 @@ const F_SEAL_ALL = 1 | 2 | 4 | 8; // F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW |
  * A close-on-exec memfd named NAME holding a copy of the file at source,
  * sealed: nobody, whoever holds or opens it, can change its contents or
  * size again. The kernel copies (sendfile): reading the file into a Buffer
- * and writing it out cost a CLI create ~2.5 ms more for the 700 KB executor
- * on this VM, mostly faulting in the Buffer's pages.
+ * and writing it out cost a CLI create ~2.5 ms more for the executor (700 KB
+ * when it was linked with glibc) on this VM, mostly faulting in the Buffer's pages.
  */
 export function sealedMemfdOf(name: string, source: string): number {
   const fd = check(libc.memfdCreate(name, MFD_CLOEXEC | MFD_ALLOW_SEALING) as number, `memfd_create ${name}`);

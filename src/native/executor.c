@@ -47,6 +47,18 @@
 #include <linux/capability.h>
 #include <linux/openat2.h>
 #include <linux/memfd.h>
+/*
+ * Built with musl where it is the host's own libc build (Makefile), with
+ * glibc when cross-compiled. musl 1.2's headers lack the new mount API and
+ * close_range's flags; the kernel's headers have them (glibc 2.36's
+ * <sys/mount.h> clashes with <linux/mount.h>, so only where it is missing).
+ */
+#ifndef MOUNT_ATTR_IDMAP
+#include <linux/mount.h>
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#include <linux/close_range.h>
+#endif
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>

@@ -8,7 +8,7 @@ import { executorPath } from './executor-path.js';
  * program inherits it). CVE-2019-5736: the image a container could reach
  * through /proc/PID/exe must not be the host's file, and must not be
  * writable. The executor already runs from such a copy, but made its own
- * at every start (a 700 KB copy and a second execve per container, and a
+ * at every start (a copy of itself and a second execve per container, and a
  * private copy of its pages in every monitor that stays). Started from this
  * one, it sees that it runs from the sealed copy and goes on, and every
  * monitor of a long-lived program shares the same pages.

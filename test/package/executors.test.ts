@@ -113,6 +113,17 @@ t.test('the arm64 executor', { skip: typeof runner === 'string' ? runner : false
   });
 });
 
+// The Makefile links the host's own executor with musl: a static glibc program's
+// start costs this VM about 0.6 ms of CPU more, once per container (docs/bench.md).
+// Static glibc reads its tunables from GLIBC_TUNABLES at start; musl has none.
+t.test("the host's executor is linked with musl, not glibc", async (t) => {
+  const own = join(TOP, `dist/executor/linux-${process.arch}/tsrun-executor`);
+  t.ok(existsSync(own), 'built by make build');
+  const image = readFileSync(own);
+  t.equal(image.indexOf('GLIBC_TUNABLES'), -1, 'no glibc start-up code in it');
+  t.ok(image.length < 200 * 1024, `small (${image.length} bytes; glibc's static build was about 700 KB)`);
+});
+
 t.test('executorPath picks the executor for process.arch', async (t) => {
   const saved = process.env.TSRUN_EXECUTOR;
   delete process.env.TSRUN_EXECUTOR;
