@@ -65,7 +65,7 @@ export interface RuntimeOptions {
   systemdCgroup?: boolean;
   /**
    * How many create() and start() calls run at once; the others wait their turn, in order.
-   * Default: 4 per CPU (os.availableParallelism()). More at once does not set containers up
+   * Default: 2 per CPU (os.availableParallelism()). More at once does not set containers up
    * sooner on a busy host, and stalls this program's event loop longer (src/library/set-up-limit.ts).
    */
   setUpConcurrency?: number;

@@ -1,17 +1,19 @@
 // How many containers a Runtime sets up at once. A create is mostly kernel
 // work (clone with new namespaces, mounts, cgroups) done by the executors,
 // and a start releases an init into its exec: on a host with few CPUs,
-// fifty of them at once do not finish sooner than eight, but the program's
+// fifty of them at once do not finish sooner than four, but the program's
 // own thread then waits its turn for a CPU among a hundred processes, and
-// its event loop stalls (bench/library.mjs measured 27-36 ms at 50
-// concurrent lifecycles on 2 CPUs; 13-16 ms with 8 at a time, for the same
-// throughput). The others wait here, first come first served, except that
-// a start goes before the creates that wait.
+// its event loop stalls (40 interleaved bursts of 50 lifecycles on 2 CPUs,
+// docs/bench.md session 11: the longest stall 14.1 ms in the median burst
+// and 20.5 ms at worst with 8 at a time; 10.0 and 13.8 ms with 4, for 2 %
+// less throughput; about 40 ms with all 50 at once, in 20 such bursts). The
+// others wait here, first come first served, except that a start goes
+// before the creates that wait.
 import { osModule } from '../builtins.js';
 import { TsrunError } from '../errors.js';
 
-/** The default: four set-ups per CPU this process may run on. */
-export const defaultSetUpConcurrency = (): number => 4 * osModule().availableParallelism();
+/** The default: two set-ups per CPU this process may run on. */
+export const defaultSetUpConcurrency = (): number => 2 * osModule().availableParallelism();
 
 export class SetUpLimit {
   private running = 0;
