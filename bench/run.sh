@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: tsrun against runc and crun, interleaved, on a busybox bundle.
 #
-# Installs what is missing (runc, crun, gcc, util-linux's unshare, busybox)
+# Installs what is missing (runc, crun, gcc, musl-gcc, util-linux's unshare, busybox)
 # with apt-get, builds tsrun and the busybox rootfs if they are absent, copies
 # the build (dist/, bin/) to a scratch dir so that a rebuild during the run
 # changes nothing, compiles bench/rusage.c (CPU time and peak RSS of each
@@ -36,7 +36,7 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 2; }
 
 if [ "${BENCH_INNER:-}" != 1 ]; then
   # Debian packages: only what is missing, so a second run does not touch apt.
-  declare -A PKG_OF=([runc]=runc [crun]=crun [gcc]=gcc [unshare]=util-linux [busybox]=busybox-static)
+  declare -A PKG_OF=([runc]=runc [crun]=crun [gcc]=gcc [musl-gcc]=musl-tools [unshare]=util-linux [busybox]=busybox-static)
   missing=()
   for cmd in "${!PKG_OF[@]}"; do
     command -v "$cmd" >/dev/null 2>&1 || missing+=("${PKG_OF[$cmd]}")
