@@ -33,9 +33,7 @@ export interface CgroupRecord {
 export interface CgroupHandle {
   readonly mode: CgroupMode;
   readonly record: CgroupRecord;
-  /**
-   * Creates the directories (nested paths too). Existing ones are joined, not an error.
-   */
+  /** Creates the directories (nested paths too). Existing ones are joined, not an error. */
   create(): Promise<void>;
   /** Moves pid into the cgroup (every hierarchy on v1). */
   addProcess(pid: number): void;
